@@ -1,0 +1,415 @@
+"""The run record: THE contract between the collector, the runs/ folder and the generator.
+
+Every saved field carries a description; `inferboard schema` prints the JSON Schema generated from these
+models. Changing the meaning or shape of a field means bumping SCHEMA_VERSION and adding an upgrade
+function in `upgrade.py` (older files are upgraded on load, newer ones are refused).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Scalar = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    """Base for every record model: unknown keys are an error, so typos in run files are caught."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Summary(Strict):
+    """Summary statistics of one distribution (completed requests only)."""
+
+    count: int = Field(description="Number of values summarised.", ge=0)
+    mean: float = Field(description="Arithmetic mean.")
+    std: float = Field(description="Population standard deviation (0 for a single value).")
+    min: float = Field(description="Smallest value.")
+    max: float = Field(description="Largest value.")
+    p50: float = Field(description="Median (linear interpolation between closest ranks).")
+    p90: float = Field(description="90th percentile (linear interpolation).")
+    p95: float = Field(description="95th percentile (linear interpolation).")
+    p99: float = Field(description="99th percentile (linear interpolation).")
+
+
+class ConfidenceInterval(Strict):
+    """A confidence interval for one headline metric across repeated trials."""
+
+    estimate: float = Field(description="Mean of the metric across trials.")
+    low: float = Field(description="Lower bound of the interval.")
+    high: float = Field(description="Upper bound of the interval.")
+    level: float = Field(0.95, description="Confidence level, e.g. 0.95.")
+    method: str = Field("bootstrap-percentile", description="How the interval was computed.")
+    trials: int = Field(description="Number of trials the interval is based on.", ge=1)
+
+
+class SourceFile(Strict):
+    name: str = Field(description="File name (no directories) of an input file.")
+    sha256: str = Field(description="SHA-256 of the file's bytes.")
+
+
+class Origin(Strict):
+    """Where the numbers in this record come from."""
+
+    kind: Literal["measured", "imported"] = Field(
+        description="'measured': produced by `inferboard collect`; 'imported': converted from another "
+        "tool's output by `inferboard import`."
+    )
+    tool: str | None = Field(None, description="For imported runs: the tool that produced the numbers.")
+    tool_version: str | None = Field(None, description="For imported runs: that tool's version, if stated.")
+    source_files: list[SourceFile] = Field(
+        default_factory=list, description="For imported runs: the files converted, with their hashes."
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the import mapped the tool's metrics onto inferboard's (differences in definitions).",
+    )
+    foreign_metrics: dict[str, Scalar] = Field(
+        default_factory=dict,
+        description="Figures reported by the imported tool that have no exact inferboard equivalent, "
+        "kept under the tool's own names.",
+    )
+
+
+class Collector(Strict):
+    name: str = Field("inferboard", description="Name of the program that wrote the record.")
+    version: str = Field(description="Version of that program.")
+    git_sha: str | None = Field(None, description="Git commit of the collector's source tree, when known.")
+
+
+class CIInfo(Strict):
+    provider: str = Field(description="CI system, e.g. 'github-actions'.")
+    run_url: str | None = Field(None, description="URL of the CI run that produced the record.")
+
+
+class Suite(Strict):
+    path: str = Field(description="Path of the suite file as given on the command line.")
+    sha256: str = Field(description="SHA-256 of the suite file's bytes.")
+    text: str = Field(description="Full text of the suite file.")
+    cell: str | None = Field(None, description="Name of the suite cell (server) this run belongs to.")
+
+
+class Backend(Strict):
+    name: str = Field(description="Backend identifier, e.g. 'vllm', 'sglang', 'llama.cpp', 'openai'.")
+    version: str | None = Field(None, description="Backend version as reported by the server; null = unknown.")
+    version_source: str | None = Field(
+        None, description="Where the version came from (endpoint, package metadata, flag); null if unknown."
+    )
+    commit: str | None = Field(None, description="Backend source commit, when known.")
+    image: str | None = Field(None, description="Container image, when the server runs in one.")
+    image_digest: str | None = Field(None, description="Container image digest, when known.")
+    endpoint: str = Field(description="Base URL the collector sent requests to (no credentials).")
+    reported: dict[str, Scalar] = Field(
+        default_factory=dict, description="Configuration values the server itself reported (e.g. /props)."
+    )
+
+
+class MemoryFootprint(Strict):
+    gpu_used_mib: float | None = Field(None, description="GPU memory in use after the model loaded (NVML).")
+    host_rss_mib: float | None = Field(None, description="Resident memory of the server process after load.")
+
+
+class Launch(Strict):
+    """How the server was started (or that it was already running)."""
+
+    mode: Literal["embedded", "managed", "external"] = Field(
+        description="'embedded': llama.cpp in-process via xllamacpp; 'managed': started by the collector "
+        "from --launch; 'external': an already-running server."
+    )
+    argv: list[str] | None = Field(None, description="Exact launch command (secrets redacted).")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Environment variables that matter to the server (secrets redacted)."
+    )
+    startup_s: float | None = Field(None, description="Seconds from spawn to the server answering ready.")
+    memory: MemoryFootprint | None = Field(None, description="Memory footprint after the model loaded.")
+    log_file: str | None = Field(None, description="Server log file written beside the run, if any.")
+    engine_settings: dict[str, Scalar] = Field(
+        default_factory=dict, description="Engine settings (context size, parallel slots, threads, ...)."
+    )
+
+
+class ModelInfo(Strict):
+    name: str = Field(description="Model id as served (e.g. 'meta-llama/Llama-3.1-8B-Instruct').")
+    weights: Literal["real", "random"] = Field(
+        description="'random' when the weights are randomly initialised (speed only, no quality)."
+    )
+    revision: str | None = Field(None, description="Model revision / commit, when known.")
+    path: str | None = Field(None, description="Model file or directory, when local.")
+    file_sha256: str | None = Field(None, description="SHA-256 of the model file, when local and single-file.")
+    architecture: str | None = Field(None, description="Architecture, e.g. 'llama'.")
+    shape: str | None = Field(None, description="Named shape the weights follow, e.g. 'Llama-3.2-1B'.")
+    parameter_count: int | None = Field(None, description="Number of parameters, when known.")
+    max_context: int | None = Field(None, description="Maximum context length the server was configured with.")
+
+
+class Quantization(Strict):
+    format: str | None = Field(None, description="Quantization format, e.g. 'FP8', 'AWQ', 'GGUF Q4_0'.")
+    weights_dtype: str | None = Field(None, description="Data type of the weights, e.g. 'bf16', 'q4_0'.")
+    activation_dtype: str | None = Field(None, description="Data type of the activations.")
+    kv_cache_dtype: str | None = Field(None, description="Data type of the KV cache.")
+    checkpoint: str | None = Field(None, description="Pre-quantized checkpoint id, when one was used.")
+    source: Literal["flag", "suite", "detected", "unknown"] = Field(
+        "unknown", description="Where these values came from."
+    )
+
+
+class Serving(Strict):
+    tensor_parallel: int | None = Field(None, description="Tensor-parallel size.")
+    pipeline_parallel: int | None = Field(None, description="Pipeline-parallel size.")
+    max_batch: int | None = Field(None, description="Max concurrent sequences (max-num-seqs / parallel slots).")
+    prefix_caching: bool | None = Field(None, description="Whether prefix caching was enabled.")
+    chunked_prefill: bool | None = Field(None, description="Whether chunked prefill was enabled.")
+    speculative: str | None = Field(None, description="Speculative decoding method, if any.")
+    extra: dict[str, Scalar] = Field(default_factory=dict, description="Other serving flags worth recording.")
+
+
+class Host(Strict):
+    cpu_model: str | None = Field(None, description="CPU model name.")
+    cpu_cores_logical: int | None = Field(None, description="Logical CPU count.")
+    cpu_cores_physical: int | None = Field(None, description="Physical core count, when known.")
+    ram_gib: float | None = Field(None, description="Total RAM in GiB.")
+    os: str | None = Field(None, description="Operating system and distribution.")
+    kernel: str | None = Field(None, description="Kernel release.")
+    python: str = Field(description="Python version of the collector.")
+    cloud_instance: str | None = Field(None, description="Cloud instance type, when known.")
+
+
+class GPU(Strict):
+    index: int = Field(description="NVML device index.")
+    name: str = Field(description="Device name as NVML reports it.")
+    memory_mib: float | None = Field(None, description="Total device memory in MiB.")
+    power_limit_w: float | None = Field(None, description="Enforced power limit in watts.")
+    max_sm_clock_mhz: int | None = Field(None, description="Maximum SM clock.")
+    max_mem_clock_mhz: int | None = Field(None, description="Maximum memory clock.")
+    mig_mode: bool | None = Field(None, description="Whether MIG mode is enabled.")
+    pci_bus_id: str | None = Field(None, description="PCI bus id.")
+
+
+class Hardware(Strict):
+    accelerator: Literal["gpu", "cpu"] = Field(description="'cpu' when no GPU served the model.")
+    host: Host = Field(description="The host the collector ran on.")
+    gpus: list[GPU] = Field(default_factory=list, description="GPUs visible through NVML.")
+    gpu_count: int = Field(0, description="Number of GPUs serving the model (for per-GPU figures).", ge=0)
+    driver_version: str | None = Field(None, description="NVIDIA driver version.")
+    cuda_version: str | None = Field(None, description="CUDA driver API version.")
+    nvml_available: bool = Field(description="Whether NVML could be initialised.")
+    nvml_reason: str | None = Field(None, description="Why NVML is unavailable, when it is.")
+    label: str | None = Field(None, description="Hardware label given by flag (e.g. imported runs).")
+
+
+class Software(Strict):
+    python: str = Field(description="Python version of the collector.")
+    platform: str = Field(description="Platform string of the collector host.")
+    packages: dict[str, str] = Field(default_factory=dict, description="Versions of key Python packages.")
+
+
+class Dataset(Strict):
+    path: str = Field(description="Dataset path as given.")
+    sha256: str = Field(description="SHA-256 of the dataset file.")
+    format: str = Field(description="Detected format, e.g. 'sharegpt-json', 'jsonl'.")
+    prompts: int = Field(description="Number of prompts read from it.")
+
+
+class SLO(Strict):
+    ttft_ms: float | None = Field(None, description="TTFT limit in ms.")
+    tpot_ms: float | None = Field(None, description="TPOT limit in ms.")
+    e2e_ms: float | None = Field(None, description="E2E latency limit in ms.")
+
+
+class Timeouts(Strict):
+    connect_s: float = Field(description="Connect timeout per request.")
+    read_s: float = Field(description="Max gap between bytes of a response.")
+    total_s: float = Field(description="Max duration of one request.")
+
+
+class Workload(Strict):
+    api: Literal["completions", "chat"] = Field(description="OpenAI API used.")
+    streaming: bool = Field(True, description="Whether responses were streamed (always true for collect).")
+    input_tokens: int | None = Field(None, description="Requested input length in tokens (synthetic).")
+    output_tokens: int | None = Field(None, description="Requested output length in tokens (max_tokens).")
+    length_jitter: float = Field(0.0, description="Uniform jitter fraction applied to requested lengths.")
+    input_length_method: Literal["tokenize_endpoint", "approximate", "dataset"] = Field(
+        description="How input lengths were made exact: the server's tokenizer, an approximation, or a dataset."
+    )
+    ignore_eos: bool = Field(description="Whether ignore_eos (fixed-length output) was requested.")
+    dataset: Dataset | None = Field(None, description="Dataset of prompts, when one was used.")
+    seed: int = Field(description="Seed of the workload generator.")
+    request_params: dict[str, Scalar | list[str] | dict[str, Scalar]] = Field(
+        default_factory=dict, description="Every request body parameter sent, except the prompt itself."
+    )
+    mode: Literal["concurrency", "rate"] = Field(description="Closed loop (concurrency) or open loop (rate).")
+    burstiness: float | None = Field(None, description="Gamma shape of inter-arrival times (1 = Poisson).")
+    max_concurrency: int | None = Field(None, description="Cap on in-flight requests in rate mode.")
+    requests_per_level: int | None = Field(None, description="Requests counted per level.")
+    duration_s_per_level: float | None = Field(None, description="Time limit per level in seconds.")
+    warmup_requests: int = Field(0, description="Uncounted warm-up requests per level.")
+    repeats: int = Field(1, description="Trials per level.", ge=1)
+    workers: int = Field(1, description="Load-generating processes.", ge=1)
+    timeouts: Timeouts = Field(description="Per-request timeouts.")
+    slo: SLO | None = Field(None, description="Service-level objectives for goodput.")
+
+
+class Goodput(Strict):
+    requests: int = Field(description="Completed requests that met every SLO.")
+    fraction: float = Field(description="requests / all requests sent at this level (failed count as misses).")
+    rate_rps: float = Field(description="requests / measurement window.")
+
+
+class Energy(Strict):
+    method: str = Field(description="'nvml-energy-counter' or 'nvml-power-integration'.")
+    joules: float | None = Field(None, description="Energy used by the serving GPUs over the window.")
+    joules_per_output_token: float | None = Field(None, description="joules / output tokens of the level.")
+    avg_power_w: float | None = Field(None, description="Mean power over the window (all serving GPUs).")
+    peak_memory_mib: float | None = Field(None, description="Peak GPU memory used during the window.")
+    avg_utilization_pct: float | None = Field(None, description="Mean SM utilisation during the window.")
+    samples: int = Field(description="Telemetry samples in the window.")
+    valid: bool = Field(description="Whether the figures are trustworthy.")
+    invalid_reason: str | None = Field(None, description="Why not, when not valid.")
+
+
+class ServerMetrics(Strict):
+    deltas: dict[str, float] = Field(default_factory=dict, description="Counter increases over the level.")
+    peaks: dict[str, float] = Field(default_factory=dict, description="Highest gauge values seen.")
+    scrapes: int = Field(0, description="Number of /metrics scrapes taken during the level.")
+    error: str | None = Field(None, description="Why metrics are missing or partial.")
+
+
+class ClientHealth(Strict):
+    """The collector's self-check: is the client itself the bottleneck?"""
+
+    loop_lag_p99_ms: float | None = Field(None, description="p99 event-loop lag while the level ran.")
+    loop_lag_max_ms: float | None = Field(None, description="Max event-loop lag while the level ran.")
+    cpu_percent: float | None = Field(None, description="Collector CPU use, percent of one core.")
+    cpu_seconds: float | None = Field(None, description="Collector CPU seconds spent in the level.")
+    saturated: bool = Field(False, description="True when the figures passed the saturation thresholds.")
+    reason: str | None = Field(None, description="Which threshold was passed.")
+
+
+class RequestRecord(Strict):
+    """One request, kept for the per-run charts (bounded per level)."""
+
+    scheduled_ms: float = Field(description="Scheduled send time relative to the level start.")
+    sent_ms: float = Field(description="Actual send time relative to the level start.")
+    status: str = Field(description="'ok' or the failure reason.")
+    ttft_ms: float | None = Field(None, description="TTFT of this request.")
+    e2e_ms: float | None = Field(None, description="E2E latency of this request.")
+    tpot_ms: float | None = Field(None, description="TPOT of this request.")
+    input_tokens: int | None = Field(None, description="Prompt tokens reported by the server.")
+    output_tokens: int | None = Field(None, description="Output tokens (server usage, else chunk count).")
+    chunks: int = Field(0, description="Content-bearing SSE chunks received.")
+    usage_fallback: bool = Field(False, description="True when output tokens were counted from chunks.")
+    error: str | None = Field(None, description="Short description of the failure.")
+
+
+class LevelResult(Strict):
+    """One load level (one trial of it when repeats > 1)."""
+
+    concurrency: int | None = Field(description="Virtual users (closed loop); null in rate mode.")
+    request_rate: float | None = Field(description="Target arrival rate in req/s (open loop); null otherwise.")
+    trial: int = Field(0, description="Trial index when the level was repeated (0-based).", ge=0)
+    status: Literal["complete", "incomplete", "interrupted"] = Field(
+        "complete", description="'incomplete': the server failed mid-level; 'interrupted': the user stopped it."
+    )
+    completed: int = Field(description="Requests that completed successfully.", ge=0)
+    failed: int = Field(description="Requests that failed (any reason).", ge=0)
+    errors: dict[str, int] = Field(default_factory=dict, description="Failed requests by reason.")
+    length_mismatches: int = Field(0, description="Completed requests whose output length != requested.")
+    usage_fallbacks: int = Field(0, description="Completed requests with no server usage (chunks counted).")
+    duration_s: float = Field(description="Measurement window: first send to last completion.", ge=0)
+    achieved_request_rate: float | None = Field(None, description="Sends per second actually achieved.")
+    ttft_ms: Summary | None = Field(description="Time to first token.")
+    tpot_ms: Summary | None = Field(description="Time per output token after the first.")
+    itl_ms: Summary | None = Field(description="Inter-chunk latency, pooled over all requests.")
+    e2e_ms: Summary | None = Field(description="End-to-end request latency.")
+    per_user_tok_s: Summary | None = Field(description="Per-user decode speed, 1000 / TPOT.")
+    tokens_per_chunk: Summary | None = Field(None, description="Output tokens per content chunk.")
+    input_tokens_observed: Summary | None = Field(None, description="Server-reported prompt tokens.")
+    output_tokens_observed: Summary | None = Field(None, description="Output tokens per request.")
+    itl_quantiles_ms: list[float] = Field(
+        default_factory=list, description="ITL at percentiles 0, 1, ..., 100 (for CDF charts)."
+    )
+    output_throughput_tok_s: float = Field(description="Output tokens / window.")
+    output_throughput_per_gpu_tok_s: float | None = Field(None, description="Output throughput / GPU count.")
+    total_token_throughput_tok_s: float = Field(0.0, description="(Input + output tokens) / window.")
+    request_throughput_rps: float = Field(description="Completed requests / window.")
+    input_tokens_total: int = Field(description="Prompt tokens of completed requests.")
+    output_tokens_total: int = Field(description="Output tokens of completed requests.")
+    goodput: Goodput | None = Field(None, description="Requests meeting every SLO (when SLOs were given).")
+    energy: Energy | None = Field(None, description="GPU energy over the level (absent without NVML).")
+    server_metrics: ServerMetrics | None = Field(None, description="Server /metrics deltas and peaks.")
+    client: ClientHealth | None = Field(None, description="The collector's own health during the level.")
+    requests: list[RequestRecord] = Field(default_factory=list, description="Per-request records (bounded).")
+    requests_dropped: int = Field(0, description="Per-request records not kept because of the bound.")
+
+
+class RepeatSummary(Strict):
+    """A level across its repeated trials, with 95% bootstrap confidence intervals."""
+
+    concurrency: int | None = Field(description="Virtual users; null in rate mode.")
+    request_rate: float | None = Field(description="Target rate; null in concurrency mode.")
+    trials: int = Field(description="Trials summarised.", ge=1)
+    intervals: dict[str, ConfidenceInterval] = Field(
+        description="Headline metric name (e.g. 'ttft_ms.p50', 'output_throughput_tok_s') -> interval."
+    )
+
+
+class TelemetrySample(Strict):
+    t_s: float = Field(description="Seconds since the run started.")
+    gpu: int = Field(description="GPU index.")
+    power_w: float | None = Field(None, description="Power draw.")
+    energy_mj: float | None = Field(None, description="Total energy counter (millijoules) where supported.")
+    util_pct: float | None = Field(None, description="SM utilisation.")
+    memory_used_mib: float | None = Field(None, description="Memory used.")
+    sm_clock_mhz: int | None = Field(None, description="SM clock.")
+    mem_clock_mhz: int | None = Field(None, description="Memory clock.")
+    temperature_c: float | None = Field(None, description="GPU temperature.")
+
+
+class Telemetry(Strict):
+    available: bool = Field(description="Whether GPU telemetry was collected.")
+    reason: str | None = Field(None, description="Why not, when not.")
+    sample_hz: float | None = Field(None, description="Target sampling frequency.")
+    samples: list[TelemetrySample] = Field(default_factory=list, description="Time series (bounded).")
+    samples_dropped: int = Field(0, description="Samples not kept because of the bound.")
+
+
+class RunRecord(Strict):
+    """One `inferboard collect` invocation (or one imported result file)."""
+
+    schema_version: int = Field(SCHEMA_VERSION, description="Version of this record format.")
+    run_id: str = Field(description="Unique id of the run (hex).", min_length=6)
+    created_at: datetime = Field(description="When the record was written (UTC).")
+    started_at: datetime | None = Field(None, description="When measurement started (UTC).")
+    finished_at: datetime | None = Field(None, description="When measurement finished (UTC).")
+    status: Literal["complete", "incomplete", "interrupted"] = Field(
+        "complete", description="'complete', or why the sweep did not finish."
+    )
+    status_reason: str | None = Field(None, description="One-line explanation when not complete.")
+    origin: Origin = Field(description="Measured here or imported.")
+    collector: Collector = Field(description="The program that wrote this record.")
+    command: list[str] = Field(description="The exact collector command line (argv, secrets redacted).")
+    ci: CIInfo | None = Field(None, description="CI run that produced the record, if any.")
+    suite: Suite | None = Field(None, description="Suite file the run came from, if any.")
+    backend: Backend = Field(description="The serving backend.")
+    launch: Launch = Field(description="How the server was started.")
+    model: ModelInfo = Field(description="The model served.")
+    quantization: Quantization = Field(default_factory=Quantization, description="Quantization settings.")
+    serving: Serving = Field(default_factory=Serving, description="Serving configuration.")
+    hardware: Hardware = Field(description="Hardware of the serving host.")
+    software: Software = Field(description="Software environment of the collector.")
+    workload: Workload = Field(description="What load was sent.")
+    results: list[LevelResult] = Field(description="One entry per load level (and trial).")
+    repeat_summaries: list[RepeatSummary] = Field(
+        default_factory=list, description="Levels across repeated trials, with confidence intervals."
+    )
+    telemetry: Telemetry | None = Field(None, description="GPU telemetry time series.")
+    labels: list[str] = Field(
+        default_factory=list,
+        description="Labels shown wherever the run is displayed, e.g. 'random-weights', 'cpu', 'imported'.",
+    )
+    notes: list[str] = Field(default_factory=list, description="Free-form notes and warnings.")

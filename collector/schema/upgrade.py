@@ -1,0 +1,97 @@
+"""Loading run records with version checks: older files are upgraded, newer ones refused (asv-style)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from collector.schema.models import SCHEMA_VERSION, RunRecord
+
+# UPGRADERS[v] turns a version-v dict into a version-(v+1) dict. Empty while only version 1 exists.
+UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class RunFileError(ValueError):
+    """A run file that cannot be used; the message names the file and, where possible, the field."""
+
+    def __init__(self, source: str, message: str, field: str | None = None) -> None:
+        self.source = source
+        self.field = field
+        self.reason = message
+        where = f"{source}: field '{field}': " if field else f"{source}: "
+        super().__init__(where + message)
+
+
+def _first_error_location(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(part) for part in err["loc"]) or "(root)"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return loc, f"{err['msg']}{suffix}"
+
+
+def upgrade(data: dict[str, Any], source: str = "<data>") -> dict[str, Any]:
+    """Bring a decoded run dict up to SCHEMA_VERSION, or raise RunFileError."""
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RunFileError(source, "missing or non-integer schema_version", "schema_version")
+    if version > SCHEMA_VERSION:
+        raise RunFileError(
+            source,
+            f"schema_version {version} is newer than this inferboard understands ({SCHEMA_VERSION}); "
+            "upgrade inferboard to read it",
+            "schema_version",
+        )
+    if version < 1:
+        raise RunFileError(source, f"schema_version {version} is not a valid version", "schema_version")
+    while version < SCHEMA_VERSION:
+        data = UPGRADERS[version](data)
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def parse_run(data: Any, source: str = "<data>") -> RunRecord:
+    """Validate a decoded JSON value as a run record (upgrading older versions)."""
+    if not isinstance(data, dict):
+        raise RunFileError(source, f"expected a JSON object, got {type(data).__name__}")
+    data = upgrade(dict(data), source)
+    try:
+        return RunRecord.model_validate(data)
+    except ValidationError as exc:
+        field, msg = _first_error_location(exc)
+        raise RunFileError(source, msg, field) from None
+
+
+def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
+    """Read and validate one run file. Raises RunFileError naming the file (and field)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise RunFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise RunFileError(str(p), "file is empty")
+    if size > max_bytes:
+        raise RunFileError(str(p), f"file is {size} bytes, over the {max_bytes}-byte limit for run files")
+    try:
+        raw = p.read_bytes()
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise RunFileError(str(p), "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise RunFileError(str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except OSError as exc:
+        raise RunFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    return parse_run(data, str(p))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the current run record."""
+    schema = RunRecord.model_json_schema()
+    schema["$id"] = f"https://inferboard.dev/schema/run-v{SCHEMA_VERSION}.json"
+    return schema
