@@ -191,7 +191,9 @@ class GPU(Strict):
 
 
 class Hardware(Strict):
-    accelerator: Literal["gpu", "cpu"] = Field(description="'cpu' when no GPU served the model.")
+    accelerator: Literal["gpu", "cpu", "unknown"] = Field(
+        description="'cpu' when no GPU served the model; 'unknown': an imported run that did not state it."
+    )
     host: Host = Field(description="The host the collector ran on.")
     gpus: list[GPU] = Field(default_factory=list, description="GPUs visible through NVML.")
     gpu_count: int = Field(0, description="Number of GPUs serving the model (for per-GPU figures).", ge=0)
@@ -233,12 +235,14 @@ class Workload(Strict):
     input_tokens: int | None = Field(None, description="Requested input length in tokens (synthetic).")
     output_tokens: int | None = Field(None, description="Requested output length in tokens (max_tokens).")
     length_jitter: float = Field(0.0, description="Uniform jitter fraction applied to requested lengths.")
-    input_length_method: Literal["tokenize_endpoint", "approximate", "dataset"] = Field(
+    input_length_method: Literal["tokenize_endpoint", "approximate", "dataset", "unknown"] = Field(
         description="How input lengths were made exact: the server's tokenizer, an approximation, or a dataset."
     )
-    ignore_eos: bool = Field(description="Whether ignore_eos (fixed-length output) was requested.")
+    ignore_eos: bool | None = Field(
+        description="Whether ignore_eos (fixed-length output) was requested; null: not stated (imports)."
+    )
     dataset: Dataset | None = Field(None, description="Dataset of prompts, when one was used.")
-    seed: int = Field(description="Seed of the workload generator.")
+    seed: int | None = Field(description="Seed of the workload generator; null: not stated (imports).")
     request_params: dict[str, Scalar | list[str] | dict[str, Scalar]] = Field(
         default_factory=dict, description="Every request body parameter sent, except the prompt itself."
     )
@@ -250,7 +254,7 @@ class Workload(Strict):
     warmup_requests: int = Field(0, description="Uncounted warm-up requests per level.")
     repeats: int = Field(1, description="Trials per level.", ge=1)
     workers: int = Field(1, description="Load-generating processes.", ge=1)
-    timeouts: Timeouts = Field(description="Per-request timeouts.")
+    timeouts: Timeouts | None = Field(description="Per-request timeouts; null: not stated (imports).")
     slo: SLO | None = Field(None, description="Service-level objectives for goodput.")
 
 
