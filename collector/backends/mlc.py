@@ -1,0 +1,39 @@
+"""MLC-LLM (`mlc_llm serve`).
+
+Sources:
+- REST server (`mlc_llm serve MODEL --host --port`, default port 8000, `/v1/models`,
+  `/v1/completions`, `/v1/chat/completions`): https://llm.mlc.ai/docs/deploy/rest.html
+- Fixed output length uses the `debug_config: {"ignore_eos": true}` request field (as MLC's own tests and
+  benchmarks send it: tests/python/serve/server/test_server.py in github.com/mlc-ai/mlc-llm).
+- `/metrics` returns the engine metrics as Prometheus text
+  (python/mlc_llm/serve/entrypoints/metrics_entrypoints.py); the names are the flattened keys of
+  EngineMetrics::AsJSON (cpp/serve/metrics.cc): `prompt_tokens_sum`, `completion_tokens_sum`, ...
+- No version endpoint: the version is unknown unless given by flag.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from collector.backends.base import BackendAdapter
+
+
+class MlcAdapter(BackendAdapter):
+    name = "mlc"
+    display_name = "MLC-LLM"
+    default_port = 8000
+    readiness_paths = ("/v1/models",)
+    supports_ignore_eos = True
+    supports_min_tokens = False
+    has_tokenize = False
+    docs_url = "https://llm.mlc.ai/docs/deploy/rest.html"
+    metric_names = MappingProxyType(
+        {
+            "prompt_tokens": ("prompt_tokens_sum",),
+            "generation_tokens": ("completion_tokens_sum",),
+        }
+    )
+    launch_template = "mlc_llm serve {model} --host 127.0.0.1 --port {port}"
+
+    def request_extras(self, *, ignore_eos: bool, output_tokens: int | None) -> dict[str, object]:
+        return {"debug_config": {"ignore_eos": True}} if ignore_eos else {}

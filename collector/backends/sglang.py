@@ -1,0 +1,93 @@
+"""SGLang (`python -m sglang.launch_server`).
+
+Sources:
+- Native APIs (`/health`, `/health_generate`, `/get_model_info`, `/get_server_info`, `/tokenize`):
+  https://docs.sglang.io/basic_usage/native_api.html (docs/basic_usage/native_api.ipynb in
+  github.com/sgl-project/sglang). `/get_server_info` returns the server arguments merged with scheduler
+  info and `"version": __version__` (python/sglang/srt/entrypoints/http_server.py); newer releases also
+  answer `/server_info`. `/tokenize` takes `{"model", "prompt", "add_special_tokens"}` and returns
+  `{"tokens", "count", "max_model_len"}`.
+- Default port 30000; OpenAI sampling extras `ignore_eos` and `min_tokens`:
+  https://docs.sglang.io/basic_usage/sampling_params.html
+- Metrics (needs `--enable-metrics`): https://docs.sglang.io/references/production_metrics.html
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+
+from collector.backends.base import (
+    BackendAdapter,
+    VersionInfo,
+    get_json,
+    int_list,
+    post_json,
+    scalar_fields,
+    version_string,
+)
+
+_SERVER_KEYS = (
+    "model_path",
+    "served_model_name",
+    "dtype",
+    "kv_cache_dtype",
+    "quantization",
+    "tp_size",
+    "pp_size",
+    "dp_size",
+    "context_length",
+    "max_running_requests",
+    "max_total_num_tokens",
+    "chunked_prefill_size",
+    "disable_radix_cache",
+    "mem_fraction_static",
+    "attention_backend",
+    "speculative_algorithm",
+)
+
+
+class SglangAdapter(BackendAdapter):
+    name = "sglang"
+    display_name = "SGLang"
+    default_port = 30000
+    readiness_paths = ("/health",)
+    supports_ignore_eos = True
+    supports_min_tokens = True
+    has_tokenize = True
+    docs_url = "https://docs.sglang.io/basic_usage/native_api.html"
+    metric_names = MappingProxyType(
+        {
+            "running_requests": ("sglang:num_running_reqs",),
+            "waiting_requests": ("sglang:num_queue_reqs",),
+            "kv_cache_usage": ("sglang:token_usage",),
+            "prefix_cache_hits": ("sglang:cached_tokens",),
+            "prompt_tokens": ("sglang:prompt_tokens",),
+            "generation_tokens": ("sglang:generation_tokens",),
+        }
+    )
+    launch_template = (
+        "python -m sglang.launch_server --model-path {model} --host 127.0.0.1 --port {port} --enable-metrics"
+    )
+
+    async def version(self, client: httpx.AsyncClient) -> VersionInfo:
+        for path in ("/get_server_info", "/server_info"):
+            body: Any = await get_json(client, path)
+            if isinstance(body, dict):
+                version = version_string(body.get("version"))
+                return VersionInfo(
+                    version=version,
+                    source=f"GET {path}" if version else None,
+                    reported=scalar_fields(body, _SERVER_KEYS),
+                )
+        info = await get_json(client, "/get_model_info")
+        reported = scalar_fields(info, ("model_path", "tokenizer_path")) if isinstance(info, dict) else {}
+        return VersionInfo(version=None, source=None, reported=reported)
+
+    async def tokenize(self, client: httpx.AsyncClient, text: str, model: str) -> list[int] | None:
+        body = await post_json(
+            client, "/tokenize", {"model": model, "prompt": text, "add_special_tokens": False}
+        )
+        return int_list(body.get("tokens")) if isinstance(body, dict) else None
