@@ -172,6 +172,17 @@ def generate_gguf(
     )
 
 
+def read_random_marker(path: str | os.PathLike[str]) -> str | None:
+    """The shape name when the GGUF is an inferboard random-weight model, else None (real or unknown)."""
+    reader = gguf.GGUFReader(path)
+    marker = reader.get_field("inferboard.random_weights")
+    if marker is None or marker.contents() is not True:
+        return None
+    shape = reader.get_field("inferboard.shape")
+    value = shape.contents() if shape is not None else None
+    return value if isinstance(value, str) else "unknown"
+
+
 def model_name(shape: str) -> str:
     return f"inferboard-random-{shape}"
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import gguf
+import numpy as np
 import pytest
 
-from collector.ggufgen import DTYPES, SHAPES, ascii_vocabulary, cached_model, generate_gguf
+from collector.ggufgen import (
+    DTYPES,
+    SHAPES,
+    ascii_vocabulary,
+    cached_model,
+    generate_gguf,
+    read_random_marker,
+)
 
 
 def _field(reader: gguf.GGUFReader, key: str) -> object:
@@ -45,6 +53,7 @@ def test_metadata_marks_the_model_random_and_keeps_the_shape(tmp_path: Path) -> 
     assert types["blk.0.attn_q.weight"] == gguf.GGMLQuantizationType.Q8_0
     assert types["blk.0.attn_norm.weight"] == gguf.GGMLQuantizationType.F32
     assert sum(int(tensor.n_elements) for tensor in reader.tensors) == info.parameter_count
+    assert read_random_marker(info.path) == "tiny"
 
 
 def test_vocabulary_is_ascii_only_with_a_merge() -> None:
@@ -87,3 +96,14 @@ def test_cache_regenerates_a_replaced_file(tmp_path: Path) -> None:
     regenerated = cached_model("tiny", "f16", cache_dir=tmp_path)
     assert regenerated.sha256 == info.sha256
     assert regenerated.path.stat().st_size == info.size_bytes
+
+
+def test_a_gguf_without_the_marker_is_not_random(tmp_path: Path) -> None:
+    writer = gguf.GGUFWriter(tmp_path / "plain.gguf", "llama")
+    writer.add_name("some real model")
+    writer.add_tensor("token_embd.weight", np.ones((4, 32), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert read_random_marker(tmp_path / "plain.gguf") is None
