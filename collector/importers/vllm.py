@@ -1,0 +1,221 @@
+"""vLLM `vllm bench serve --save-result [--save-detailed]` JSON -> levels.
+
+One result object per load level; `--append-result` files hold one object per line. The summary figures
+(mean/median/std/pNN of ttft, tpot, itl, e2el) never carry count, min, max and all of p90/p95/p99, so
+they are kept under vLLM's names and inferboard's distributions stay empty -- unless `--save-detailed`
+arrays are present, from which inferboard computes its own summaries with its own method.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from collector.importers.common import (
+    MAX_REQUEST_RECORDS,
+    FileLevel,
+    ImportFormatError,
+    ToolRun,
+    first_line,
+    number,
+    quantiles_0_to_100,
+    scalar_items,
+    summary_from_values,
+)
+from collector.schema import LevelResult, RequestRecord
+
+TOOL = "vllm bench serve"
+CHAT_BACKENDS = {"openai-chat", "openai-audio", "vllm-chat"}
+DETAILED_ARRAYS = (
+    "input_lens", "output_lens", "ttfts", "itls", "latencies", "start_times", "queue_times",
+    "generated_texts", "errors",
+)  # fmt: skip
+_SUMMARY_KEY = re.compile(r"^(mean|median|std|p\d+(?:\.\d+)?)_[a-z0-9_]+_ms$")
+_MAPPED = {
+    "completed", "failed", "duration", "request_throughput", "output_throughput", "total_token_throughput",
+    "total_input_tokens", "total_output_tokens", "request_rate", "max_concurrency", "burstiness",
+    "num_prompts", "model_id",
+}  # fmt: skip
+
+NOTES = [
+    "vLLM's summary figures (mean_/median_/std_/pNN_ *_ms) are kept under their own names: the file "
+    "has no count, min or max for them, so inferboard does not rebuild a distribution from them.",
+    "vLLM counts output tokens from the server's usage, falling back to re-tokenizing the text.",
+    "vLLM starts TTFT at the first SSE chunk that carries `choices` and ends E2E at the last such chunk, "
+    "even when its text is empty; its ITL pools the gaps between those chunks (inferboard: content chunks).",
+    "vLLM's `date` is the client's local time without a zone; it is kept as written, not converted.",
+]
+CHAT_NOTE = (
+    "Chat API: vLLM's TTFT counts the role-only first chunk as the first token (inferboard does not), so "
+    "TTFT, TPOT and ITL stay under vLLM's names."
+)
+DETAILED_NOTE = (
+    "Per-request arrays (--save-detailed) were present: TTFT, E2E, TPOT=(E2E-TTFT)/(n-1), pooled ITL and "
+    "token counts were summarised by inferboard from them (population std, linear percentiles)."
+)
+
+
+def _objects(path: Path, raw: bytes) -> list[dict[str, Any]]:
+    """One object, or one per line when the file was written with --append-result."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+        items: list[Any] = []
+        for number_, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ImportFormatError(str(path), f"line {number_}: not valid JSON ({exc})") from exc
+    else:
+        items = whole if isinstance(whole, list) else [whole]
+    objects = [item for item in items if isinstance(item, dict)]
+    if not objects or len(objects) != len(items):
+        raise ImportFormatError(str(path), "expected a vLLM result object (or one per line)")
+    return objects
+
+
+def _require(path: Path, obj: dict[str, Any], key: str) -> float:
+    value = number(obj.get(key))
+    if value is None:
+        raise ImportFormatError(
+            str(path), "missing or not a number; is this a `vllm bench serve` result?", key
+        )
+    return value
+
+
+def _detailed(obj: dict[str, Any], chat: bool, completed: int, out: dict[str, Any], notes: list[str]) -> None:
+    """Fill inferboard summaries and request records from --save-detailed arrays, when they agree."""
+    ttfts, itls, errors = obj.get("ttfts"), obj.get("itls"), obj.get("errors")
+    output_lens, input_lens = obj.get("output_lens"), obj.get("input_lens")
+    arrays = (ttfts, itls, errors, output_lens, input_lens)
+    if not all(isinstance(a, list) for a in arrays) or len({len(a) for a in arrays}) != 1:  # type: ignore[arg-type]
+        return
+    assert isinstance(ttfts, list) and isinstance(itls, list) and isinstance(errors, list)
+    assert isinstance(output_lens, list) and isinstance(input_lens, list)
+    latencies = obj.get("latencies") if isinstance(obj.get("latencies"), list) else None
+    starts = obj.get("start_times") if isinstance(obj.get("start_times"), list) else None
+    queues = obj.get("queue_times") if isinstance(obj.get("queue_times"), list) else None
+    ok = [i for i, err in enumerate(errors) if not err and number(ttfts[i]) is not None]
+    if len(ok) != completed:
+        notes.append(
+            f"--save-detailed arrays list {len(ok)} successful requests but `completed` is {completed}; "
+            "inferboard summaries were not computed from them."
+        )
+        return
+    ttft_ms = [float(ttfts[i]) * 1000 for i in ok]
+    e2e_ms = []
+    for i in ok:
+        latency = number(latencies[i]) if latencies is not None else None
+        e2e_ms.append(latency * 1000 if latency is not None else (ttfts[i] + sum(itls[i])) * 1000)
+    n_out = [int(output_lens[i]) for i in ok]
+    tpot_ms = [(e - t) / (n - 1) for e, t, n in zip(e2e_ms, ttft_ms, n_out, strict=True) if n > 1]
+    itl_ms = [float(gap) * 1000 for i in ok for gap in itls[i]]
+    chunks = [len(itls[i]) + 1 for i in ok]
+    out["e2e_ms"] = summary_from_values(e2e_ms)
+    out["output_tokens_observed"] = summary_from_values([float(n) for n in n_out])
+    out["input_tokens_observed"] = summary_from_values([float(input_lens[i]) for i in ok])
+    if not chat:
+        out["ttft_ms"] = summary_from_values(ttft_ms)
+        out["tpot_ms"] = summary_from_values(tpot_ms)
+        out["per_user_tok_s"] = summary_from_values([1000 / t for t in tpot_ms if t > 0])
+        out["itl_ms"] = summary_from_values(itl_ms)
+        out["itl_quantiles_ms"] = quantiles_0_to_100(itl_ms)
+        out["tokens_per_chunk"] = summary_from_values([n / c for n, c in zip(n_out, chunks, strict=True)])
+    notes.append(DETAILED_NOTE)
+    if starts is None:
+        return
+    origin = min(float(s) for s in starts)
+    records: list[RequestRecord] = []
+    ok_set = set(ok)
+    for i in range(len(errors)):
+        sent_ms = (float(starts[i]) - origin) * 1000
+        queue_s = number(queues[i]) if queues is not None else None
+        success = i in ok_set
+        n = int(output_lens[i]) if success else None
+        ttft = ttfts[i] * 1000 if success else None
+        e2e = (number(latencies[i]) or 0) * 1000 if success and latencies is not None else None
+        if success and e2e is None:
+            e2e = (ttfts[i] + sum(itls[i])) * 1000
+        records.append(
+            RequestRecord(
+                scheduled_ms=sent_ms - (queue_s or 0.0) * 1000, sent_ms=sent_ms,
+                status="ok" if success else "error", ttft_ms=None if chat else ttft, e2e_ms=e2e,
+                tpot_ms=(e2e - ttft) / (n - 1) if (not chat and n and n > 1 and e2e and ttft) else None,
+                input_tokens=int(input_lens[i]), output_tokens=n, chunks=len(itls[i]) + 1 if success else 0,
+                error=None if success else first_line(str(errors[i])) or "failed",
+            )
+        )  # fmt: skip
+    out["requests"] = records[:MAX_REQUEST_RECORDS]
+    out["requests_dropped"] = max(0, len(records) - MAX_REQUEST_RECORDS)
+    if queues is None:
+        notes.append("vLLM recorded no client queue times: scheduled_ms equals sent_ms in request records.")
+
+
+def _level(path: Path, obj: dict[str, Any], run: ToolRun) -> FileLevel:
+    completed = int(_require(path, obj, "completed"))
+    duration = _require(path, obj, "duration")
+    chat = str(obj.get("endpoint_type") or obj.get("backend") or "") in CHAT_BACKENDS
+    rate = number(obj.get("request_rate"))
+    max_conc = obj.get("max_concurrency")
+    max_conc = int(max_conc) if isinstance(max_conc, int) and not isinstance(max_conc, bool) else None
+    failed_value = obj.get("failed")
+    if isinstance(failed_value, int) and not isinstance(failed_value, bool):
+        failed = failed_value
+    else:
+        failed = 0
+        run.notes.append(f"{path.name}: the file has no `failed` count; failed is recorded as 0.")
+    fields: dict[str, Any] = {
+        "completed": completed, "failed": failed, "duration_s": duration,
+        "ttft_ms": None, "tpot_ms": None, "itl_ms": None, "e2e_ms": None, "per_user_tok_s": None,
+        "output_throughput_tok_s": _require(path, obj, "output_throughput"),
+        "request_throughput_rps": _require(path, obj, "request_throughput"),
+        "total_token_throughput_tok_s": number(obj.get("total_token_throughput")) or 0.0,
+        "input_tokens_total": int(_require(path, obj, "total_input_tokens")),
+        "output_tokens_total": int(_require(path, obj, "total_output_tokens")),
+    }  # fmt: skip
+    if rate is None:  # "inf": every request released at once, capped by max_concurrency if given
+        num_prompts = obj.get("num_prompts")
+        fields["concurrency"] = max_conc or (num_prompts if isinstance(num_prompts, int) else None)
+        fields["request_rate"] = None
+        if max_conc is None:
+            run.notes.append(
+                f"{path.name}: request_rate=inf without max_concurrency: all num_prompts requests were "
+                "released at once; concurrency records num_prompts."
+            )
+    else:
+        run.mode = "rate"
+        fields["concurrency"] = None
+        fields["request_rate"] = rate
+        run.max_concurrency = max_conc
+        run.burstiness = number(obj.get("burstiness"))
+    if chat:
+        run.api = "chat"
+        if CHAT_NOTE not in run.notes:
+            run.notes.append(CHAT_NOTE)
+    _detailed(obj, chat, completed, fields, run.notes)
+    foreign = scalar_items(obj, skip=_MAPPED.union(DETAILED_ARRAYS))
+    return FileLevel(result=LevelResult(**fields), foreign=foreign)
+
+
+def parse(files: list[tuple[Path, bytes]]) -> ToolRun:
+    run = ToolRun(tool=TOOL, notes=list(NOTES))
+    models: set[str] = set()
+    for path, raw in files:
+        for obj in _objects(path, raw):
+            run.levels.append(_level(path, obj, run))
+            if isinstance(obj.get("model_id"), str):
+                models.add(obj["model_id"])
+            if isinstance(obj.get("num_prompts"), int):
+                run.requests_per_level = obj["num_prompts"]
+    if len(models) > 1:
+        raise ImportFormatError(
+            files[0][0].name, f"files name different models: {sorted(models)}", "model_id"
+        )
+    run.model = next(iter(models), None)
+    run.notes = list(dict.fromkeys(run.notes))
+    return run
