@@ -25,6 +25,8 @@ from typing import Any
 import click
 import httpx
 
+from collector.ggufgen import DTYPES, SHAPES, cached_model, model_name
+
 Scalar = str | int | float | bool | None
 
 LOOPBACK = "127.0.0.1"
@@ -111,6 +113,7 @@ class EmbeddedEngine:
         kv_unified: bool = False,
         n_batch: int | None = None,
         n_ubatch: int | None = None,
+        sse_ping_interval_s: int | None = None,
         log_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if n_ctx <= 0 or n_parallel <= 0:
@@ -127,6 +130,7 @@ class EmbeddedEngine:
         self.kv_unified = kv_unified
         self.n_batch = n_batch
         self.n_ubatch = n_ubatch
+        self.sse_ping_interval_s = sse_ping_interval_s
         self.log_path = Path(log_path) if log_path is not None else None
         self._server: Any = None
         self._base_url: str | None = None
@@ -169,7 +173,11 @@ class EmbeddedEngine:
         return self._base_url
 
     def stop(self) -> None:
-        """Shut the server down and release its port; safe to call repeatedly or after a failed start."""
+        """Shut the server down and release its port; safe to call repeatedly or after a failed start.
+
+        Close client streams first: a stream still open makes llama.cpp's HTTP handler wait for its next
+        SSE ping (`sse_ping_interval_s`, 30 s by default) before the server can finish stopping.
+        """
         server, self._server = self._server, None
         if server is not None:
             # Dropping the last reference runs ~Server: terminate the loop, stop HTTP, join the thread.
@@ -249,6 +257,8 @@ class EmbeddedEngine:
             params.n_batch = self.n_batch
         if self.n_ubatch is not None:
             params.n_ubatch = self.n_ubatch
+        if self.sse_ping_interval_s is not None:
+            params.sse_ping_interval = self.sse_ping_interval_s
         if self.alias:
             params.model_alias = {self.alias}
         return params
@@ -297,6 +307,7 @@ class EmbeddedEngine:
             "cache_type_k": _enum_name(params.cache_type_k),
             "cache_type_v": _enum_name(params.cache_type_v),
             "metrics_endpoint": bool(params.endpoint_metrics),
+            "sse_ping_interval_s": int(params.sse_ping_interval),
             "total_slots": self._props.get("total_slots")
             if isinstance(self._props.get("total_slots"), int)
             else None,
@@ -339,6 +350,7 @@ def engine_command(
     n_ctx: int = 4096,
     n_threads: int | None = None,
     alias: str | None = None,
+    sse_ping_interval_s: int | None = None,
 ) -> list[str]:
     """argv that runs the engine as its own process (`python -m collector.engine ...`)."""
     argv = [sys.executable, "-m", "collector.engine", "--port", str(port)]
@@ -353,6 +365,8 @@ def engine_command(
         argv += ["--threads", str(n_threads)]
     if alias is not None:
         argv += ["--alias", alias]
+    if sse_ping_interval_s is not None:
+        argv += ["--sse-ping-interval", str(sse_ping_interval_s)]
     return argv
 
 
@@ -361,10 +375,18 @@ def engine_command(
     "--gguf", "gguf_path", type=click.Path(dir_okay=False, path_type=Path), help="GGUF file to serve."
 )
 @click.option(
-    "--shape", default="tiny", show_default=True, help="Random-weight shape to serve when no --gguf."
+    "--shape",
+    type=click.Choice(list(SHAPES)),
+    default="tiny",
+    show_default=True,
+    help="Random-weight shape to serve when no --gguf.",
 )
 @click.option(
-    "--dtype", default="f32", show_default=True, help="Weight type of the random model (f32/f16/q8_0/q4_0)."
+    "--dtype",
+    type=click.Choice(DTYPES),
+    default="f32",
+    show_default=True,
+    help="Weight type of the random model.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the random model.")
 @click.option("--port", default=0, show_default=True, help="Loopback port; 0 picks a free one.")
@@ -375,7 +397,19 @@ def engine_command(
 @click.option(
     "--threads", "n_threads", type=int, default=None, help="CPU threads (default: llama.cpp's choice)."
 )
-@click.option("--alias", default=None, help="Model name the server answers to (default: the model's name).")
+@click.option(
+    "--alias",
+    default=None,
+    help="Model name the server answers to (default: inferboard-random-<shape> for a generated model, "
+    "else llama.cpp's default, the file path).",
+)
+@click.option(
+    "--sse-ping-interval",
+    "sse_ping_interval_s",
+    type=int,
+    default=None,
+    help="Seconds between SSE keep-alive pings (llama.cpp default 30); bounds shutdown with open streams.",
+)
 @click.option(
     "--log-path", type=click.Path(dir_okay=False, path_type=Path), help="Write llama.cpp's log here."
 )
@@ -389,14 +423,13 @@ def main(
     n_ctx: int,
     n_threads: int | None,
     alias: str | None,
+    sse_ping_interval_s: int | None,
     log_path: Path | None,
 ) -> None:
     """Serve a GGUF with the embedded llama.cpp engine until SIGTERM or SIGINT.
 
     Prints the base URL on one stdout line once the server answers /health.
     """
-    from collector.ggufgen import cached_model, model_name
-
     try:
         if gguf_path is None:
             info = cached_model(shape, dtype, seed=seed)
@@ -408,6 +441,7 @@ def main(
             n_threads=n_threads,
             port=port or None,
             alias=alias,
+            sse_ping_interval_s=sse_ping_interval_s,
             log_path=log_path,
         )
         stop_requested = threading.Event()

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from collector.engine import EmbeddedEngine, EngineError, engine_command
+from collector.engine import EmbeddedEngine, EngineError, engine_command, main
 from collector.ggufgen import GGUFInfo, generate_gguf
 
 pytestmark = pytest.mark.engine
@@ -97,6 +98,7 @@ def test_reports_settings_version_and_startup(engine: EmbeddedEngine) -> None:
     assert settings["n_ctx"] == 2048 and settings["n_parallel"] == 4
     assert settings["n_ctx_per_slot"] == 512  # llama.cpp splits the context across the slots
     assert isinstance(settings["n_threads"], int) and settings["n_threads"] > 0
+    assert settings["sse_ping_interval_s"] == 30  # llama.cpp's default, kept unless asked otherwise
     assert engine.model_id == "inferboard-random-tiny"
     version = engine.version
     assert version.xllamacpp
@@ -197,3 +199,16 @@ def test_subprocess_mode_names_a_missing_model(tmp_path: Path) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=60)
     assert result.returncode != 0
     assert "model file not found" in result.stderr and str(tmp_path / "absent.gguf") in result.stderr
+
+
+def test_module_cli_has_help() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "--gguf" in result.output and "SIGTERM" in result.output
+
+
+def test_log_path_collects_the_llama_cpp_log(tiny_models: dict[str, GGUFInfo], tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "llama.log"
+    with EmbeddedEngine(tiny_models["q4_0"].path, n_ctx=512, n_parallel=1, log_path=log):
+        pass
+    assert "model loaded" in log.read_text()
