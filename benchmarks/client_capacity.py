@@ -1,0 +1,384 @@
+"""Client capacity: how far can each benchmark client go before its own numbers stop being true?
+
+Against ONE timing-server process with exactly known timing (default TTFT 150 ms, 12 ms between tokens,
+40 tokens), pinned to core 0 with a real-time priority, this runs at each concurrency level (default 1, 16,
+128, 512), each repeated 3 times, clients pinned to core 1:
+  floor       benchmarks/floor_client.py, the thinnest raw-socket client (the reference)
+  inferboard  inferboard collect --endpoint ... (reads the run file it writes)
+  guidellm    guidellm run (0.8.1, from benchmarks/.venv-peers; see peers_setup.sh)
+  aiperf      aiperf profile (0.13.0, same virtualenv)
+and reports per client: TTFT p50/p99 and TPOT p50 error against the floor, achieved vs ideal throughput,
+client CPU seconds per 1,000 chunks, and the ceiling (highest level up to which TPOT p50 stays within
+0.5 ms of the truth), plus the server's own lateness during each run (proof that the server kept time).
+
+Writes docs/benchmarks-client.md (with --write-docs) and benchmarks/out/client_capacity-<UTC>.json.
+
+  python benchmarks/client_capacity.py                    # full run (about 15-20 minutes here)
+  python benchmarks/client_capacity.py --quick            # levels 1,16,128, 1 trial, fewer requests
+  python benchmarks/client_capacity.py --clients floor,guidellm --levels 1,16
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lib import OUT, TimingServer, ideal_throughput, start_server
+from clients import RUNNERS, ClientResult, inferboard_available, peers_ready
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs" / "benchmarks-client.md"
+TPOT_TOLERANCE_MS = 0.5
+
+
+def requests_for(c: int, rounds: int, minimum: int) -> int:
+    """Enough requests for `rounds` full waves of the closed loop at concurrency c."""
+    return max(minimum, rounds * c)
+
+
+def baseline_cpu(runner_name: str, server: TimingServer, cpu: int | None) -> float | None:
+    """CPU of a near-empty run (1 user, 2 requests): the client's fixed start-up cost, subtracted later."""
+    res = RUNNERS[runner_name](server, 1, 2, -1, cpu)
+    return res.cpu_s if res.ok else None
+
+
+def _median(values: list[float]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def summarise(
+    results: list[ClientResult],
+    baselines: dict[str, float | None],
+    server: TimingServer,
+    levels: list[int],
+    clients: list[str],
+) -> dict[str, Any]:
+    """Median over trials per (client, level); errors against the floor's medians; ceilings."""
+    rows: list[dict[str, Any]] = []
+    floor: dict[int, dict[str, Any]] = {}
+    for name in clients:
+        for c in levels:
+            rs = [r for r in results if r.client == name and r.concurrency == c]
+            good = [r for r in rs if r.ok]
+            ideal = ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens)
+            base = baselines.get(name)
+            per_k = [
+                ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0)
+                for r in good
+                if r.cpu_s is not None and r.chunks
+            ]
+            per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
+            lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
+            row = {
+                "client": name,
+                "concurrency": c,
+                "trials": len(rs),
+                "ok_trials": len(good),
+                "errors": [r.error for r in rs if not r.ok],
+                "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
+                "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
+                if good
+                else None,
+                "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
+                "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
+                "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
+                if good
+                else None,
+                "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
+                "ideal_tok_s": ideal,
+                "cpu_s_per_1k_chunks": _median(per_k),
+                "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
+                "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
+                "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
+            }
+            if name == "floor":
+                floor[c] = row
+            rows.append(row)
+    for row in rows:
+        f = floor.get(row["concurrency"])
+        for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
+            row[f"{key}_vs_floor"] = (
+                (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
+            )
+        row["throughput_vs_floor"] = (
+            row["throughput_tok_s"] / f["throughput_tok_s"]
+            if f and f["throughput_tok_s"] and row["throughput_tok_s"]
+            else None
+        )
+        row["throughput_vs_ideal"] = (
+            row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
+        )
+        row["tpot_within_tolerance"] = (
+            row["ok_trials"] == row["trials"]
+            and row["tpot_p50_ms"] is not None
+            and abs(row["tpot_p50_ms"] - server.itl_ms) <= TPOT_TOLERANCE_MS
+        )
+    ceilings: dict[str, int | None] = {}
+    for name in clients:
+        ceiling = None
+        for c in sorted(levels):
+            row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
+            if not row["tpot_within_tolerance"]:
+                break
+            ceiling = c
+        ceilings[name] = ceiling
+    return {"rows": rows, "ceilings": ceilings}
+
+
+def _fmt(v: float | None, nd: int = 1, signed: bool = False) -> str:
+    if v is None:
+        return "–"
+    return f"{v:+.{nd}f}" if signed else f"{v:,.{nd}f}"
+
+
+def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
+    s = meta["server"]
+    lines = [
+        "# Benchmarks: client capacity",
+        "",
+        "How far each benchmark client can push a server before its own numbers stop being true. All figures "
+        "below were measured by `benchmarks/client_capacity.py`; nothing on this page is typed by hand.",
+        "",
+        f"- date (UTC): {meta['date']}",
+        f"- machine: {meta['machine']}",
+        f"- command: `{meta['command']}`",
+        f"- server: `benchmarks/timing_server` (C, epoll, one thread) with TTFT {s['ttft_ms']} ms, "
+        f"{s['itl_ms']} ms between tokens, {s['tokens']} tokens; pinned to core {meta['server_cpu']} "
+        f"({'real-time priority' if meta['realtime'] else 'normal priority'}); clients pinned to core "
+        f"{meta['client_cpu']}",
+        f"- levels {meta['levels']}, {meta['trials']} trial(s) each, requests per level: "
+        f"{meta['requests_per_level']}; clients run interleaved within each trial",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        "",
+        "Errors are against the floor client at the same level (median over trials). Ideal throughput at C "
+        f"users = C × {s['tokens']} / (TTFT + {s['tokens'] - 1} × ITL). CPU is the client process's own "
+        "user+system time (children included) minus its start-up cost (a 2-request run), per 1,000 content "
+        "chunks; the whole-process figure is in the JSON. TPOT is (E2E − TTFT)/(n − 1) for every client "
+        "(guidellm's `inter_token_latency_ms`, aiperf's `inter_token_latency`).",
+        "",
+        "| C | client | TTFT p50 ms (range) | vs floor | TTFT p99 ms | vs floor | TPOT p50 ms | vs floor "
+        "| tok/s | × ideal | CPU s / 1k chunks | server late p99 / max µs |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"]))):
+        rng = row["ttft_p50_range_ms"]
+        rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
+        fail = (
+            f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**"
+            if row["errors"]
+            else ""
+        )
+        lines.append(
+            f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
+            f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
+            f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
+            f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
+            f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
+            f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
+        )
+    lines += [
+        "",
+        f"## Ceiling (highest level up to which TPOT p50 stays within {TPOT_TOLERANCE_MS} ms of "
+        f"{s['itl_ms']} ms)",
+        "",
+        "| client | ceiling (users) |",
+        "|---|---:|",
+    ]
+    for name, ceiling in summary["ceilings"].items():
+        below = f"below {min(meta['levels'])}"
+        lines.append(f"| {name} | {ceiling if ceiling is not None else below} |")
+    lat = meta["server_total"].get("lateness_us", {}) if meta.get("server_total") else {}
+    lines += [
+        "",
+        "## Did the server keep time?",
+        "",
+        f"Over the whole run the server sent {meta['server_total'].get('chunks', '?'):,} chunks; lateness "
+        f"against schedule: p50 {lat.get('p50', '?')} µs, p99 {lat.get('p99', '?')} µs, p99.9 "
+        f"{lat.get('p999', '?')} µs, max {lat.get('max', '?')} µs; "
+        f"{meta['server_total'].get('backpressured_chunks', '?')} chunks found earlier bytes still unsent "
+        "(a client not reading). Per-run figures are in the table's last column.",
+        "",
+        f"Raw figures: `{meta['raw_json']}` (not committed; re-run the command to reproduce).",
+    ]
+    if any(r["errors"] for r in summary["rows"]):
+        lines += ["", "## Failures", ""]
+        for row in summary["rows"]:
+            for e in row["errors"]:
+                lines.append(
+                    f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def machine_description() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{model}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
+
+
+def versions(clients: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    peers_pip = Path(__file__).resolve().parent / ".venv-peers" / "bin" / "pip"
+    for name in ("guidellm", "aiperf"):
+        if name in clients and peers_pip.exists():
+            show = subprocess.run([str(peers_pip), "show", name], capture_output=True, text=True).stdout
+            out[name] = next(
+                (ln.split(": ", 1)[1] for ln in show.splitlines() if ln.startswith("Version:")), "?"
+            )
+    if "inferboard" in clients:
+        try:
+            from collector import __version__
+
+            out["inferboard"] = __version__
+        except ImportError:
+            out["inferboard"] = "?"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--levels", default="1,16,128,512", help="concurrency levels (comma-separated)")
+    ap.add_argument("--trials", type=int, default=3, help="repeats of each level")
+    ap.add_argument(
+        "--rounds", type=int, default=4, help="requests per level = max(--min-requests, rounds x C)"
+    )
+    ap.add_argument("--min-requests", type=int, default=8)
+    ap.add_argument("--clients", default="floor,inferboard,guidellm,aiperf")
+    ap.add_argument("--ttft-ms", type=float, default=150.0)
+    ap.add_argument("--itl-ms", type=float, default=12.0)
+    ap.add_argument("--tokens", type=int, default=40)
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--client-cpu", type=int, default=1)
+    ap.add_argument(
+        "--max-server-late-us",
+        type=float,
+        default=1000.0,
+        help="repeat a run whose server lateness p99 exceeds this (machine interference)",
+    )
+    ap.add_argument("--retries", type=int, default=1, help="repeats allowed for such a run")
+    ap.add_argument("--no-realtime", action="store_true", help="run the server without chrt -f")
+    ap.add_argument("--quick", action="store_true", help="levels 1,16,128, 1 trial, 2 rounds")
+    ap.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.levels, args.trials, args.rounds = "1,16,128", 1, 2
+    levels = [int(x) for x in args.levels.split(",") if x]
+    clients = [x for x in args.clients.split(",") if x]
+    unknown = [c for c in clients if c not in RUNNERS]
+    if unknown:
+        ap.error(f"unknown client(s) {unknown}; choose from {sorted(RUNNERS)}")
+    if any(c in clients for c in ("guidellm", "aiperf")) and not peers_ready():
+        ap.error("guidellm/aiperf are not installed: run `bash benchmarks/peers_setup.sh` first")
+    if "floor" not in clients:
+        clients.insert(0, "floor")
+    if "inferboard" in clients and not inferboard_available():
+        print(
+            "client_capacity: `inferboard collect --endpoint` is not available yet; skipping inferboard",
+            file=sys.stderr,
+        )
+        clients.remove("inferboard")
+
+    server = start_server(
+        args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
+    )
+    results: list[ClientResult] = []
+    try:
+        print(f"timing server on {server.base_url}", file=sys.stderr)
+        baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in clients}
+        server.stats(reset=True)
+        for c in levels:
+            n = requests_for(c, args.rounds, args.min_requests)
+            for trial in range(args.trials):
+                for name in clients:
+                    for attempt in range(1 + args.retries):
+                        server.stats(reset=True)
+                        res = RUNNERS[name](server, c, n, trial, args.client_cpu)
+                        res.server = server.stats()
+                        res.self_report["attempt"] = attempt
+                        # Other work on the machine can delay even a real-time server; such a run measures
+                        # the machine, not the client, so it is repeated (and the repeat is recorded).
+                        if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
+                            break
+                    results.append(res)
+                    print(
+                        f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
+                        f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
+                        f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
+                        f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
+                        + (f" ERROR {res.error}" if res.error else ""),
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    finally:
+        server_total = server.stop() or {}
+    # The final stats only cover the window since the last reset; sum the per-run windows for the total.
+    total_chunks = sum(r.server.get("chunks", 0) for r in results)
+    server_total = {
+        "chunks": total_chunks,
+        "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
+        "lateness_us": {
+            k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
+            for k in ("p50", "p99", "p999", "max")
+        },
+        "note": "worst per-run percentile over all runs (each run's window measured separately)",
+    }
+    summary = summarise(results, baselines, server, levels, clients)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    raw = OUT / f"client_capacity-{stamp}.json"
+    meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "machine": machine_description(),
+        "command": "python benchmarks/client_capacity.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "server": {"ttft_ms": args.ttft_ms, "itl_ms": args.itl_ms, "tokens": args.tokens},
+        "server_cpu": args.server_cpu,
+        "client_cpu": args.client_cpu,
+        "realtime": not args.no_realtime,
+        "levels": levels,
+        "trials": args.trials,
+        "clients": clients,
+        "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
+        "versions": versions(clients),
+        "baseline_cpu_s": baselines,
+        "server_total": server_total,
+        "raw_json": str(raw.relative_to(REPO)),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = raw.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {"meta": meta, "summary": summary, "runs": [r.to_dict() for r in results]}, indent=2, default=str
+        )
+    )
+    tmp.replace(raw)
+    report = markdown_report(meta, summary)
+    print(report)
+    if args.write_docs:
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        tmp_doc = DOC.with_suffix(".tmp")
+        tmp_doc.write_text(report)
+        tmp_doc.replace(DOC)
+        print(f"wrote {DOC.relative_to(REPO)} and {raw.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
