@@ -217,3 +217,24 @@ def test_keyboard_interrupt_stops_the_suite(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_cells(cells, run_one)
     assert seen == ["a"]
+
+
+def _doc_blocks(language: str) -> list[str]:
+    text = (REPO / "docs" / "suites.md").read_text()
+    return [block.split("\n", 1)[1] for block in text.split("```")[1::2] if block.startswith(language + "\n")]
+
+
+def test_the_documented_example_is_the_example_file() -> None:
+    documented = [b for b in _doc_blocks("yaml") if b.startswith("name: llama31-8b-h100")]
+    assert len(documented) == 1
+    assert parse_suite(documented[0]).spec == load_suite(EXAMPLES / "suite-example.yaml").spec
+
+
+def test_the_documented_dry_run_matches_plan_text() -> None:
+    (documented,) = [b for b in _doc_blocks("text") if b.startswith("suite docs/examples/suite-cpu.yaml")]
+    loaded = load_suite(EXAMPLES / "suite-cpu.yaml")
+    loaded = parse_suite(loaded.text, "docs/examples/suite-cpu.yaml")
+    plan = plan_text(expand(loaded)).splitlines()
+    for line in documented.splitlines():
+        if line.strip() != "...":
+            assert line in plan, line
