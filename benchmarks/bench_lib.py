@@ -7,6 +7,7 @@ from ``wait4`` (children reaped by the client, e.g. aiperf's workers, are includ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 SERVER_SRC = HERE / "timing_server" / "timing_server.c"
 SERVER_BIN = OUT / "timing_server"
+# Wall-clock limit for one client run; the benchmark scripts lower it so one stuck client cannot eat the hour.
+CHILD_TIMEOUT_S = 900.0
 
 
 def build_server() -> Path:
@@ -145,15 +148,25 @@ def run_child(
     cmd: list[str],
     cpu: int | None = None,
     env: dict[str, str] | None = None,
-    timeout_s: float = 900.0,
+    timeout_s: float | None = None,
     cwd: Path | None = None,
 ) -> ChildRun:
     """Run one client process pinned to `cpu`; CPU seconds come from wait4's rusage."""
     import threading
 
     full = [*pin_prefix(cpu), *cmd]
+    timeout_s = CHILD_TIMEOUT_S if timeout_s is None else timeout_s
     t0 = time.monotonic()
-    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    # Own session, so a timeout can end the client's worker processes too (guidellm and aiperf spawn some).
+    proc = subprocess.Popen(
+        full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )
     # Popen.wait() would reap the child and lose its rusage: drain the pipes in threads, reap with wait4.
     chunks: dict[str, list[str]] = {"out": [], "err": []}
 
@@ -175,7 +188,8 @@ def run_child(
             break
         if not timed_out and time.monotonic() > deadline:
             timed_out = True
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in threads:

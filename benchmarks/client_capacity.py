@@ -33,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_lib
 from bench_lib import OUT, TimingServer, ideal_throughput, start_server
 from clients import RUNNERS, ClientResult, inferboard_available, peers_ready
 
@@ -164,7 +165,8 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         "Errors are against the floor client at the same level (median over trials). Ideal throughput at C "
         f"users = C × {s['tokens']} / (TTFT + {s['tokens'] - 1} × ITL). CPU is the client process's own "
         "user+system time (children included) minus its start-up cost (a 2-request run), per 1,000 content "
-        "chunks; the whole-process figure is in the JSON. TPOT is (E2E − TTFT)/(n − 1) for every client "
+        "chunks (a negative value means the level cost less than the start-up noise); the whole-process "
+        "figure is in the JSON. TPOT is (E2E − TTFT)/(n − 1) for every client "
         "(guidellm's `inter_token_latency_ms`, aiperf's `inter_token_latency`).",
         "",
         "| C | client | TTFT p50 ms (range) | vs floor | TTFT p99 ms | vs floor | TPOT p50 ms | vs floor "
@@ -179,6 +181,10 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
             if row["errors"]
             else ""
         )
+        if row["trials"] == 0:
+            fail = " (not run: it failed or timed out at a lower level)"
+        elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
+            fail = " **failed** (later trials skipped)"
         lines.append(
             f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
             f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
@@ -273,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         default=1000.0,
         help="repeat a run whose server lateness p99 exceeds this (machine interference)",
     )
+    ap.add_argument("--run-timeout", type=float, default=240.0, help="seconds allowed for one client run")
     ap.add_argument("--retries", type=int, default=1, help="repeats allowed for such a run")
     ap.add_argument("--no-realtime", action="store_true", help="run the server without chrt -f")
     ap.add_argument("--quick", action="store_true", help="levels 1,16,128, 1 trial, 2 rounds")
@@ -296,18 +303,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         clients.remove("inferboard")
 
+    bench_lib.CHILD_TIMEOUT_S = args.run_timeout
     server = start_server(
         args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
     )
     results: list[ClientResult] = []
     try:
         print(f"timing server on {server.base_url}", file=sys.stderr)
+        given_up: dict[int, set[str]] = {}
+        timed_out: set[str] = set()
         baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in clients}
         server.stats(reset=True)
         for c in levels:
             n = requests_for(c, args.rounds, args.min_requests)
             for trial in range(args.trials):
                 for name in clients:
+                    if name in given_up.get(c, set()) or name in timed_out:
+                        continue
                     for attempt in range(1 + args.retries):
                         server.stats(reset=True)
                         res = RUNNERS[name](server, c, n, trial, args.client_cpu)
@@ -318,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
                         if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
                             break
                     results.append(res)
+                    if not res.ok:
+                        # A failed trial settles the level for this client; a timeout settles the higher ones.
+                        given_up.setdefault(c, set()).add(name)
+                        if "timed out" in (res.error or ""):
+                            timed_out.add(name)
                     print(
                         f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
                         f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
