@@ -57,12 +57,9 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 def _register_optional_commands() -> None:
     # Commands owned by other modules; each module exposes click command objects.
-    try:
-        from collector.collect_cli import collect
-    except ImportError:  # pragma: no cover - during development
-        pass
-    else:
-        main.add_command(collect)
+    from collector.collect_cli import collect
+
+    main.add_command(collect)
     try:
         from generator.cli import build, serve
     except ImportError:  # pragma: no cover - generator not yet present during development

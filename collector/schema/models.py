@@ -96,7 +96,9 @@ class Suite(Strict):
 
 class Backend(Strict):
     name: str = Field(description="Backend identifier, e.g. 'vllm', 'sglang', 'llama.cpp', 'openai'.")
-    version: str | None = Field(None, description="Backend version as reported by the server; null = unknown.")
+    version: str | None = Field(
+        None, description="Backend version as reported by the server; null = unknown."
+    )
     version_source: str | None = Field(
         None, description="Where the version came from (endpoint, package metadata, flag); null if unknown."
     )
@@ -123,7 +125,8 @@ class Launch(Strict):
     )
     argv: list[str] | None = Field(None, description="Exact launch command (secrets redacted).")
     env: dict[str, str] = Field(
-        default_factory=dict, description="Environment variables that matter to the server (secrets redacted)."
+        default_factory=dict,
+        description="Environment variables that matter to the server (secrets redacted).",
     )
     startup_s: float | None = Field(None, description="Seconds from spawn to the server answering ready.")
     memory: MemoryFootprint | None = Field(None, description="Memory footprint after the model loaded.")
@@ -140,11 +143,15 @@ class ModelInfo(Strict):
     )
     revision: str | None = Field(None, description="Model revision / commit, when known.")
     path: str | None = Field(None, description="Model file or directory, when local.")
-    file_sha256: str | None = Field(None, description="SHA-256 of the model file, when local and single-file.")
+    file_sha256: str | None = Field(
+        None, description="SHA-256 of the model file, when local and single-file."
+    )
     architecture: str | None = Field(None, description="Architecture, e.g. 'llama'.")
     shape: str | None = Field(None, description="Named shape the weights follow, e.g. 'Llama-3.2-1B'.")
     parameter_count: int | None = Field(None, description="Number of parameters, when known.")
-    max_context: int | None = Field(None, description="Maximum context length the server was configured with.")
+    max_context: int | None = Field(
+        None, description="Maximum context length the server was configured with."
+    )
 
 
 class Quantization(Strict):
@@ -161,7 +168,9 @@ class Quantization(Strict):
 class Serving(Strict):
     tensor_parallel: int | None = Field(None, description="Tensor-parallel size.")
     pipeline_parallel: int | None = Field(None, description="Pipeline-parallel size.")
-    max_batch: int | None = Field(None, description="Max concurrent sequences (max-num-seqs / parallel slots).")
+    max_batch: int | None = Field(
+        None, description="Max concurrent sequences (max-num-seqs / parallel slots)."
+    )
     prefix_caching: bool | None = Field(None, description="Whether prefix caching was enabled.")
     chunked_prefill: bool | None = Field(None, description="Whether chunked prefill was enabled.")
     speculative: str | None = Field(None, description="Speculative decoding method, if any.")
@@ -260,7 +269,9 @@ class Workload(Strict):
 
 class Goodput(Strict):
     requests: int = Field(description="Completed requests that met every SLO.")
-    fraction: float = Field(description="requests / all requests sent at this level (failed count as misses).")
+    fraction: float = Field(
+        description="requests / all requests sent at this level (failed count as misses)."
+    )
     rate_rps: float = Field(description="requests / measurement window.")
 
 
@@ -314,16 +325,24 @@ class LevelResult(Strict):
     """One load level (one trial of it when repeats > 1)."""
 
     concurrency: int | None = Field(description="Virtual users (closed loop); null in rate mode.")
-    request_rate: float | None = Field(description="Target arrival rate in req/s (open loop); null otherwise.")
+    request_rate: float | None = Field(
+        description="Target arrival rate in req/s (open loop); null otherwise."
+    )
     trial: int = Field(0, description="Trial index when the level was repeated (0-based).", ge=0)
     status: Literal["complete", "incomplete", "interrupted"] = Field(
-        "complete", description="'incomplete': the server failed mid-level; 'interrupted': the user stopped it."
+        "complete",
+        description="'incomplete': the server failed mid-level; 'interrupted': the user stopped it.",
     )
     completed: int = Field(description="Requests that completed successfully.", ge=0)
     failed: int = Field(description="Requests that failed (any reason).", ge=0)
     errors: dict[str, int] = Field(default_factory=dict, description="Failed requests by reason.")
     length_mismatches: int = Field(0, description="Completed requests whose output length != requested.")
     usage_fallbacks: int = Field(0, description="Completed requests with no server usage (chunks counted).")
+    reconnects: int = Field(
+        0,
+        description="Requests re-sent once because the server closed a kept-alive connection before "
+        "answering (no response byte received); their latency counts from the first send.",
+    )
     duration_s: float = Field(description="Measurement window: first send to last completion.", ge=0)
     achieved_request_rate: float | None = Field(None, description="Sends per second actually achieved.")
     ttft_ms: Summary | None = Field(description="Time to first token.")

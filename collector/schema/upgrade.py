@@ -84,7 +84,9 @@ def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
     except UnicodeDecodeError:
         raise RunFileError(str(p), "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise RunFileError(str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise RunFileError(
+            str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except OSError as exc:
         raise RunFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
     return parse_run(data, str(p))

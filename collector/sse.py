@@ -1,0 +1,109 @@
+"""Incremental Server-Sent Events parser over raw bytes.
+
+Works on bytes as they arrive (no decoding until an event is complete), so the caller can timestamp a read
+before any parsing. Accepts LF, CRLF and CR line endings, comments and multi-line data; anything that is
+not an SSE field is an error, because an OpenAI-compatible stream never sends one and silently skipping it
+would hide a broken server.
+"""
+
+from __future__ import annotations
+
+_KNOWN_FIELDS = (b"event", b"id", b"retry")
+DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
+class SSEError(ValueError):
+    """The byte stream is not valid SSE. `sample` holds a short, printable excerpt of the offending bytes."""
+
+    def __init__(self, message: str, sample: bytes = b"") -> None:
+        self.sample = summarize_bytes(sample)
+        super().__init__(f"{message}: {self.sample}" if sample else message)
+
+
+def summarize_bytes(data: bytes, limit: int = 80) -> str:
+    """A short printable description of some bytes, for error messages."""
+    head = data[:limit]
+    text = repr(head)
+    if len(data) > limit:
+        text += f"... ({len(data)} bytes)"
+    return text
+
+
+class SSEParser:
+    """Feed raw bytes, get back the `data` payload of every completed event (multi-line data joined by LF)."""
+
+    __slots__ = ("_buf", "_held_cr", "_max_event_bytes", "truncated")
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self._buf = b""
+        self._held_cr = False
+        self._max_event_bytes = max_event_bytes
+        self.truncated = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._held_cr:
+            data = b"\r" + data
+            self._held_cr = False
+        if b"\r" in data:
+            # A CR at the very end may be the first half of a CRLF split across reads.
+            if data.endswith(b"\r"):
+                data = data[:-1]
+                self._held_cr = True
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buf = self._buf + data if self._buf else data
+        events: list[bytes] = []
+        start = 0
+        while True:
+            end = buf.find(b"\n\n", start)
+            if end < 0:
+                break
+            block = buf[start:end]
+            start = end + 2
+            payload = _parse_block(block)
+            if payload is not None:
+                events.append(payload)
+        rest = buf[start:]
+        if len(rest) > self._max_event_bytes:
+            raise SSEError(f"event larger than {self._max_event_bytes} bytes without a terminator", rest)
+        self._buf = rest
+        return events
+
+    def close(self) -> list[bytes]:
+        """End of stream. A last event whose lines are complete but whose blank line is missing is still
+        delivered (some servers omit it); a partial line is dropped and `truncated` becomes True."""
+        rest = self._buf
+        self._buf = b""
+        self._held_cr = False
+        if not rest.strip(b"\n"):
+            return []
+        if not rest.endswith(b"\n"):
+            self.truncated = True
+            return []
+        payload = _parse_block(rest.strip(b"\n"))
+        return [payload] if payload is not None else []
+
+    @property
+    def pending(self) -> int:
+        """Bytes buffered but not yet part of a complete event."""
+        return len(self._buf)
+
+
+def _parse_block(block: bytes) -> bytes | None:
+    if block.startswith(b"data:") and b"\n" not in block:
+        # Fast path: the usual single-line event.
+        value = block[5:]
+        return value[1:] if value[:1] == b" " else value
+    data_lines: list[bytes] = []
+    for line in block.split(b"\n"):
+        if not line or line[:1] == b":":
+            continue
+        name, sep, value = line.partition(b":")
+        if name == b"data":
+            data_lines.append(value[1:] if value[:1] == b" " else value)
+        elif name in _KNOWN_FIELDS and sep:
+            continue
+        else:
+            raise SSEError("line is not an SSE field (expected 'data:')", line)
+    if not data_lines:
+        return None
+    return b"\n".join(data_lines)

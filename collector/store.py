@@ -1,0 +1,95 @@
+"""Writing run files: deterministic names, atomic writes, and a fallback so results are never lost."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from collector.schema import RunRecord
+
+
+class StoreError(OSError):
+    """The run could not be written where asked. `saved_to` names where it was kept instead, if anywhere."""
+
+    def __init__(self, message: str, saved_to: Path | None) -> None:
+        self.saved_to = saved_to
+        super().__init__(message)
+
+
+def slug(text: str, limit: int = 48) -> str:
+    s = re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.").lower()
+    return (s or "unknown")[:limit].rstrip("-.")
+
+
+def hardware_slug(record: RunRecord) -> str:
+    hw = record.hardware
+    if hw.label:
+        return slug(hw.label, 32)
+    if hw.gpus:
+        count = hw.gpu_count or len(hw.gpus)
+        return slug(f"{count}x-{hw.gpus[0].name}", 32)
+    return slug(f"cpu-{hw.host.cpu_cores_logical or 0}c", 32)
+
+
+def run_filename(record: RunRecord) -> str:
+    """`<UTC timestamp>_<backend>_<model slug>_<hardware slug>_<short id>.json`."""
+    ts = record.created_at.strftime("%Y%m%dT%H%M%SZ")
+    model = slug(record.model.name.rsplit("/", 1)[-1])
+    return f"{ts}_{slug(record.backend.name, 24)}_{model}_{hardware_slug(record)}_{record.run_id[:8]}.json"
+
+
+def serialize(record: RunRecord) -> bytes:
+    return (record.model_dump_json(indent=1) + "\n").encode("utf-8")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see a partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def fallback_dir() -> Path:
+    base = os.environ.get("INFERBOARD_FALLBACK_DIR")
+    if base:
+        return Path(base)
+    return Path(tempfile.gettempdir()) / "inferboard-unsaved"
+
+
+def write_run(record: RunRecord, out_dir: Path) -> Path:
+    """Write the record into out_dir atomically. On failure, keep it in a fallback folder and raise
+    StoreError naming both places."""
+    data = serialize(record)
+    name = run_filename(record)
+    target = out_dir / name
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+        return target
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        saved: Path | None = None
+        for place in (fallback_dir(), Path.home() / ".cache" / "inferboard" / "unsaved"):
+            try:
+                place.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(place / name, data)
+                saved = place / name
+                break
+            except OSError:
+                continue
+        where = (
+            f"; the results were saved to {saved} instead" if saved else "; no fallback location was writable"
+        )
+        raise StoreError(f"cannot write run file into {out_dir}: {reason}{where}", saved) from None
