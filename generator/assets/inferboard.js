@@ -1,0 +1,503 @@
+/* inferboard page script: renders the leaderboard, charts, run and compare pages from the JSON payloads
+ * the build puts in <script type="application/json" class="ib-data">. Run strings only ever reach the DOM
+ * through textContent (never innerHTML), and reach Plotly entity-escaped (Plotly reads some HTML in text).
+ * Material's instant navigation swaps page content without reloading scripts, so rendering hangs off
+ * Material's document$ observable (it fires on the first load and after every navigation). */
+(function () {
+  "use strict";
+  if (window.__inferboard) return; // a re-evaluated script must not subscribe twice
+  window.__inferboard = true;
+
+  var SCRIPT_URL = document.currentScript ? document.currentScript.src : "";
+  // This file lives at <site root>/assets/ib/inferboard.js.
+  var ROOT = SCRIPT_URL ? new URL("../../", SCRIPT_URL).href : new URL("./", location.href).href;
+  var plotlyPromise = null;
+  var drawn = [];
+
+  function loadPlotly() {
+    if (window.Plotly) return Promise.resolve(window.Plotly);
+    if (!plotlyPromise) {
+      plotlyPromise = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = ROOT + "assets/ib/plotly.min.js";
+        s.onload = function () { resolve(window.Plotly); };
+        s.onerror = function () { plotlyPromise = null; reject(new Error("plotly.js could not be loaded")); };
+        document.head.appendChild(s);
+      });
+    }
+    return plotlyPromise;
+  }
+
+  function payload(container, kind) {
+    // <div class="ib-data" data-kind=...><script type="application/json">[payload]</script></div>
+    var el = container.querySelector('.ib-data[data-kind="' + kind + '"] > script');
+    if (!el) return null;
+    try { return JSON.parse(el.textContent)[0]; } catch (e) { return null; }
+  }
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function ptext(s) { // for Plotly names and hover text
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined || (typeof v === "number" && !isFinite(v))) return "—";
+    if (typeof v !== "number") return String(v);
+    var a = Math.abs(v);
+    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+    return String(Number(v.toPrecision(4)));
+  }
+
+  function runUrl(pattern, slug) {
+    // slugs are [a-z0-9-] by construction; encode anyway so a link can never leave the site
+    return ROOT + pattern.replace("{slug}", encodeURIComponent(slug));
+  }
+
+  function params() { return new URLSearchParams(location.search); }
+
+  function setParams(p) {
+    var q = p.toString();
+    history.replaceState(history.state, "", location.pathname + (q ? "?" + q : "") + location.hash);
+  }
+
+  function badge(text, extra) { return el("span", text, "ib-badge" + (extra ? " " + extra : "")); }
+
+  // ---- charts -------------------------------------------------------------------------------------------
+
+  function themed(layout) {
+    var style = getComputedStyle(document.body);
+    var fg = style.getPropertyValue("--md-default-fg-color").trim();
+    var out = Object.assign({}, layout);
+    out.font = Object.assign({}, out.font || {}, fg ? { color: fg } : {});
+    out.plot_bgcolor = "rgba(0,0,0,0)";
+    out.paper_bgcolor = "rgba(0,0,0,0)";
+    out.autosize = true;
+    return out;
+  }
+
+  function draw(Plotly, div, fig) {
+    var data = (fig && fig.data) || [];
+    var layout = themed((fig && fig.layout) || {});
+    if (!data.length) {
+      layout.annotations = [{ text: "No data for this view", showarrow: false, xref: "paper", yref: "paper",
+        x: 0.5, y: 0.5, font: { size: 16 } }];
+      layout.xaxis = Object.assign({}, layout.xaxis, { visible: false });
+      layout.yaxis = Object.assign({}, layout.yaxis, { visible: false });
+    }
+    drawn.push(div);
+    return Plotly.react(div, data, layout, { responsive: true, displaylogo: false });
+  }
+
+  function chartError(divs, err) {
+    divs.forEach(function (d) { d.textContent = "Chart unavailable: " + err.message; });
+  }
+
+  function renderFigures(container, figs) {
+    var divs = Array.prototype.slice.call(container.querySelectorAll(".ib-chart[data-fig]"));
+    if (!divs.length) return Promise.resolve();
+    return loadPlotly().then(function (Plotly) {
+      return Promise.all(divs.map(function (div) { return draw(Plotly, div, figs[div.getAttribute("data-fig")]); }));
+    }).catch(function (err) { chartError(divs, err); });
+  }
+
+  function purgeDetached() {
+    if (!window.Plotly) { drawn = []; return; }
+    drawn = drawn.filter(function (div) {
+      if (document.body.contains(div)) return true;
+      try { window.Plotly.purge(div); } catch (e) { /* already gone */ }
+      return false;
+    });
+  }
+
+  function costFigure(fig, price) {
+    var copy = { data: fig.data.map(function (t) {
+      var t2 = Object.assign({}, t);
+      if (t.customdata) {
+        t2.y = t.customdata.map(function (v) { return v && v > 0 ? price * 1e6 / (3600 * v) : null; });
+      }
+      return t2;
+    }), layout: fig.layout };
+    return copy;
+  }
+
+  function readPrice(input, p) {
+    var fromUrl = parseFloat(p.get("price"));
+    if (isFinite(fromUrl) && fromUrl >= 0) input.value = String(fromUrl);
+    var v = parseFloat(input.value);
+    return isFinite(v) && v >= 0 ? v : 0;
+  }
+
+  function initCharts(root) {
+    var data = payload(root, "charts");
+    if (!data) return;
+    var select = root.querySelector(".ib-scope");
+    var priceInput = root.querySelector(".ib-price-input");
+    var p = params();
+    var price = readPrice(priceInput, p);
+    data.scopes.forEach(function (s) {
+      var o = el("option", s.label);
+      o.value = s.key;
+      select.appendChild(o);
+    });
+    var wanted = p.get("view");
+    if (wanted && data.scopes.some(function (s) { return s.key === wanted; })) select.value = wanted;
+    function current() {
+      for (var i = 0; i < data.scopes.length; i++) if (data.scopes[i].key === select.value) return data.scopes[i];
+      return data.scopes[0];
+    }
+    function render() {
+      var scope = current();
+      var figs = {};
+      if (scope) {
+        Object.keys(scope.figs).forEach(function (k) { figs[k] = scope.figs[k]; });
+        if (figs.cost) figs.cost = costFigure(figs.cost, price);
+      }
+      return renderFigures(root, figs);
+    }
+    select.addEventListener("change", function () {
+      var q = params(); q.set("view", select.value); setParams(q); render();
+    });
+    priceInput.addEventListener("change", function () {
+      var v = parseFloat(priceInput.value);
+      price = isFinite(v) && v >= 0 ? v : 0;
+      var q = params(); q.set("price", String(price)); setParams(q); render();
+    });
+    render();
+  }
+
+  // ---- leaderboard --------------------------------------------------------------------------------------
+
+  var PAGE = 100;
+  var FILTERS = [["class", "Class"], ["model", "Model"], ["hardware", "Hardware"], ["backend", "Backend"],
+    ["quant", "Quantization"], ["workload", "Workload"], ["level", "Load level"]];
+
+  function initLeaderboard(root) {
+    var data = payload(root, "leaderboard");
+    if (!data) return;
+    var rc = {}; data.run_cols.forEach(function (c, i) { rc[c] = i; });
+    var cc = {}; data.cols.forEach(function (c, i) { cc[c] = i; });
+    var runs = data.runs;
+    function runOf(row) { return runs[row[cc.run]]; }
+    var textCols = {
+      model: function (r) { return runOf(r)[rc.model]; },
+      backend: function (r) { return runOf(r)[rc.backend] + " " + runOf(r)[rc.backend_version]; },
+      hardware: function (r) { return runOf(r)[rc.hardware]; },
+      quant: function (r) { return runOf(r)[rc.quant]; },
+      workload: function (r) { return runOf(r)[rc.workload]; },
+      level: function (r) { return r[cc.level]; }
+    };
+    var priceInput = root.querySelector(".ib-price-input");
+    var p = params();
+    var state = { sort: p.get("sort") || "out_tok_s", desc: p.get("dir") !== "asc", page: parseInt(p.get("page") || "0", 10) || 0,
+      price: readPrice(priceInput, p), filters: {} };
+    FILTERS.forEach(function (f) { state.filters[f[0]] = p.get(f[0]) || ""; });
+    if (!p.get("class")) state.filters["class"] = data.default_class;
+
+    function cost(r) {
+      var tok = r[cc.out_tok_s];
+      return tok && tok > 0 ? state.price * runOf(r)[rc.devices] * 1e6 / (3600 * tok) : null;
+    }
+    var columns = [
+      { key: "run", label: "Run" }, { key: "model", label: "Model" }, { key: "backend", label: "Backend" },
+      { key: "hardware", label: "Hardware" }, { key: "quant", label: "Quant" }, { key: "workload", label: "Workload" },
+      { key: "level", label: "Level" }
+    ];
+    Object.keys(data.metrics).forEach(function (k) {
+      columns.push({ key: k, label: data.metrics[k][0], unit: data.metrics[k][1], num: true, higher: data.metrics[k][2] });
+    });
+    columns.push({ key: "cost", label: "$/M tokens", num: true, higher: false });
+    columns.push({ key: "labels", label: "Labels" });
+
+    function sortValue(r, key) {
+      if (key === "cost") return cost(r);
+      if (key === "run") return runOf(r)[rc.slug];
+      if (key === "level") return r[cc.load];
+      if (key === "labels") return runOf(r)[rc.badges].join(" ");
+      if (textCols[key]) return textCols[key](r);
+      return r[cc[key]];
+    }
+    function filterValue(r, key) {
+      if (key === "class") return runOf(r)[rc.klass];
+      return textCols[key](r);
+    }
+
+    // filters
+    var filterBox = root.querySelector(".ib-filters");
+    var selects = {};
+    FILTERS.forEach(function (f) {
+      var label = el("label", f[1] + ": ");
+      var select = el("select");
+      select.setAttribute("data-filter", f[0]);
+      var all = el("option", "all"); all.value = ""; select.appendChild(all);
+      var values = {};
+      if (f[0] === "class") {
+        Object.keys(data.classes).forEach(function (k) { values[k] = data.classes[k]; });
+      } else {
+        data.rows.forEach(function (r) { var v = filterValue(r, f[0]); values[v] = v; });
+      }
+      var keys = Object.keys(values);
+      if (f[0] === "level") {
+        keys.sort(function (a, b) { return (parseFloat(a.replace(/[^0-9.]/g, "")) || 0) - (parseFloat(b.replace(/[^0-9.]/g, "")) || 0); });
+      } else { keys.sort(); }
+      keys.forEach(function (k) { var o = el("option", values[k]); o.value = k; select.appendChild(o); });
+      if (state.filters[f[0]] === "all") state.filters[f[0]] = "";
+      select.value = state.filters[f[0]];
+      if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
+      select.addEventListener("change", function () { state.filters[f[0]] = select.value; state.page = 0; update(); });
+      label.appendChild(select);
+      filterBox.appendChild(label);
+      selects[f[0]] = select;
+    });
+    priceInput.addEventListener("change", function () {
+      var v = parseFloat(priceInput.value); state.price = isFinite(v) && v >= 0 ? v : 0; update();
+    });
+
+    // header
+    var thead = root.querySelector("thead");
+    var tr = el("tr");
+    columns.forEach(function (c) {
+      var th = el("th");
+      var button = el("button", c.label + (c.unit && c.label.indexOf(c.unit) < 0 ? " (" + c.unit + ")" : ""), "ib-sort");
+      button.type = "button";
+      button.setAttribute("data-sort", c.key);
+      button.addEventListener("click", function () {
+        if (state.sort === c.key) state.desc = !state.desc;
+        else { state.sort = c.key; state.desc = c.num ? c.higher !== false : false; }
+        state.page = 0; update();
+      });
+      th.appendChild(button);
+      tr.appendChild(th);
+    });
+    thead.appendChild(tr);
+
+    var tbody = root.querySelector("tbody");
+    var pager = root.querySelector(".ib-pager");
+    var count = root.querySelector(".ib-count");
+
+    function rowsInView() {
+      var rows = data.rows.filter(function (r) {
+        return FILTERS.every(function (f) {
+          var want = state.filters[f[0]];
+          return !want || filterValue(r, f[0]) === want;
+        });
+      });
+      var dir = state.desc ? -1 : 1;
+      rows.sort(function (a, b) {
+        var x = sortValue(a, state.sort), y = sortValue(b, state.sort);
+        var xn = x === null || x === undefined, yn = y === null || y === undefined;
+        if (xn || yn) return xn === yn ? 0 : (xn ? 1 : -1); // missing values last either way
+        if (typeof x === "number" && typeof y === "number") return (x - y) * dir;
+        return String(x).localeCompare(String(y)) * dir;
+      });
+      return rows;
+    }
+
+    function cell(r, c) {
+      var td = el("td");
+      var run = runOf(r);
+      if (c.key === "run") {
+        var a = el("a", run[rc.slug].slice(0, 8));
+        a.href = runUrl(data.run_url, run[rc.slug]);
+        td.appendChild(a);
+      } else if (c.key === "cost") {
+        td.textContent = fmt(cost(r));
+      } else if (c.key === "labels") {
+        run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); });
+        if (r[cc.status] !== "complete") td.appendChild(badge("level " + r[cc.status], "ib-warn"));
+      } else if (c.num) {
+        td.textContent = fmt(r[cc[c.key]]);
+        if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
+        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (" + r[cc.trials] + " trials)", "ib-trials"));
+      } else {
+        td.textContent = sortValue(r, c.key);
+      }
+      if (c.num) td.className = "ib-num";
+      return td;
+    }
+
+    function update() {
+      var rows = rowsInView();
+      var pages = Math.max(1, Math.ceil(rows.length / PAGE));
+      if (state.page >= pages) state.page = pages - 1;
+      if (state.page < 0) state.page = 0;
+      var frag = document.createDocumentFragment();
+      rows.slice(state.page * PAGE, (state.page + 1) * PAGE).forEach(function (r) {
+        var tr = el("tr");
+        columns.forEach(function (c) { tr.appendChild(cell(r, c)); });
+        frag.appendChild(tr);
+      });
+      tbody.textContent = "";
+      if (!rows.length) {
+        var empty = el("tr"); var td = el("td", data.rows.length ? "No rows match these filters." : "No runs yet.");
+        td.colSpan = columns.length; empty.appendChild(td); frag.appendChild(empty);
+      }
+      tbody.appendChild(frag);
+      thead.querySelectorAll("button.ib-sort").forEach(function (b) {
+        var on = b.getAttribute("data-sort") === state.sort;
+        b.parentNode.setAttribute("aria-sort", on ? (state.desc ? "descending" : "ascending") : "none");
+      });
+      count.textContent = rows.length + " row(s)";
+      pager.textContent = "";
+      if (pages > 1) {
+        var prev = el("button", "Previous"); prev.type = "button"; prev.disabled = state.page === 0;
+        prev.addEventListener("click", function () { state.page--; update(); });
+        var next = el("button", "Next"); next.type = "button"; next.disabled = state.page >= pages - 1;
+        next.addEventListener("click", function () { state.page++; update(); });
+        pager.appendChild(prev);
+        pager.appendChild(el("span", " page " + (state.page + 1) + " of " + pages + " "));
+        pager.appendChild(next);
+      }
+      var q = new URLSearchParams();
+      FILTERS.forEach(function (f) {
+        var v = state.filters[f[0]];
+        if (f[0] === "class") { if (v !== data.default_class) q.set("class", v || "all"); }
+        else if (v) q.set(f[0], v);
+      });
+      if (state.sort !== "out_tok_s") q.set("sort", state.sort);
+      if (!state.desc) q.set("dir", "asc");
+      if (state.page) q.set("page", String(state.page));
+      if (priceInput.value !== priceInput.defaultValue) q.set("price", String(state.price));
+      setParams(q);
+    }
+    update();
+  }
+
+  // ---- compare ------------------------------------------------------------------------------------------
+
+  function initCompare(root) {
+    var data = payload(root, "compare");
+    if (!data) return;
+    var bySlug = {};
+    data.runs.forEach(function (r) { bySlug[r.slug] = r; });
+    var wanted = (params().get("runs") || "").split(",").filter(function (s) { return bySlug[s]; });
+    var selected = wanted.length ? wanted : data.runs.slice(0, 2).map(function (r) { return r.slug; });
+    var picker = root.querySelector(".ib-picker");
+    var find = root.querySelector(".ib-find");
+    var onlyDiff = root.querySelector(".ib-only-diff");
+    var boxes = [];
+    data.runs.forEach(function (r) {
+      var label = el("label", null, "ib-pick");
+      var box = el("input"); box.type = "checkbox"; box.value = r.slug;
+      box.checked = selected.indexOf(r.slug) >= 0;
+      box.addEventListener("change", function () {
+        selected = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+        render();
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + r.label + " "));
+      r.badges.forEach(function (b) { label.appendChild(badge(b)); });
+      label.setAttribute("data-search", (r.label + " " + r.slug).toLowerCase());
+      picker.appendChild(label);
+      boxes.push(box);
+    });
+    if (!data.runs.length) picker.appendChild(el("p", "No runs yet."));
+    find.addEventListener("input", function () {
+      var q = find.value.toLowerCase();
+      picker.querySelectorAll("label.ib-pick").forEach(function (l) {
+        l.style.display = !q || l.getAttribute("data-search").indexOf(q) >= 0 ? "" : "none";
+      });
+    });
+    onlyDiff.addEventListener("change", function () { render(); });
+
+    function lineFig(title, xTitle, yTitle, xi, yi, logX) {
+      var traces = selected.map(function (slug) {
+        var r = bySlug[slug];
+        var pts = r.levels.filter(function (l) { return l[xi] !== null && l[yi] !== null; })
+          .sort(function (a, b) { return a[xi] - b[xi]; });
+        return { type: "scatter", mode: "lines+markers", name: ptext(r.label),
+          x: pts.map(function (l) { return l[xi]; }), y: pts.map(function (l) { return l[yi]; }),
+          hovertemplate: "%{fullData.name}<br>%{x}, %{y}<extra></extra>" };
+      });
+      var xs = {};
+      traces.forEach(function (t) { t.x.forEach(function (v) { if (v > 0) xs[v] = v; }); });
+      var ticks = Object.keys(xs).map(function (k) { return xs[k]; }).sort(function (a, b) { return a - b; });
+      var xaxis = { title: { text: xTitle }, type: logX ? "log" : "linear" };
+      if (logX && ticks.length && ticks.length <= 16) {
+        xaxis.tickmode = "array"; xaxis.tickvals = ticks; xaxis.ticktext = ticks.map(function (v) { return String(v); });
+      }
+      return { data: traces, layout: { title: { text: title }, height: 420, hovermode: "closest",
+        legend: { orientation: "h", y: -0.25 }, showlegend: true, margin: { l: 60, r: 20, t: 50, b: 60 },
+        xaxis: xaxis, yaxis: { title: { text: yTitle }, rangemode: "tozero" } } };
+    }
+
+    function renderMeta() {
+      var thead = root.querySelector(".ib-meta thead");
+      var tbody = root.querySelector(".ib-meta tbody");
+      thead.textContent = ""; tbody.textContent = "";
+      var head = el("tr"); head.appendChild(el("th", "Field"));
+      selected.forEach(function (slug) {
+        var th = el("th"); var a = el("a", slug.slice(0, 12)); a.href = runUrl(data.run_url, slug);
+        th.appendChild(a); head.appendChild(th);
+      });
+      thead.appendChild(head);
+      var fields = [];
+      var seen = {};
+      selected.forEach(function (slug) {
+        Object.keys(bySlug[slug].meta).forEach(function (k) { if (!seen[k]) { seen[k] = true; fields.push(k); } });
+      });
+      var frag = document.createDocumentFragment();
+      fields.forEach(function (f) {
+        var values = selected.map(function (slug) { var v = bySlug[slug].meta[f]; return v === undefined ? "—" : v; });
+        var differs = values.some(function (v) { return v !== values[0]; });
+        if (onlyDiff.checked && !differs) return;
+        var tr = el("tr", null, differs ? "ib-diff" : "");
+        tr.appendChild(el("th", f));
+        values.forEach(function (v) { tr.appendChild(el("td", v)); });
+        frag.appendChild(tr);
+      });
+      tbody.appendChild(frag);
+    }
+
+    function render() {
+      var q = params();
+      if (selected.length) q.set("runs", selected.join(",")); else q.delete("runs");
+      setParams(q);
+      renderMeta();
+      return renderFigures(root, {
+        throughput: lineFig("Output throughput vs load", "Concurrency (or request rate)", "Output tok/s", 0, 1, true),
+        ttft: lineFig("TTFT p50 vs load", "Concurrency (or request rate)", "TTFT p50 (ms)", 0, 2, true),
+        tpot: lineFig("TPOT p50 vs load", "Concurrency (or request rate)", "TPOT p50 (ms)", 0, 3, true),
+        pareto: lineFig("Throughput per GPU vs per-user tok/s", "Per-user tok/s (p50)", "Output tok/s per GPU", 4, 5, false)
+      });
+    }
+    render();
+  }
+
+  // ---- run pages and dispatch -----------------------------------------------------------------------------
+
+  function init() {
+    purgeDetached();
+    var content = document.querySelector("article") || document.body;
+    content.querySelectorAll("[data-ib]").forEach(function (root) {
+      var kind = root.getAttribute("data-ib");
+      if (root.getAttribute("data-ib-ready")) return;
+      root.setAttribute("data-ib-ready", "1");
+      try {
+        if (kind === "leaderboard") initLeaderboard(root);
+        else if (kind === "charts") initCharts(root);
+        else if (kind === "compare") initCompare(root);
+      } catch (err) {
+        root.appendChild(el("p", "This view failed to render: " + err.message, "ib-warn"));
+        throw err;
+      }
+    });
+    content.querySelectorAll(".ib-charts").forEach(function (box) {
+      var figs = payload(box, "figures");
+      if (figs) renderFigures(box, figs);
+    });
+  }
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(function () { init(); });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,258 @@
+"""Pure functions: tidy frames / run records -> Plotly figure specs (plain dicts, no I/O).
+
+Specs are the JSON plotly.js reads (`{"data": [...], "layout": {...}}`); they are built as dicts rather
+than `plotly.graph_objects` because validating thousands of figure objects would dominate the build.
+Tests check the specs against plotly's own validators. Every run string goes through `plotly_text`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from collector.schema import RunRecord
+
+from generator.safe import plotly_text
+
+Figure = dict[str, Any]
+
+_ROUND_DIGITS = 4
+DEFAULT_PRICE_PER_HOUR = 2.0
+
+
+def _num(value: Any) -> float | None:
+    """Round to 4 significant digits (smaller pages); NaN, None and infinities become None."""
+    if value is None:
+        return None
+    x = float(value)
+    if not math.isfinite(x):
+        return None
+    if x == 0:
+        return 0.0
+    digits = _ROUND_DIGITS - int(math.floor(math.log10(abs(x)))) - 1
+    return round(x, max(digits, 0)) if digits < 15 else x
+
+
+def _nums(values: Sequence[Any]) -> list[float | None]:
+    return [_num(v) for v in values]
+
+
+def layout(title: str, x_title: str, y_title: str, *, log_x: bool = False, **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "title": {"text": title},
+        "xaxis": {"title": {"text": x_title}, "type": "log" if log_x else "linear", "zeroline": False},
+        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.25},
+        "showlegend": True,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+        "height": 440,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+    }
+    base.update(extra)
+    return base
+
+
+def trace_name(row: pd.Series | dict[str, Any]) -> str:
+    return plotly_text(f"{row['backend']} {row['backend_version']} · {row['hardware']} · {row['slug'][:8]}")
+
+
+def _hover(y_label: str, x_label: str) -> str:
+    return f"%{{fullData.name}}<br>{x_label}: %{{x}}<br>{y_label}: %{{y}}<extra></extra>"
+
+
+def _log_ticks(fig: Figure, values: Sequence[Any]) -> Figure:
+    """Label a log load axis at the measured levels (1, 4, 16, ...) instead of Plotly's 2..9 minor ticks."""
+    ticks = sorted({v for v in values if isinstance(v, int | float) and v > 0})
+    if fig["layout"]["xaxis"]["type"] == "log" and 0 < len(ticks) <= 16:
+        fig["layout"]["xaxis"].update(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return fig
+
+
+def line_chart(
+    levels: pd.DataFrame, y: str, title: str, y_title: str, *, x: str = "load", x_title: str = "Concurrency (or request rate)",
+    log_x: bool = True,
+) -> Figure:
+    """One line per run: metric `y` against the load level; CI error bars where the run has repeats."""
+    data = []
+    for slug, run in levels.groupby("slug", sort=False):
+        run = run.sort_values(x)
+        if run[y].isna().all():
+            continue
+        trace: dict[str, Any] = {
+            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
+            "x": _nums(run[x].tolist()), "y": _nums(run[y].tolist()),
+            "hovertemplate": _hover(y_title, x_title), "meta": {"run": str(slug)},
+        }
+        lo, hi = f"{y}_lo", f"{y}_hi"
+        if lo in run and run[lo].notna().any():
+            trace["error_y"] = {
+                "type": "data", "symmetric": False, "visible": True,
+                "array": _nums((run[hi] - run[y]).tolist()), "arrayminus": _nums((run[y] - run[lo]).tolist()),
+            }
+        data.append(trace)
+    fig = {"data": data, "layout": layout(title, x_title, y_title, log_x=log_x)}
+    return _log_ticks(fig, [v for t in data for v in t["x"]])
+
+
+def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points not dominated on (x higher, y higher), ordered by x ascending."""
+    order = sorted(range(len(points)), key=lambda i: (-points[i][0], -points[i][1]))
+    frontier: list[int] = []
+    best_y = -math.inf
+    for i in order:
+        if points[i][1] > best_y:
+            frontier.append(i)
+            best_y = points[i][1]
+    return sorted(frontier, key=lambda i: points[i][0])
+
+
+def pareto_chart(levels: pd.DataFrame) -> Figure:
+    """InferenceX's view: throughput per GPU (y) against per-user tok/s (x); the frontier highlighted."""
+    per_gpu = levels["out_tok_s"] / levels["devices"].clip(lower=1)
+    frame = levels.assign(per_device=levels["out_tok_s_gpu"].fillna(per_gpu))
+    frame = frame[frame["user_tok_s"].notna() & frame["per_device"].notna()]
+    data: list[dict[str, Any]] = []
+    for _, run in frame.groupby("slug", sort=False):
+        run = run.sort_values("user_tok_s")
+        data.append({
+            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
+            "x": _nums(run["user_tok_s"].tolist()), "y": _nums(run["per_device"].tolist()),
+            "text": run["level"].tolist(), "opacity": 0.75,
+            "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
+            "<extra></extra>",
+        })
+    points = list(zip(frame["user_tok_s"].astype(float), frame["per_device"].astype(float), strict=True))
+    front = pareto_frontier(points)
+    if front:
+        data.append({
+            "type": "scatter", "mode": "lines", "name": "Pareto frontier",
+            "x": [_num(points[i][0]) for i in front], "y": [_num(points[i][1]) for i in front],
+            "line": {"width": 5, "color": "rgba(255,140,0,0.45)", "shape": "hv"}, "hoverinfo": "skip",
+        })
+    return {"data": data, "layout": layout(
+        "Throughput per GPU vs per-user speed (Pareto frontier)", "Per-user output tok/s (p50)",
+        "Output tok/s per GPU (per host on CPU)")}
+
+
+def latency_distribution_chart(levels: pd.DataFrame) -> Figure:
+    """E2E latency percentiles of each run at its highest load level."""
+    cols = ["e2e_min", "e2e_p50", "e2e_p90", "e2e_p95", "e2e_p99", "e2e_max"]
+    names = ["min", "p50", "p90", "p95", "p99", "max"]
+    data = []
+    for _, run in levels.groupby("slug", sort=False):
+        top = run.sort_values("load").iloc[-1]
+        if pd.isna(top["e2e_p50"]):
+            continue
+        data.append({
+            "type": "scatter", "mode": "lines+markers", "name": trace_name(top) + f" · {top['level']}",
+            "x": names, "y": _nums([top[c] for c in cols]), "hovertemplate": _hover("E2E ms", "percentile"),
+        })
+    return {"data": data, "layout": layout(
+        "End-to-end latency distribution at each run's highest load", "Percentile", "E2E latency (ms)")}
+
+
+def cost_chart(levels: pd.DataFrame, price_per_hour: float = DEFAULT_PRICE_PER_HOUR) -> Figure:
+    """$ per million output tokens vs load. `customdata` holds tok/s per device so the page can recompute
+    y from the price field: $/Mtok = price * 1e6 / (3600 * tok/s per device)."""
+    data = []
+    for _, run in levels.groupby("slug", sort=False):
+        run = run.sort_values("load")
+        per_device = (run["out_tok_s"] / run["devices"].clip(lower=1)).tolist()
+        if not any(v and v > 0 for v in per_device):
+            continue
+        data.append({
+            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
+            "x": _nums(run["load"].tolist()), "customdata": _nums(per_device),
+            "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
+            "hovertemplate": _hover("$/M tokens", "load"),
+        })
+    fig = {"data": data, "layout": layout(
+        "Cost per million output tokens", "Concurrency", "$ per million output tokens", log_x=True)}
+    fig["layout"]["meta"] = {"ib_cost": True}
+    return _log_ticks(fig, [v for t in data for v in t["x"]])
+
+
+def cost_per_mtok(price_per_hour: float, tok_s_per_device: float | None) -> float | None:
+    if not tok_s_per_device or tok_s_per_device <= 0 or not math.isfinite(tok_s_per_device):
+        return None
+    return _num(price_per_hour * 1e6 / (3600 * tok_s_per_device))
+
+
+def scope_figures(levels: pd.DataFrame) -> dict[str, Figure]:
+    """Every chart of the charts page for one scope (a set of comparable runs)."""
+    return {
+        "throughput": line_chart(levels, "out_tok_s", "Output throughput vs concurrency", "Output tok/s"),
+        "ttft_p50": line_chart(levels, "ttft_p50", "TTFT p50 vs concurrency", "TTFT p50 (ms)"),
+        "ttft_p99": line_chart(levels, "ttft_p99", "TTFT p99 vs concurrency", "TTFT p99 (ms)"),
+        "tpot": line_chart(levels, "tpot_p50", "TPOT p50 vs concurrency", "TPOT p50 (ms)"),
+        "pareto": pareto_chart(levels),
+        "latency": latency_distribution_chart(levels),
+        "energy": line_chart(levels, "j_per_tok", "Energy per output token", "J / output token"),
+        "cost": cost_chart(levels),
+    }
+
+
+# ---- per-run charts -------------------------------------------------------------------------------------
+
+
+def _level_name(concurrency: int | None, rate: float | None, trial: int) -> str:
+    name = f"c={concurrency}" if concurrency is not None else f"rate {rate:g}/s"
+    return name + (f" trial {trial}" if trial else "")
+
+
+def ttft_histogram(record: RunRecord) -> Figure:
+    data = []
+    for level in record.results:
+        values = [r.ttft_ms for r in level.requests if r.ttft_ms is not None and math.isfinite(r.ttft_ms)]
+        if values:
+            data.append({"type": "histogram", "name": _level_name(level.concurrency, level.request_rate,
+                                                                  level.trial),
+                         "x": _nums(values), "opacity": 0.6})
+    return {"data": data, "layout": layout("TTFT histogram (kept requests)", "TTFT (ms)", "Requests",
+                                           barmode="overlay")}
+
+
+def itl_cdf(record: RunRecord) -> Figure:
+    data = []
+    for level in record.results:
+        if len(level.itl_quantiles_ms) >= 2:
+            step = 100 / (len(level.itl_quantiles_ms) - 1)
+            data.append({"type": "scatter", "mode": "lines",
+                         "name": _level_name(level.concurrency, level.request_rate, level.trial),
+                         "x": _nums(level.itl_quantiles_ms),
+                         "y": [_num(i * step / 100) for i in range(len(level.itl_quantiles_ms))]})
+    return {"data": data, "layout": layout("Inter-chunk latency CDF", "ITL (ms)", "Fraction of gaps")}
+
+
+def telemetry_chart(record: RunRecord) -> Figure:
+    data = []
+    samples = record.telemetry.samples if record.telemetry else []
+    fields = [("power_w", "power W", "y"), ("util_pct", "util %", "y2"), ("memory_used_mib", "memory GiB", "y2")]
+    for gpu in sorted({s.gpu for s in samples}):
+        mine = [s for s in samples if s.gpu == gpu]
+        for attr, label, axis in fields:
+            ys = [getattr(s, attr) for s in mine]
+            if attr == "memory_used_mib":
+                ys = [None if v is None else v / 1024 for v in ys]
+            if any(v is not None for v in ys):
+                data.append({"type": "scatter", "mode": "lines", "name": f"GPU {gpu} {label}",
+                             "x": _nums([s.t_s for s in mine]), "y": _nums(ys), "yaxis": axis})
+    return {"data": data, "layout": layout(
+        "GPU telemetry", "Seconds since start", "Power (W)",
+        yaxis2={"title": {"text": "Utilisation % / memory GiB"}, "overlaying": "y", "side": "right",
+                "rangemode": "tozero"})}
+
+
+def run_figures(record: RunRecord, levels: pd.DataFrame) -> dict[str, Figure]:
+    figs = {
+        "throughput": line_chart(levels, "out_tok_s", "Output throughput vs load", "Output tok/s"),
+        "latency": line_chart(levels, "ttft_p50", "TTFT p50 vs load", "TTFT p50 (ms)"),
+        "ttft_hist": ttft_histogram(record),
+        "itl_cdf": itl_cdf(record),
+    }
+    if record.telemetry and record.telemetry.samples:
+        figs["telemetry"] = telemetry_chart(record)
+    return {k: v for k, v in figs.items() if v["data"]}

@@ -1,0 +1,69 @@
+"""`inferboard build` and `inferboard serve`: parse options, call one entry point, print the outcome."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import sys
+from pathlib import Path
+
+import click
+
+from generator.site import BuildError, BuildReport, build_site
+
+
+def _print_report(report: BuildReport) -> None:
+    for problem in report.problems:
+        click.echo(f"warning: skipped {problem}", err=True)
+    for message in report.mkdocs_warnings:
+        click.echo(f"warning: mkdocs: {message}", err=True)
+    click.echo(
+        f"built {report.site_dir}: {report.runs_loaded} run(s) from {report.files_seen} file(s), "
+        f"{len(report.problems)} skipped, {report.seconds:.1f} s"
+    )
+
+
+def _build(runs: Path, site: Path, strict: bool, site_url: str | None) -> BuildReport:
+    try:
+        return build_site(runs, site, strict, site_url=site_url)
+    except BuildError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--runs", "runs", type=click.Path(path_type=Path, file_okay=False), default=Path("runs"),
+              show_default=True, help="Folder of run files (*.json).")
+@click.option("--site", "site", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
+              show_default=True, help="Output folder of the static site (replaced when the build succeeds).")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) if any run file is invalid or a duplicate, "
+              "instead of skipping it with a warning.")
+@click.option("--site-url", default=None, help="Address the site will be published at (default: mkdocs.yml's, "
+              "i.e. $INFERBOARD_SITE_URL or http://127.0.0.1:8000/).")
+def build(runs: Path, site: Path, strict: bool, site_url: str | None) -> None:
+    """Validate every run file and build the static leaderboard site."""
+    _print_report(_build(runs, site, strict, site_url))
+
+
+@click.command()
+@click.option("--runs", "runs", type=click.Path(path_type=Path, file_okay=False), default=Path("runs"),
+              show_default=True, help="Folder of run files (*.json).")
+@click.option("--site", "site", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
+              show_default=True, help="Output folder of the static site.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-build", is_flag=True, help="Serve the existing site folder without rebuilding it.")
+def serve(runs: Path, site: Path, port: int, host: str, no_build: bool) -> None:
+    """Build the site (unless --no-build) and preview it at http://HOST:PORT/ (Ctrl-C stops)."""
+    if not no_build:
+        _print_report(_build(runs, site, False, f"http://{host}:{port}/"))
+    if not (site / "index.html").is_file():
+        click.echo(f"error: {site}/index.html not found; run `inferboard build` first", err=True)
+        sys.exit(1)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        click.echo(f"serving {site} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopped")

@@ -1,0 +1,241 @@
+"""Page builders: frames and records -> Markdown files in the generated docs folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
+from markupsafe import Markup, escape
+
+from generator.charts import DEFAULT_PRICE_PER_HOUR, _num, scope_figures
+from generator.load import LoadedRun
+from generator.render import relative_url, template
+from generator.runpage import model_rows, run_context, shell_line
+from generator.safe import clean_text, csv_cell, json_text
+from generator.tables import LEVEL_METRICS, class_label, default_class, headline
+
+CHART_NAMES = [
+    ("throughput", "Output throughput vs concurrency"),
+    ("ttft_p50", "TTFT p50 vs concurrency"),
+    ("ttft_p99", "TTFT p99 vs concurrency"),
+    ("tpot", "TPOT vs concurrency"),
+    ("pareto", "Pareto frontier: throughput per GPU vs per-user speed"),
+    ("latency", "Latency distribution"),
+    ("energy", "Energy per output token"),
+    ("cost", "Cost per million output tokens"),
+]
+RUN_COLS = ["slug", "model", "backend", "backend_version", "hardware", "quant", "workload", "klass",
+            "badges", "devices", "created"]
+ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
+# Generated pages in nav order: (file, nav title).
+GENERATED_NAV = [
+    ("index.md", "Home"), ("leaderboard.md", "Leaderboard"), ("charts.md", "Charts"),
+    ("compare.md", "Compare"), ("runs/index.md", "All runs"), ("methodology.md", "Methodology"),
+    ("data.md", "Data"),
+]
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    runs: list[LoadedRun]
+    runs_frame: pd.DataFrame
+    levels: pd.DataFrame
+    problems: list[str]
+    dir_urls: bool
+    built_at: datetime
+
+
+def trusted(text: str) -> Markup:
+    """Text from inferboard's own code (not from a run file): HTML-escaped, Markdown left to work."""
+    return Markup(escape(text))
+
+
+def _write(docs: Path, rel: str, text: str) -> None:
+    path = docs / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", errors="replace")
+
+
+def _links(ctx: SiteContext, page: str) -> dict[str, str]:
+    return {name: relative_url(page, f"{name}.md" if name != "runs" else "runs/index.md", ctx.dir_urls)
+            for name in ("leaderboard", "charts", "compare", "runs", "methodology", "data")}
+
+
+def run_href(ctx: SiteContext, page: str, slug: str) -> str:
+    return relative_url(page, f"runs/{slug}.md", ctx.dir_urls)
+
+
+def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
+    index = {slug: i for i, slug in enumerate(ctx.runs_frame["slug"])}
+    runs = [[row[c] for c in RUN_COLS] for row in ctx.runs_frame.to_dict("records")]
+    rows = []
+    for row in ctx.levels.to_dict("records"):
+        values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
+        values += [_num(row[k]) for k in LEVEL_METRICS]
+        values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
+        rows.append(values)
+    classes = sorted(set(ctx.runs_frame["klass"]))
+    return {
+        "run_cols": RUN_COLS, "cols": ROW_COLS, "runs": runs, "rows": rows,
+        "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
+        "classes": {k: class_label(k) for k in classes}, "default_class": default_class(ctx.runs_frame),
+        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+    }
+
+
+def charts_payload(ctx: SiteContext) -> dict[str, Any]:
+    scopes = []
+    if not ctx.levels.empty:
+        for (klass, model, workload), part in ctx.levels.groupby(["klass", "model", "workload"], sort=True):
+            scopes.append({
+                "key": f"{klass}|{model}|{workload}", "klass": klass,
+                "label": f"{class_label(str(klass))}: {model}, {workload} ({part['slug'].nunique()} runs)",
+                "figs": scope_figures(part), "runs": int(part["slug"].nunique()),
+            })
+    preferred = default_class(ctx.runs_frame)
+    # The default view: the preferred class first, then the scope with the most runs.
+    scopes.sort(key=lambda s: (preferred != "all" and s["klass"] != preferred, -s["runs"], s["label"]))
+    return {"scopes": scopes, "default_price": DEFAULT_PRICE_PER_HOUR}
+
+
+def compare_meta(run: LoadedRun) -> dict[str, str]:
+    r = run.record
+    meta: dict[str, str] = {"run_id": clean_text(r.run_id), "created_at": r.created_at.isoformat(),
+                            "status": r.status, "origin": r.origin.kind, "labels": ", ".join(r.labels)}
+    for section, model in (("model", r.model), ("quantization", r.quantization), ("serving", r.serving),
+                           ("backend", r.backend), ("hardware", r.hardware), ("software", r.software),
+                           ("workload", r.workload), ("collector", r.collector)):
+        meta.update({f"{section}.{k}": str(v) for k, v in model_rows(model)})
+    meta["launch.mode"] = r.launch.mode
+    meta["launch.argv"] = shell_line(r.launch.argv) or "—"
+    meta["launch.env"] = "; ".join(f"{k}={v}" for k, v in r.launch.env.items()) or "—"
+    return meta
+
+
+def compare_payload(ctx: SiteContext) -> dict[str, Any]:
+    info = ctx.runs_frame.set_index("slug")
+    levels = ctx.levels.assign(per_device=ctx.levels["out_tok_s"] / ctx.levels["devices"].clip(lower=1))
+    by_run = {slug: part for slug, part in levels.groupby("slug", sort=False)} if not levels.empty else {}
+    runs = []
+    for run in ctx.runs:
+        row = info.loc[run.slug]
+        part = by_run.get(run.slug)
+        series = [] if part is None else [
+            [_num(v) for v in values]
+            for values in part[["load", "out_tok_s", "ttft_p50", "tpot_p50", "user_tok_s", "per_device"]]
+            .itertuples(index=False)
+        ]
+        runs.append({
+            "slug": run.slug, "badges": row["badges"],
+            "label": f"{row['backend']} {row['backend_version']} · {row['model']} · {row['hardware']} · "
+                     f"{run.slug[:8]}",
+            "meta": compare_meta(run), "levels": series,
+        })
+    return {"runs": runs, "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html"}
+
+
+def home_page(ctx: SiteContext) -> str:
+    best = headline(ctx.levels)
+    cls = default_class(ctx.runs_frame)
+    rows = []
+    for row in best.to_dict("records"):
+        row = dict(row)
+        row["href"] = run_href(ctx, "index.md", row["slug"])
+        row["out_tok_s"] = f"{row['out_tok_s']:.4g}"
+        row["ttft_p50"] = "—" if pd.isna(row["ttft_p50"]) else f"{row['ttft_p50']:.4g}"
+        rows.append(row)
+    updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
+    return template("index.md.j2").render(
+        run_count=len(ctx.runs), level_count=len(ctx.levels),
+        updated=updated.astimezone(UTC).strftime("%Y-%m-%d") if updated else "",
+        built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"), links=_links(ctx, "index.md"),
+        headline_rows=rows, headline_class=class_label(cls) if cls != "all" else "all",
+        headline_class_all=cls == "all", problems=ctx.problems,
+    )
+
+
+def methodology_page(ctx: SiteContext) -> str:
+    hw: Counter[tuple[str, str, str]] = Counter()
+    quant: Counter[tuple[str, str, str]] = Counter()
+    for run, info in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
+        h, q = run.record.hardware, run.record.quantization
+        driver = f"{h.driver_version or '—'} / {h.cuda_version or '—'}"
+        hw[(info["hardware"], class_label(info["klass"]), driver)] += 1
+        quant[(q.format or "unknown", q.weights_dtype or "—", q.kv_cache_dtype or "—")] += 1
+    return template("methodology.md.j2").render(
+        definitions=METRIC_DEFINITIONS, trusted=trusted,
+        hardware_rows=[{"hardware": k[0], "klass": k[1], "driver": k[2], "runs": n} for k, n in hw.items()],
+        quant_rows=[{"format": k[0], "weights": k[1], "kv": k[2], "runs": n} for k, n in quant.items()],
+    )
+
+
+def runs_index_page(ctx: SiteContext) -> str:
+    runs = ctx.runs_frame.sort_values("created_ts", ascending=False).to_dict("records")
+    for run in runs:
+        run["href"] = run_href(ctx, "runs/index.md", run["slug"])
+    return template("runs_index.md.j2").render(runs=runs, count=len(runs))
+
+
+def results_csv(levels: pd.DataFrame) -> str:
+    columns = ["run_id", "model", "backend", "backend_version", "hardware", "quant", "workload", "klass",
+               "level", "concurrency", "request_rate", "trials", "status", "saturated", *LEVEL_METRICS,
+               "completed", "failed", "created"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    if not levels.empty:
+        frame = levels.reindex(columns=columns).astype(object).where(levels.reindex(columns=columns).notna(), None)
+        for values in frame.itertuples(index=False):
+            writer.writerow([csv_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+def write_data_files(ctx: SiteContext, docs: Path) -> None:
+    _write(docs, "data/results.csv", results_csv(ctx.levels))
+    runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
+    rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
+    _write(docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows}))
+    _write(docs, "data/run-schema.json", json_text(json_schema()))
+    raw = docs / "data" / "runs"
+    raw.mkdir(parents=True, exist_ok=True)
+    for run in ctx.runs:
+        (raw / f"{run.slug}.json").write_bytes(run.path.read_bytes())
+
+
+def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
+    """Write every generated page; returns the generated nav as (title, file) pairs."""
+    price = DEFAULT_PRICE_PER_HOUR
+    _write(docs, "index.md", home_page(ctx))
+    _write(docs, "leaderboard.md", template("leaderboard.md.j2").render(
+        payload=leaderboard_payload(ctx), has_runs=bool(ctx.runs), default_price=price,
+        home_link=relative_url("leaderboard.md", "index.md", ctx.dir_urls),
+        data_link=relative_url("leaderboard.md", "data.md", ctx.dir_urls),
+        methodology_link=relative_url("leaderboard.md", "methodology.md", ctx.dir_urls)))
+    charts = charts_payload(ctx)
+    _write(docs, "charts.md", template("charts.md.j2").render(
+        payload=charts, scopes=charts["scopes"], chart_names=CHART_NAMES, default_price=price,
+        home_link=relative_url("charts.md", "index.md", ctx.dir_urls)))
+    _write(docs, "compare.md", template("compare.md.j2").render(payload=compare_payload(ctx)))
+    _write(docs, "methodology.md", methodology_page(ctx))
+    _write(docs, "data.md", template("data.md.j2").render(schema_version=SCHEMA_VERSION, links={
+        "csv": "data/results.csv", "json": "data/results.json", "schema": "data/run-schema.json",
+        "runs": "runs/index.md"}))
+    _write(docs, "runs/index.md", runs_index_page(ctx))
+    write_data_files(ctx, docs)
+    run_template = template("run.md.j2")
+    grouped = dict(iter(ctx.levels.groupby("slug", sort=False))) if not ctx.levels.empty else {}
+    empty = ctx.levels.iloc[0:0]
+    for run in ctx.runs:
+        page = f"runs/{run.slug}.md"
+        context = run_context(run, grouped.get(run.slug, empty))
+        context["raw_json_link"] = f"../data/runs/{run.slug}.json"
+        context["compare_link"] = "../compare.md"
+        _write(docs, page, run_template.render(**context))
+    return [(title, path) for path, title in GENERATED_NAV]

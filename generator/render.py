@@ -1,0 +1,83 @@
+"""The jinja2 environment: every `{{ value }}` from a template is escaped for HTML *and* Markdown.
+
+Templates produce Markdown whose run-derived parts are raw HTML blocks, so Markdown never re-reads a run
+string; `finalize` escapes every expression that is not already trusted `Markup`, so forgetting a filter
+cannot leak markup. Output is never fed to jinja again, so `{{ }}` in a run string stays text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
+
+from generator.safe import html_text, json_for_script, safe_url
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    return Markup(html_text(value))
+
+
+def data_script(kind: str, payload: Any) -> Markup:
+    """A JSON payload the page script reads; `<`, `>` and `&` are \\u-escaped inside it.
+
+    Material's instant navigation re-creates every inline <script> of the new page as a plain script
+    (dropping its type and class) and runs it. So the payload is wrapped in a one-element array, which is
+    also an inert JavaScript literal, and the marker class sits on a wrapper element that survives."""
+    return Markup(f'<div class="ib-data" data-kind="{html_text(kind)}" hidden>'
+                  f'<script type="application/json">[{json_for_script(payload)}]</script></div>')
+
+
+def link(url: Any, text: Any) -> Markup:
+    """An external link when `url` is http(s); otherwise the text alone."""
+    target = safe_url(url) if url is not None else None
+    if target is None:
+        return Markup(html_text(text))
+    return Markup(f'<a href="{html_text(target)}" rel="nofollow noopener">{html_text(text)}</a>')
+
+
+def badges(items: list[str]) -> Markup:
+    return Markup("".join(f'<span class="ib-badge">{html_text(b)}</span>' for b in items))
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, finalize=_finalize,
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.globals.update(data_script=data_script, link=link, badges=badges)
+    return env
+
+
+def template(name: str) -> Template:
+    return environment().get_template(name)
+
+
+def page_url(md_path: str, dir_urls: bool) -> str:
+    """The URL MkDocs gives a Markdown page, relative to the site root (e.g. 'runs/abc/')."""
+    stem = md_path[:-3]
+    if not dir_urls:
+        return stem + ".html"
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/"
+
+
+def relative_url(from_md: str, to_md_or_file: str, dir_urls: bool) -> str:
+    """A link from one generated page to another page (`*.md`) or file, as MkDocs would resolve it."""
+    here = page_url(from_md, dir_urls)
+    base = here if here.endswith("/") or here == "" else posixpath.dirname(here) + "/"
+    target = page_url(to_md_or_file, dir_urls) if to_md_or_file.endswith(".md") else to_md_or_file
+    rel = posixpath.relpath(target or ".", base or ".")
+    if (target == "" or target.endswith("/")) and not rel.endswith("/"):
+        rel += "/"
+    return rel

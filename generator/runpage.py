@@ -1,0 +1,155 @@
+"""Everything one run recorded, arranged for its page (pure: record -> context dict for run.md.j2)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+from collector.schema import RunRecord
+from pydantic import BaseModel
+
+from generator.charts import run_figures
+from generator.load import LoadedRun
+from generator.safe import clean_text, safe_url
+from generator.tables import LEVEL_METRICS, level_text, run_info
+
+Row = tuple[str, Any]
+MAX_ERROR_SAMPLES = 20
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v) for v in value) if value else "—"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}={_fmt(v)}" for k, v in value.items()) if value else "—"
+    return clean_text(value)
+
+
+def model_rows(model: BaseModel | None, skip: Iterable[str] = ()) -> list[Row]:
+    """A flat (field, value) list of one schema model's scalar fields; nested models are flattened."""
+    if model is None:
+        return []
+    rows: list[Row] = []
+    for name in type(model).model_fields:
+        if name in skip:
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            rows.extend((f"{name}.{k}", v) for k, v in model_rows(value))
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for i, item in enumerate(value):
+                rows.extend((f"{name}[{i}].{k}", v) for k, v in model_rows(item))
+        else:
+            rows.append((name, _fmt(value)))
+    return rows
+
+
+def shell_line(argv: list[str] | None) -> str | None:
+    return None if not argv else shlex.join(clean_text(a) for a in argv)
+
+
+def level_table(record: RunRecord) -> list[dict[str, Any]]:
+    rows = []
+    for level in record.results:
+        rows.append({
+            "level": level_text(level.concurrency, level.request_rate),
+            "trial": level.trial, "status": level.status, "completed": level.completed, "failed": level.failed,
+            "out_tok_s": level.output_throughput_tok_s, "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
+            "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
+            "ttft_p99": level.ttft_ms.p99 if level.ttft_ms else None,
+            "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
+            "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
+            "rps": level.request_throughput_rps,
+            "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})" if level.goodput else None,
+            "j_per_tok": level.energy.joules_per_output_token if level.energy else None,
+            "mismatch": level.length_mismatches,
+            "saturated": level.client.reason or "client saturated" if level.client and level.client.saturated
+            else None,
+        })
+    return [{k: _fmt(v) for k, v in r.items()} for r in rows]
+
+
+def error_tables(record: RunRecord) -> tuple[list[Row], list[Row]]:
+    """(level, reason -> count) rows and a bounded sample of the error messages requests recorded."""
+    counts: list[Row] = []
+    samples: list[Row] = []
+    for level in record.results:
+        name = level_text(level.concurrency, level.request_rate)
+        counts.extend((name, f"{clean_text(reason)}: {n}") for reason, n in level.errors.items())
+        for req in level.requests:
+            if req.error and len(samples) < MAX_ERROR_SAMPLES:
+                samples.append((f"{name} {clean_text(req.status)}", clean_text(req.error)))
+    return counts, samples
+
+
+def server_metric_rows(record: RunRecord) -> list[Row]:
+    rows: list[Row] = []
+    for level in record.results:
+        sm = level.server_metrics
+        if sm is None:
+            continue
+        name = level_text(level.concurrency, level.request_rate)
+        rows.extend((f"{name} Δ {clean_text(k)}", _fmt(v)) for k, v in sm.deltas.items())
+        rows.extend((f"{name} peak {clean_text(k)}", _fmt(v)) for k, v in sm.peaks.items())
+        if sm.error:
+            rows.append((f"{name} error", clean_text(sm.error)))
+    return rows
+
+
+def run_context(loaded: LoadedRun, levels: pd.DataFrame) -> dict[str, Any]:
+    r = loaded.record
+    hw_rows = model_rows(r.hardware, skip=("gpus", "host"))
+    hw_rows += [(f"host.{k}", v) for k, v in model_rows(r.hardware.host)]
+    for gpu in r.hardware.gpus:
+        hw_rows += [(f"gpu[{gpu.index}].{k}", v) for k, v in model_rows(gpu, skip=("index",))]
+    launch_rows = model_rows(r.launch, skip=("argv",))
+    provenance = [
+        ("run_id", clean_text(r.run_id)), ("schema_version", str(r.schema_version)),
+        ("created_at", _fmt(r.created_at.isoformat())),
+        ("started_at", _fmt(r.started_at.isoformat() if r.started_at else None)),
+        ("finished_at", _fmt(r.finished_at.isoformat() if r.finished_at else None)),
+        ("status", r.status), ("status_reason", _fmt(r.status_reason)),
+        *[(f"collector.{k}", v) for k, v in model_rows(r.collector)],
+        *[(f"origin.{k}", v) for k, v in model_rows(r.origin)],
+        *[(f"suite.{k}", v) for k, v in model_rows(r.suite, skip=("text",))],
+        ("labels", _fmt(r.labels)),
+    ]
+    sections = [
+        ("Model", model_rows(r.model)),
+        ("Quantization", model_rows(r.quantization)),
+        ("Serving configuration", model_rows(r.serving)),
+        ("Hardware", hw_rows),
+        ("Backend", model_rows(r.backend)),
+        ("Software", model_rows(r.software)),
+        ("Launch", launch_rows),
+        ("Workload", model_rows(r.workload)),
+        ("Provenance", provenance),
+    ]
+    counts, samples = error_tables(r)
+    run_levels = levels[levels["slug"] == loaded.slug] if not levels.empty else levels
+    telemetry = r.telemetry
+    return {
+        "run": run_info(loaded),
+        "record": r,
+        "launch_line": shell_line(r.launch.argv),
+        "collect_line": shell_line(r.command),
+        "ci_url": safe_url(r.ci.run_url) if r.ci and r.ci.run_url else None,
+        "sections": [(title, rows) for title, rows in sections if rows],
+        "level_rows": level_table(r),
+        "level_columns": LEVEL_METRICS,
+        "error_counts": counts,
+        "error_samples": samples,
+        "server_metrics": server_metric_rows(r),
+        "figures": run_figures(r, run_levels) if not run_levels.empty else {},
+        "telemetry_note": None if telemetry is None or telemetry.available else clean_text(telemetry.reason or ""),
+        "notes": [clean_text(n) for n in r.notes],
+        "suite_text": clean_text(r.suite.text) if r.suite else None,
+    }

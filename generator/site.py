@@ -1,0 +1,209 @@
+"""`inferboard build`: validate runs -> tidy frames -> Markdown pages -> MkDocs (Material) -> site/.
+
+The site is built into a temporary folder beside the target and swapped in only when the build
+succeeded, so a failed build never leaves a half-written site.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.load import load_runs
+from generator.pages import SiteContext, write_pages
+from generator.tables import level_frame, run_frame
+
+ASSETS = Path(__file__).parent / "assets"
+GENERATED_MARK = ".inferboard-generated"
+PLOTLY_ASSET = "assets/ib/plotly.min.js"
+
+
+class BuildError(Exception):
+    """The build cannot go on; the message says why in one line (or one line per bad file)."""
+
+
+@dataclass
+class BuildReport:
+    site_dir: Path
+    runs_loaded: int = 0
+    files_seen: int = 0
+    problems: list[str] = field(default_factory=list)  # skipped files, one line each
+    mkdocs_warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+    seconds: float = 0.0
+
+
+def find_config(explicit: Path | None = None) -> Path:
+    """The MkDocs config: given, else ./mkdocs.yml, else the one in the inferboard checkout."""
+    candidates = [explicit] if explicit else [Path.cwd() / "mkdocs.yml", Path(__file__).parents[1] / "mkdocs.yml"]
+    for path in candidates:
+        if path is not None and path.is_file():
+            return path
+    raise BuildError(f"no mkdocs.yml found (looked at {', '.join(str(c) for c in candidates)})")
+
+
+def guide_title(path: Path) -> str:
+    """A guide page's nav title: its first `# ` heading, else its file name."""
+    try:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip().strip("#").strip() or path.stem
+    except OSError:
+        pass
+    return path.stem.replace("-", " ").replace("_", " ").capitalize()
+
+
+def copy_guides(guide_dir: Path, docs: Path) -> list[tuple[str, str]]:
+    """Copy every guide page (docs/*.md) under guide/ and return (title, file) nav entries."""
+    nav = []
+    if guide_dir.is_dir():
+        for path in sorted(guide_dir.glob("*.md")):
+            target = docs / "guide" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            nav.append((guide_title(path), f"guide/{path.name}"))
+        for extra in sorted(p for p in guide_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            shutil.copytree(extra, docs / "guide" / extra.name, dirs_exist_ok=True)  # images of the guides
+    return nav
+
+
+def prepare_docs_dir(docs: Path) -> None:
+    """Empty the generated docs folder; refuse to touch a non-empty folder this code did not create."""
+    if docs.exists():
+        if any(docs.iterdir()) and not (docs / GENERATED_MARK).exists():
+            raise BuildError(f"{docs}: not empty and not made by inferboard; refusing to overwrite it")
+        shutil.rmtree(docs)
+    docs.mkdir(parents=True)
+    (docs / GENERATED_MARK).write_text("made by `inferboard build`; deleted and rewritten on every build\n")
+
+
+def copy_assets(docs: Path) -> None:
+    import plotly
+
+    target = docs / "assets" / "ib"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in ASSETS.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, target / path.name)
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not plotly_js.is_file():
+        raise BuildError(f"plotly.js not found at {plotly_js}; reinstall the plotly package")
+    shutil.copyfile(plotly_js, docs / PLOTLY_ASSET)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_mkdocs_warnings() -> Iterator[_WarningCollector]:
+    handler = _WarningCollector()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def _check_site_dir(site: Path, runs: Path, config_dir: Path) -> None:
+    resolved = site.resolve()
+    forbidden = {Path("/").resolve(), Path.home().resolve(), config_dir.resolve(), runs.resolve()}
+    if resolved in forbidden or runs.resolve().is_relative_to(resolved):
+        raise BuildError(f"{site}: refusing to use this folder as the site output (it would be replaced)")
+
+
+def _swap_in(built: Path, site: Path) -> None:
+    old = site.with_name(site.name + ".old-ib")
+    if old.exists():
+        shutil.rmtree(old)
+    if site.exists():
+        site.rename(old)
+    built.rename(site)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_mkdocs(config_file: Path, docs: Path, site: Path, nav: list[Any], site_url: str | None = None) -> list[str]:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    with _collect_mkdocs_warnings() as collected:
+        # Run pages are reached from tables, not the sidebar (thousands of entries would bury the nav).
+        overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
+        config = load_config(config_file=str(config_file), docs_dir=str(docs), site_dir=str(site), nav=nav,
+                             not_in_nav="/runs/*.md\n", **overrides)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    return collected.messages
+
+
+def _dir_urls(config_file: Path) -> bool:
+    try:
+        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+    except (OSError, yaml.YAMLError):
+        return True
+    return str(data.get("use_directory_urls", "true")).lower() != "false"
+
+
+def build_site(
+    runs_dir: Path, site_dir: Path, strict: bool = False, *, config_file: Path | None = None,
+    docs_dir: Path | None = None, guide_dir: Path | None = None, site_url: str | None = None,
+) -> BuildReport:
+    """Build the static site from every run file in runs_dir. Raises BuildError on a fatal problem, or
+    (with strict) when any run file is bad. site_url (else mkdocs.yml's) is where the site will be served:
+    Material's instant navigation only engages at that scheme-less host:port."""
+    started = time.perf_counter()
+    if not runs_dir.is_dir():
+        raise BuildError(f"{runs_dir}: runs folder not found")
+    config = find_config(config_file)
+    _check_site_dir(site_dir, runs_dir, config.parent)
+    loaded = load_runs(runs_dir)
+    report = BuildReport(site_dir=site_dir, runs_loaded=len(loaded.runs), files_seen=loaded.files_seen,
+                         problems=list(loaded.problems))
+    if strict and loaded.problems:
+        raise BuildError(f"{len(loaded.problems)} bad run file(s):\n" + "\n".join(loaded.problems))
+
+    docs = docs_dir or config.parent / "generator" / "_docs_build"
+    prepare_docs_dir(docs)
+    dir_urls = _dir_urls(config)
+    shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
+    ctx = SiteContext(runs=loaded.runs, runs_frame=run_frame(loaded.runs), levels=level_frame(loaded.runs),
+                      problems=shown_problems, dir_urls=dir_urls, built_at=datetime.now(UTC))
+    generated = write_pages(ctx, docs)
+    copy_assets(docs)
+    guides = copy_guides(guide_dir or config.parent / "docs", docs)
+    nav: list[Any] = [{title: path} for title, path in generated]
+    if guides:
+        nav.append({"Guides": [{title: path} for title, path in guides]})
+
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
+    try:
+        report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, site_url)
+        _swap_in(staging, site_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report.pages = len(generated) + len(guides) + len(loaded.runs)
+    report.seconds = time.perf_counter() - started
+    return report

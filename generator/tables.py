@@ -1,0 +1,275 @@
+"""Pure functions: run records -> tidy pandas frames (one row per run, one row per run x load level)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+
+import pandas as pd
+from collector.schema import LevelResult, RunRecord, Summary
+
+from generator.load import LoadedRun
+from generator.safe import clean_text
+
+REAL_GPU_CLASS = "gpu-real"
+CLASS_LABELS = {
+    REAL_GPU_CLASS: "Real weights on GPU, measured",
+}
+
+# Leaderboard columns: key -> (header, unit, higher_is_better)
+LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
+    "out_tok_s": ("Output tok/s", "tok/s", True),
+    "out_tok_s_gpu": ("tok/s per GPU", "tok/s", True),
+    "user_tok_s": ("Per-user tok/s (p50)", "tok/s", True),
+    "ttft_p50": ("TTFT p50", "ms", False),
+    "ttft_p99": ("TTFT p99", "ms", False),
+    "tpot_p50": ("TPOT p50", "ms", False),
+    "e2e_p50": ("E2E p50", "ms", False),
+    "rps": ("Req/s", "req/s", True),
+    "goodput_rps": ("Goodput", "req/s", True),
+    "j_per_tok": ("J/token", "J", False),
+}
+
+# Headline metrics that may carry confidence intervals (repeat summary key -> column).
+INTERVAL_KEYS = {
+    "output_throughput_tok_s": "out_tok_s",
+    "ttft_ms.p50": "ttft_p50",
+    "ttft_ms.p99": "ttft_p99",
+    "tpot_ms.p50": "tpot_p50",
+    "e2e_ms.p50": "e2e_p50",
+}
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive timestamps are taken as UTC so that mixed files still sort."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def run_badges(record: RunRecord) -> list[str]:
+    """Labels shown next to a run wherever it appears (deduplicated, in a stable order)."""
+    badges: list[str] = []
+    if record.model.weights == "random":
+        badges.append("random weights")
+    if record.hardware.accelerator == "cpu":
+        badges.append("CPU")
+    if record.origin.kind == "imported":
+        badges.append("imported")
+    if record.status != "complete":
+        badges.append(record.status)
+    seen = {b.lower().replace("-", " ") for b in badges}
+    for label in record.labels:
+        text = clean_text(label).strip()
+        key = text.lower().replace("-", " ").replace("_", " ")
+        if text and key not in seen and key not in ("cpu only", "random"):
+            seen.add(key)
+            badges.append(text)
+    return badges
+
+
+def run_class(record: RunRecord) -> str:
+    """Runs are only ranked against runs of the same class unless the reader asks otherwise."""
+    parts = []
+    if record.hardware.accelerator == "cpu":
+        parts.append("cpu")
+    if record.model.weights == "random":
+        parts.append("random")
+    if record.origin.kind == "imported":
+        parts.append("imported")
+    return "+".join(parts) if parts else REAL_GPU_CLASS
+
+
+def class_label(key: str) -> str:
+    if key in CLASS_LABELS:
+        return CLASS_LABELS[key]
+    names = {"cpu": "CPU", "random": "random weights", "imported": "imported"}
+    return " + ".join(names.get(p, p) for p in key.split("+"))
+
+
+def gpu_count(record: RunRecord) -> int:
+    hw = record.hardware
+    if hw.accelerator == "cpu":
+        return 0
+    return hw.gpu_count or len(hw.gpus)
+
+
+def hardware_text(record: RunRecord) -> str:
+    hw = record.hardware
+    if hw.label:
+        return clean_text(hw.label)
+    if hw.accelerator == "cpu":
+        return clean_text(hw.host.cpu_model or "CPU")
+    name = hw.gpus[0].name if hw.gpus else "GPU"
+    return clean_text(f"{gpu_count(record)}× {name}")
+
+
+def quant_text(record: RunRecord) -> str:
+    q = record.quantization
+    return clean_text(q.format or q.weights_dtype or "unknown")
+
+
+def workload_text(record: RunRecord) -> str:
+    w = record.workload
+    if w.dataset is not None:
+        source = PurePath(clean_text(w.dataset.path)).name or "dataset"
+        text = f"{w.api} {source}"
+        if w.output_tokens:
+            text += f" →{w.output_tokens}"
+    else:
+        text = f"{w.api} {w.input_tokens or '?'}→{w.output_tokens or '?'}"
+    return clean_text(text + (" (rate)" if w.mode == "rate" else ""))
+
+
+def level_text(concurrency: int | None, rate: float | None) -> str:
+    if concurrency is not None:
+        return f"c={concurrency}"
+    if rate is not None:
+        return f"rate {rate:g}/s"
+    return "level"
+
+
+def devices(record: RunRecord) -> int:
+    """Units a price per hour applies to: GPUs serving the model, or the host for CPU runs."""
+    return max(gpu_count(record), 1)
+
+
+RUN_COLUMNS = [
+    "slug", "run_id", "model", "backend", "backend_version", "hardware", "quant", "workload", "created",
+    "created_ts", "status", "badges", "klass", "gpus", "devices", "levels",
+]
+
+
+def run_info(loaded: LoadedRun) -> dict[str, Any]:
+    r = loaded.record
+    return {
+        "slug": loaded.slug,
+        "run_id": clean_text(r.run_id),
+        "model": clean_text(r.model.name),
+        "backend": clean_text(r.backend.name),
+        "backend_version": clean_text(r.backend.version or "unknown"),
+        "hardware": hardware_text(r),
+        "quant": quant_text(r),
+        "workload": workload_text(r),
+        "created": as_utc(r.created_at).strftime("%Y-%m-%d %H:%M UTC"),
+        "created_ts": as_utc(r.created_at).timestamp(),
+        "status": r.status,
+        "badges": run_badges(r),
+        "klass": run_class(r),
+        "gpus": gpu_count(r),
+        "devices": devices(r),
+        "levels": len(r.results),
+    }
+
+
+def run_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
+    """One row per run."""
+    rows = [run_info(run) for run in runs]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def _stat(summary: Summary | None, name: str) -> float | None:
+    return None if summary is None else float(getattr(summary, name))
+
+
+def _level_values(level: LevelResult) -> dict[str, Any]:
+    return {
+        "out_tok_s": level.output_throughput_tok_s,
+        "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
+        "user_tok_s": _stat(level.per_user_tok_s, "p50"),
+        "ttft_p50": _stat(level.ttft_ms, "p50"),
+        "ttft_p99": _stat(level.ttft_ms, "p99"),
+        "tpot_p50": _stat(level.tpot_ms, "p50"),
+        "e2e_p50": _stat(level.e2e_ms, "p50"),
+        "e2e_p90": _stat(level.e2e_ms, "p90"),
+        "e2e_p95": _stat(level.e2e_ms, "p95"),
+        "e2e_p99": _stat(level.e2e_ms, "p99"),
+        "e2e_min": _stat(level.e2e_ms, "min"),
+        "e2e_max": _stat(level.e2e_ms, "max"),
+        "rps": level.request_throughput_rps,
+        "goodput_rps": level.goodput.rate_rps if level.goodput else None,
+        "j_per_tok": (
+            level.energy.joules_per_output_token if level.energy is not None and level.energy.valid else None
+        ),
+        "completed": level.completed,
+        "failed": level.failed,
+        "saturated": bool(level.client and level.client.saturated),
+        "status": level.status,
+    }
+
+
+_STATUS_RANK = {"complete": 0, "incomplete": 1, "interrupted": 2}
+
+
+def _merge_trials(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """Trials of one level: metrics averaged, counts summed, the worst status kept."""
+    merged: dict[str, Any] = {}
+    for key in trials[0]:
+        values = [t[key] for t in trials]
+        if key == "status":
+            merged[key] = max(values, key=lambda s: _STATUS_RANK.get(s, 3))
+        elif key == "saturated":
+            merged[key] = any(values)
+        elif key in ("completed", "failed"):
+            merged[key] = sum(values)
+        else:
+            nums = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+            merged[key] = sum(nums) / len(nums) if nums else None
+    merged["trials"] = len(trials)
+    return merged
+
+
+def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
+    """One row per load level of one run (repeated trials merged, intervals attached)."""
+    record = loaded.record
+    groups: dict[tuple[int | None, float | None], list[dict[str, Any]]] = {}
+    for level in record.results:
+        groups.setdefault((level.concurrency, level.request_rate), []).append(_level_values(level))
+    intervals = {(s.concurrency, s.request_rate): s.intervals for s in record.repeat_summaries}
+    rows = []
+    for (conc, rate), trials in groups.items():
+        row = {"slug": loaded.slug, "concurrency": conc, "request_rate": rate}
+        row["level"] = level_text(conc, rate)
+        row["load"] = float(conc) if conc is not None else rate
+        row.update(_merge_trials(trials))
+        for key, column in INTERVAL_KEYS.items():
+            ci = intervals.get((conc, rate), {}).get(key)
+            row[f"{column}_lo"] = ci.low if ci else None
+            row[f"{column}_hi"] = ci.high if ci else None
+        rows.append(row)
+    rows.sort(key=lambda r: (r["load"] is None, r["load"] or 0.0))
+    return rows
+
+
+def level_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
+    """One row per (run, load level), with the run's descriptive columns joined in."""
+    runs = list(runs)
+    rows = [row for run in runs for row in level_rows(run)]
+    levels = pd.DataFrame(rows)
+    info = run_frame(runs)
+    if levels.empty:
+        return pd.DataFrame(columns=[*info.columns, "level", "load", *LEVEL_METRICS])
+    return levels.merge(info, on="slug", how="left", suffixes=("", "_run"))
+
+
+def default_class(frame: pd.DataFrame) -> str:
+    """The class shown by default: real-weight GPU measured runs when any exist, else everything."""
+    if not frame.empty and (frame["klass"] == REAL_GPU_CLASS).any():
+        return REAL_GPU_CLASS
+    return "all"
+
+
+def headline(levels: pd.DataFrame, limit: int = 60) -> pd.DataFrame:
+    """Best backend (highest output tok/s) per model x hardware x load level, within one class."""
+    if levels.empty:
+        return levels
+    cls = default_class(levels)
+    scope = levels if cls == "all" else levels[levels["klass"] == cls]
+    scope = scope[scope["out_tok_s"].notna() & (scope["status"] == "complete")]
+    if scope.empty:
+        return scope
+    group = ["klass", "model", "hardware", "workload", "level"]
+    best = scope.loc[scope.groupby(group, sort=False)["out_tok_s"].idxmax()]
+    best = best.sort_values(["model", "hardware", "workload", "load"])
+    return best.head(limit)

@@ -1,0 +1,268 @@
+"""The built site in real headless Chromium: sorting, filters, URL state, charts, run and compare pages,
+instant navigation, hostile strings inert, and no console errors. The site is built once per module."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import golden_files
+from gen_factories import HOSTILE, hostile_run, standard_runs, write_run
+
+from generator.site import build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path("/tmp/site-shots")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"),
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = tmp_path_factory.mktemp("browser")
+    runs = base / "runs"
+    for record in [*standard_runs(), hostile_run()]:
+        write_run(runs, record)
+    for path in golden_files():
+        shutil.copy(path, runs / f"golden-{path.name}")
+    (runs / "broken.json").write_text("{not json", encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(base / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    report = build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
+    # Guide pages (docs/*.md) belong to other areas and may link to pages still being written.
+    assert [w for w in report.mkdocs_warnings if "guide/" not in w] == []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+class Watched:
+    """A page that records console errors, failed requests, dialogs and page errors."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        # ERR_ABORTED is the browser cancelling a pending load when the test navigates on, not a fault.
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}")
+                     if "ERR_ABORTED" not in str(r.failure) else None)
+        self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}")
+                     if r.status >= 400 else None)
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def goto(self, url: str) -> Any:
+        self.page.goto(url, wait_until="load")
+        return self.page
+
+    def assert_clean(self) -> None:
+        assert self.dialogs == []
+        assert self.problems == []
+        assert self.page.evaluate("window.__pwned === undefined")
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[Watched]:
+    w = Watched(browser)
+    yield w
+    w.assert_clean()
+
+
+def _column(page: Any, index: int) -> list[str]:
+    return [str(t) for t in page.eval_on_selector_all(
+        f".ib-leaderboard tbody tr td:nth-child({index})", "els => els.map(e => e.firstChild ? "
+        "e.firstChild.textContent : '')")]
+
+
+def _chart_count(page: Any, scope: str = "") -> int:
+    return int(page.eval_on_selector_all(f"{scope} .ib-chart .main-svg", "els => els.length"))
+
+
+def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "leaderboard/")
+    page.wait_for_selector(".ib-leaderboard tbody tr td a")
+    models = _column(page, 2)
+    assert "tiny-random-llama" not in models  # CPU/random run not ranked with GPU runs by default
+    assert page.locator(".ib-leaderboard tbody tr").count() == 9
+    page.click("button[data-sort='ttft_p50']")
+    ttft = [float(v) for v in _column(page, 11)]
+    assert ttft == sorted(ttft)
+    page.click("button[data-sort='ttft_p50']")
+    assert [float(v) for v in _column(page, 11)] == sorted(ttft, reverse=True)
+    page.select_option("select[data-filter='backend']", "sglang 0.3.5")
+    assert set(_column(page, 3)) == {"sglang 0.3.5"}
+    assert "backend=sglang" in page.url and "sort=ttft_p50" in page.url
+    shared = page.url
+    again = watched.goto(shared)
+    again.wait_for_selector(".ib-leaderboard tbody tr td a")
+    assert again.input_value("select[data-filter='backend']") == "sglang 0.3.5"
+    assert set(_column(again, 3)) == {"sglang 0.3.5"}
+    assert again.get_attribute("button[data-sort='ttft_p50'] >> xpath=..", "aria-sort") == "descending"
+    everything = watched.goto(site_url + "leaderboard/?class=all&model=tiny-random-llama")
+    everything.wait_for_selector(".ib-leaderboard tbody tr td a")
+    labels = everything.inner_text(".ib-leaderboard tbody")
+    assert "random weights" in labels and "CPU" in labels
+    cost_before = _column(everything, 18)
+    everything.fill(".ib-price-input", "4")
+    everything.dispatch_event(".ib-price-input", "change")
+    cost_after = _column(everything, 18)
+    assert [round(float(b) * 2, 2) for b in cost_before] == pytest.approx([float(a) for a in cost_after], rel=0.01)
+
+
+def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "charts/")
+    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    assert page.locator(".ib-chart").count() == 8
+    assert all(n > 0 for n in page.eval_on_selector_all(".ib-chart", "els => els.map(e => e.querySelectorAll('.main-svg').length)"))
+    options = page.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
+    page.select_option(".ib-scope", next(o for o in options if "Llama-3.1-8B" in o))
+    page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent"
+                           ".includes('sglang')")
+    cpu = next(o for o in options if o.startswith("cpu+random"))
+    page.select_option(".ib-scope", cpu)
+    page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('llama.cpp')")
+    assert "view=cpu" in page.url
+    y_before = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
+    page.fill(".ib-price-input", "1")
+    page.dispatch_event(".ib-price-input", "change")
+    page.wait_for_function(f"document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0] < {y_before}")
+    y_after = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
+    assert y_after == pytest.approx(y_before / 2, rel=0.01)
+    restored = watched.goto(page.url)
+    restored.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    assert restored.input_value(".ib-scope") == cpu
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    first = watched.goto(site_url + "charts/")
+    first.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    first.screenshot(path=str(SHOTS / "charts.png"), full_page=False)
+
+
+def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "runs/aaaa00000001/")
+    expected = page.locator(".ib-chart").count()
+    assert expected >= 4
+    page.wait_for_function(f"document.querySelectorAll('.ib-chart .main-svg').length >= {expected}")
+    text = page.inner_text("article")
+    for needle in ("vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8000", "inferboard collect --base-url",
+                   "NVIDIA H100 80GB HBM3", "driver_version", "client saturated", "vllm:num_requests_total"):
+        assert needle in text
+    raw = page.get_attribute("a:text('Raw JSON')", "href")
+    assert raw is not None
+    status = page.evaluate(f"fetch({raw!r}).then(r => r.json()).then(j => j.run_id)")
+    assert status == "aaaa00000001"
+
+
+def test_compare_page_overlays_and_highlights_differences(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "compare/?runs=aaaa00000001,aaaa00000003")
+    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 4")
+    diff_fields = page.eval_on_selector_all("tr.ib-diff th", "els => els.map(e => e.textContent)")
+    assert {"backend.name", "hardware.accelerator", "model.weights"} <= set(diff_fields)
+    same = page.eval_on_selector_all(".ib-meta tbody tr:not(.ib-diff) th", "els => els.map(e => e.textContent)")
+    assert "workload.api" in same
+    page.check("input[value='aaaa00000002']")
+    assert re.search(r"runs=aaaa00000001(%2C|,)aaaa00000002(%2C|,)aaaa00000003", page.url)
+    page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput']\").data.length === 3")
+    page.check(".ib-only-diff")
+    assert page.locator(".ib-meta tbody tr:not(.ib-diff)").count() == 0
+
+
+def test_instant_navigation_rerenders_charts(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url)
+    page.evaluate("window.__sameDocument = true")
+    page.click(".md-sidebar--primary a.md-nav__link[href$='charts/']")
+    page.wait_for_url(re.compile(r".*/charts/$"))
+    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    assert page.evaluate("window.__sameDocument === true")  # Material swapped content without a reload
+    page.click(".md-sidebar--primary a.md-nav__link[href$='leaderboard/']")
+    page.wait_for_selector(".ib-leaderboard tbody tr td a")
+    page.click(".md-sidebar--primary a.md-nav__link[href$='charts/']")
+    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    board = watched.goto(site_url + "leaderboard/")
+    board.wait_for_selector(".ib-leaderboard tbody tr td a")
+    board.screenshot(path=str(SHOTS / "leaderboard.png"), full_page=False)
+
+
+def test_hostile_strings_are_inert_text_everywhere(site_url: str, watched: Watched) -> None:
+    run = hostile_run()
+    page = watched.goto(site_url + f"runs/{run.run_id}/")
+    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 4")
+    text = page.inner_text("article")
+    for value in (HOSTILE["script"], HOSTILE["img"], HOSTILE["jinja"], HOSTILE["markdown"]):
+        assert value in text
+    assert page.locator("article script:not([type='application/json'])").count() == 0
+    assert page.locator("article img").count() == 0
+    assert page.locator("article a[href^='javascript']").count() == 0
+    board = watched.goto(site_url + "leaderboard/?class=all")
+    board.wait_for_selector(".ib-leaderboard tbody tr td a")
+    assert HOSTILE_MODEL_TEXT in board.inner_text(".ib-leaderboard tbody")
+    assert board.locator(".ib-leaderboard img").count() == 0
+    charts = watched.goto(site_url + "charts/")
+    charts.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    options = charts.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
+    hostile_view = next(o for o in options if "<script>" in o)
+    charts.select_option(".ib-scope", hostile_view)
+    charts.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('<img')")
+    charts.evaluate("Plotly.Fx.hover(document.querySelector(\".ib-chart[data-fig='throughput']\"), "
+                    "[{curveNumber: 0, pointNumber: 0}])")
+    tooltip = charts.text_content(".ib-chart[data-fig='throughput'] .hoverlayer") or ""
+    assert HOSTILE["img"] in tooltip  # the tooltip shows the string as text
+    assert charts.locator(".ib-chart img, .ib-chart script").count() == 0
+    compare = watched.goto(site_url + f"compare/?runs={run.run_id},aaaa00000001")
+    compare.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 4")
+    assert HOSTILE["img"] in compare.inner_text(".ib-meta")
+    home = watched.goto(site_url)
+    assert "broken.json" in home.inner_text("article")
+    assert HOSTILE["script"] in home.inner_text("article")
+
+
+HOSTILE_MODEL_TEXT = HOSTILE["script"]
+
+
+def test_every_page_loads_without_console_errors(site_url: str, watched: Watched) -> None:
+    for path in ("", "leaderboard/", "charts/", "compare/", "runs/", "methodology/", "data/",
+                 "runs/aaaa00000003/", "runs/aaaa00000004/"):
+        page = watched.goto(site_url + path)
+        page.wait_for_timeout(300)
+        if page.locator(".ib-chart").count():
+            page.wait_for_function("Array.from(document.querySelectorAll('.ib-chart'))"
+                                   ".every(c => c.querySelector('.main-svg'))")
