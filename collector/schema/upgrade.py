@@ -79,8 +79,8 @@ def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
     if size > max_bytes:
         raise RunFileError(str(p), f"file is {size} bytes, over the {max_bytes}-byte limit for run files")
     try:
-        raw = p.read_bytes()
-        data = json.loads(raw)
+        text = p.read_bytes().decode("utf-8")
+        data = json.loads(text)
     except UnicodeDecodeError:
         raise RunFileError(str(p), "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
