@@ -1,0 +1,44 @@
+"""Regenerate docs/cli.md from the live `--help` of every inferboard command.
+
+    python tests/update_cli_docs.py
+
+tests/collector/test_core_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
+reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+HERE = Path(__file__).resolve().parent
+DOC = HERE.parent / "docs" / "cli.md"
+# Run as a script, tests/ would be sys.path[0] and tests/collector would shadow the collector package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+
+def render() -> str:
+    from collector.cli import main
+
+    runner = CliRunner()
+    parts = [
+        "# CLI reference",
+        "",
+        "Generated from the code by `python tests/update_cli_docs.py`; a test keeps it in sync.",
+        "",
+    ]
+    commands: list[tuple[str, list[str]]] = [("inferboard", [])]
+    assert isinstance(main, click.Group)
+    commands += [(f"inferboard {name}", [name]) for name in sorted(main.commands)]
+    for title, args in commands:
+        result = runner.invoke(main, [*args, "--help"], terminal_width=100, prog_name="inferboard")
+        parts += [f"## `{title}`", "", "```text", result.output.rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    DOC.write_text(render())
+    sys.stdout.write(f"wrote {DOC}\n")
