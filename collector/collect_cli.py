@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 from pydantic import ValidationError
 
+from collector import aio
 from collector.config import CollectConfig
 from collector.progress import Progress, summary_table
+from collector.provenance import parse_quantization_pairs, parse_serving_pairs
 from collector.schema import SLO
 
 
@@ -49,16 +52,6 @@ def parse_slo(value: str | None) -> SLO | None:
     return SLO(**limits)
 
 
-def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for v in values:
-        key, sep, val = v.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{flag} takes KEY=VALUE, got {v!r}")
-        out[key.strip()] = val.strip()
-    return out
-
-
 @click.command()
 @click.argument("suite", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -86,6 +79,11 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="Bearer token sent to the server; never written to disk.",
 )
 @click.option("--launch", help="Command that starts the server (managed launch); needs --endpoint.")
+@click.option(
+    "--ready-url",
+    help="URL that answers 200 once the launched server is ready [default: the backend's readiness path "
+    "under --endpoint, e.g. /health for llama.cpp; /v1/models when the backend is auto].",
+)
 @click.option(
     "--ready-timeout",
     type=float,
@@ -154,6 +152,13 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     show_default=True,
     help="Trials per level; with 2+, run files carry 95% bootstrap confidence intervals.",
 )
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Load-generating processes (for many-core hosts at high concurrency).",
+)
 @click.option("--input-tokens", type=int, help="Prompt length in tokens [default: 128 embedded; 512 else].")
 @click.option(
     "--output-tokens", type=int, help="Output length (max_tokens) [default: 64 embedded; 256 else]."
@@ -194,6 +199,13 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="Max seconds for one whole request.",
 )
 @click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Retry HTTP 429/503 answers up to N times with backoff; retries are counted in the run file.",
+)
+@click.option(
     "--quantization",
     "quant",
     multiple=True,
@@ -229,7 +241,8 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 )
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: only on a terminal).")
 @click.option("--dry-run", is_flag=True, help="With a suite file: print the plan and exit.")
-def collect(suite: Path | None, **opts: object) -> None:
+@click.pass_context
+def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
     """Measure an OpenAI-compatible server (or the embedded llama.cpp engine) and write one run file.
 
     \b
@@ -238,32 +251,52 @@ def collect(suite: Path | None, **opts: object) -> None:
       inferboard collect --endpoint http://gpu-host:8000 --backend vllm \\
           --model meta-llama/Llama-3.1-8B-Instruct --concurrency 1,10,50,100 \\
           --requests 200 --input-tokens 512 --output-tokens 256 --out runs/
+      inferboard collect --launch "python -m collector.engine --port 8089" \\
+          --endpoint http://127.0.0.1:8089 --backend llama.cpp
       inferboard collect suite.yaml --dry-run
+      inferboard collect suite.yaml --requests 8 --out runs/   (flags override every cell)
     """
     show_progress = opts.pop("progress")
     dry_run = bool(opts.pop("dry_run"))
     if suite is not None:
         from collector.suite_runner import run_suite
 
-        sys.exit(run_suite(suite, dry_run=dry_run, cli_options=opts, show_progress=show_progress))
+        # Only flags given explicitly (or through their environment variable) override the suite.
+        given = {
+            name: value
+            for name, value in opts.items()
+            if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+        }
+        sys.exit(run_suite(suite, dry_run=dry_run, cli_options=given, show_progress=show_progress))
     if dry_run:
         raise click.UsageError("--dry-run needs a suite file")
     config = config_from_options(opts)
     sys.exit(run_config(config, show_progress=show_progress))
 
 
+def provenance_options(quant: tuple[str, ...], serving: tuple[str, ...], tp: int | None) -> dict[str, Any]:
+    """--quantization/--serving/--tp as schema objects (source 'flag'); bad items name the flag."""
+    try:
+        return {
+            "quantization": parse_quantization_pairs(quant),
+            "serving": parse_serving_pairs(serving, tensor_parallel=tp),
+        }
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def config_from_options(opts: dict[str, object]) -> CollectConfig:
     opts = dict(opts)
-    serving = _pairs(opts.pop("serving"), "--serving")  # type: ignore[arg-type]
-    tp = opts.pop("tp")
-    if tp is not None:
-        serving["tensor_parallel"] = str(tp)
     labels = list(opts.pop("labels"))  # type: ignore[call-overload]
     if opts.pop("random_weights"):
         labels.append("random-weights")
+    provenance = provenance_options(
+        opts.pop("quant"),  # type: ignore[arg-type]
+        opts.pop("serving"),  # type: ignore[arg-type]
+        opts.pop("tp"),  # type: ignore[arg-type]
+    )
     renamed = {
-        "quantization": _pairs(opts.pop("quant"), "--quantization"),  # type: ignore[arg-type]
-        "serving": serving,
+        **provenance,
         "labels": labels,
         "slo": parse_slo(opts.pop("slo")),  # type: ignore[arg-type]
         "ready_timeout_s": opts.pop("ready_timeout"),
@@ -289,7 +322,7 @@ def run_config(config: CollectConfig, show_progress: object = None) -> int:
 
     progress = Progress(enabled=None if show_progress is None else bool(show_progress))
     try:
-        result = asyncio.run(run_collect(config, progress))
+        result = aio.run(run_collect(config, progress))
     except CollectError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code

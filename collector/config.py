@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from collector.schema import SLO, Suite
+from collector.schema import SLO, Quantization, Serving, Suite
+from collector.schema.models import Scalar
 
 EMBEDDED_DEFAULTS = {"concurrency": [1, 2, 4], "requests": 24, "input_tokens": 128, "output_tokens": 64}
 ENDPOINT_DEFAULTS = {
@@ -28,6 +29,12 @@ class CollectConfig(BaseModel):
     api: Literal["completions", "chat"] = "completions"
     api_key: SecretStr | None = Field(None, description="Bearer token; never written anywhere.")
     launch: str | None = Field(None, description="Command line that starts the server (managed launch).")
+    launch_env: dict[str, str] = Field(
+        default_factory=dict, description="Variables added to the launched server's environment."
+    )
+    ready_url: str | None = Field(
+        None, description="URL that answers 200 once a launched server is ready (default: the backend's)."
+    )
     ready_timeout_s: float = 900.0
 
     # Embedded engine
@@ -48,6 +55,7 @@ class CollectConfig(BaseModel):
     warmup: int = 2
     repeats: int = Field(1, ge=1)
     workers: int = Field(1, ge=1)
+    retries: int = Field(0, ge=0, description="Retries of HTTP 429/503 answers per request (off by default).")
 
     # Workload
     input_tokens: int | None = None
@@ -57,6 +65,9 @@ class CollectConfig(BaseModel):
     dataset: Path | None = None
     seed: int = 0
     slo: SLO | None = None
+    request_params: dict[str, Scalar] = Field(
+        default_factory=dict, description="Extra body fields sent with every request (suite files)."
+    )
 
     # Timeouts
     connect_timeout_s: float = 10.0
@@ -64,8 +75,10 @@ class CollectConfig(BaseModel):
     request_timeout_s: float = 600.0
 
     # Provenance
-    quantization: dict[str, str] = Field(default_factory=dict)
-    serving: dict[str, str] = Field(default_factory=dict)
+    quantization: Quantization = Field(
+        default_factory=Quantization, description="Given by flags or a suite; wins over detected facts."
+    )
+    serving: Serving = Field(default_factory=Serving, description="Given by flags or a suite.")
     hardware_label: str | None = None
     gpu_indices: list[int] | None = None
     telemetry_hz: float = 10.0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 from collector.backends import VersionInfo
 from collector.config import CollectConfig
 from collector.hardware import detect_hardware, detect_software
-from collector.redact import redact_argv
+from collector.provenance import merge
+from collector.redact import known_secrets, redact_argv, redact_text
 from collector.schema import (
     Backend,
     CIInfo,
@@ -81,23 +84,24 @@ def public_url(url: str) -> str:
 
 
 def _quantization(config: CollectConfig, detected: Quantization | None) -> Quantization:
-    flags = {k: v for k, v in config.quantization.items() if v}
-    if not flags:
-        return detected or Quantization()
-    base = detected.model_dump() if detected else {}
-    base.update(flags)
-    base["source"] = "flag"
-    return Quantization.model_validate(base)
+    """What the server/model/launch line told us, overridden field by field by flags or the suite."""
+    return merge(detected or Quantization(), config.quantization)
 
 
 def _serving(config: CollectConfig, detected: Serving | None) -> Serving:
-    base = detected.model_dump() if detected else {}
-    for key, value in config.serving.items():
-        if key in Serving.model_fields and key != "extra":
-            base[key] = value
-        else:
-            base.setdefault("extra", {})[key] = value
-    return Serving.model_validate(base)
+    return merge(detected or Serving(), config.serving)
+
+
+def recorded_command(config: CollectConfig) -> list[str]:
+    """The collector's argv as recorded: secret flags redacted, and any secret value (the API key, a token
+    in the launch line or in the environment) scrubbed wherever it appears, e.g. inside --launch "..."."""
+    launch_argv: list[str] = []
+    if config.launch:
+        with contextlib.suppress(ValueError):
+            launch_argv = shlex.split(config.launch)
+    api_key = config.api_key.get_secret_value() if config.api_key else None
+    secrets = known_secrets({**os.environ, **config.launch_env}, launch_argv, [api_key])
+    return [redact_text(arg, secrets) for arg in redact_argv(config.command)]
 
 
 def _labels(config: CollectConfig, model: ModelInfo, hardware: Hardware, status: str) -> list[str]:
@@ -194,7 +198,7 @@ def build_record(
         status_reason=status_reason,
         origin=Origin(kind="measured"),
         collector=Collector(version=collector_version, git_sha=_git_sha()),
-        command=redact_argv(config.command),
+        command=recorded_command(config),
         ci=ci_info(),
         suite=config.suite,
         backend=backend,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.config import CollectConfig
 from collector.schema import Launch, MemoryFootprint, ModelInfo, Quantization, Serving
+from collector.schema.models import Scalar
 
 
 class ServerStartError(RuntimeError):
@@ -37,41 +38,71 @@ def _per_slot_context(config: CollectConfig) -> int:
     return max(512, longest_in + longest_out + 64)
 
 
-@contextlib.contextmanager
-def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
-    """Start llama.cpp in-process (xllamacpp) on a free loopback port; always stopped on exit."""
-    from collector.engine import EmbeddedEngine
-    from collector.ggufgen import cached_model
+def _embedded_model(config: CollectConfig) -> tuple[Path, ModelInfo]:
+    """The GGUF to serve and what the record says about it (random or real weights, honestly)."""
+    from collector.ggufgen import cached_model, read_random_marker
 
     if config.gguf is not None:
         if not config.gguf.is_file():
             raise ServerStartError(f"GGUF model file not found: {config.gguf}")
-        model_path = config.gguf
-        model = ModelInfo(name=config.model or config.gguf.name, weights="real", path=str(config.gguf))
-        weights_random = False
-    else:
         try:
-            info = cached_model(config.shape, config.engine_dtype, seed=config.seed)
-        except (ValueError, OSError) as exc:
-            raise ServerStartError(f"cannot generate the random-weight model: {exc}") from None
-        model_path = info.path
+            marker = read_random_marker(config.gguf)
+        except (OSError, ValueError) as exc:
+            raise ServerStartError(f"{config.gguf}: not a readable GGUF file ({exc})") from None
+        # The generator stamps its files; anything else is real unless the user labelled it random.
+        random = marker is not None or "random-weights" in config.labels
         model = ModelInfo(
-            name=info.name,
-            weights="random",
-            path=str(info.path),
-            file_sha256=info.sha256,
-            architecture=info.architecture,
-            shape=info.shape,
-            parameter_count=info.parameter_count,
+            name=config.model or config.gguf.name,
+            weights="random" if random else "real",
+            path=str(config.gguf),
+            shape=marker if marker not in (None, "unknown") else None,
         )
-        weights_random = True
+        return config.gguf, model
+    try:
+        info = cached_model(config.shape, config.engine_dtype, seed=config.seed)
+    except (ValueError, OSError) as exc:
+        raise ServerStartError(f"cannot generate the random-weight model: {exc}") from None
+    model = ModelInfo(
+        name=info.name,
+        weights="random",
+        path=str(info.path),
+        file_sha256=info.sha256,
+        architecture=info.architecture,
+        shape=info.shape,
+        parameter_count=info.parameter_count,
+    )
+    return info.path, model
+
+
+def _gguf_quantization(path: Path, kv_cache: Scalar) -> Quantization:
+    from collector.provenance import gguf_quantization, normalize_dtype
+
+    try:
+        detected = gguf_quantization(path)
+    except ValueError:  # a foreign GGUF we cannot read is still servable
+        detected = Quantization()
+    kv = normalize_dtype(kv_cache) if isinstance(kv_cache, str) else None
+    return detected.model_copy(update={"kv_cache_dtype": kv, "source": "detected"})
+
+
+@contextlib.contextmanager
+def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
+    """Start llama.cpp in-process (xllamacpp) on a free loopback port; always stopped on exit."""
+    from collector.engine import EmbeddedEngine
+
+    model_path, model = _embedded_model(config)
     slots = max(config.engine_parallel, max(config.concurrency or [1]), config.max_concurrency or 1)
     per_slot = config.engine_ctx if config.engine_ctx != 4096 else _per_slot_context(config)
     # Leave one core to the collector: on a small host an engine on every core delays the client's own
     # timestamps, and the self-check would (rightly) flag every level as client-saturated.
     threads = config.engine_threads or max(1, (os.cpu_count() or 2) - 1)
     engine = EmbeddedEngine(
-        model_path, n_ctx=per_slot * slots, n_parallel=slots, n_threads=threads, metrics=True
+        model_path,
+        n_ctx=per_slot * slots,
+        n_parallel=slots,
+        n_threads=threads,
+        metrics=True,
+        alias=model.name,  # so /v1/models lists the model's name rather than the file path
     )
     try:
         base_url = engine.start()
@@ -79,10 +110,8 @@ def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
         engine.stop()
         raise ServerStartError(f"the embedded llama.cpp engine failed to start: {exc}") from None
     try:
-        file_type = _gguf_file_type(model_path)
         model.max_context = per_slot
         props = engine.model_props or {}
-        version = engine.version.label
         settings = dict(engine.settings)
         launch = Launch(
             mode="embedded",
@@ -91,53 +120,71 @@ def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
             memory=MemoryFootprint(host_rss_mib=engine.host_rss_mib),
             engine_settings=settings,
         )
-        handle = ServerHandle(
+        yield ServerHandle(
             base_url=base_url,
             launch=launch,
             backend="llama.cpp",
-            backend_version=version,
+            backend_version=engine.version.label,
             backend_version_source="xllamacpp package metadata + llama.cpp /props build_info",
             model=model,
-            quantization=Quantization(
-                format=file_type,
-                weights_dtype=file_type.split()[-1].lower() if file_type else None,
-                kv_cache_dtype="f16",
-                source="detected",
-            ),
+            quantization=_gguf_quantization(model_path, settings.get("cache_type_k")),
             serving=Serving(max_batch=slots, prefix_caching=True, extra={"engine": "xllamacpp (in-process)"}),
             reported={k: v for k, v in props.items() if isinstance(v, (str, int, float, bool))},
         )
-        if weights_random:
-            handle.model = model
-        yield handle
     finally:
         engine.stop()
 
 
-def _gguf_file_type(path: Path) -> str | None:
-    try:
-        from collector.provenance import gguf_file_type
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return gguf_file_type(path)
-    except Exception:  # a foreign GGUF we cannot read is still servable
-        return None
+def launch_ready_url(config: CollectConfig) -> str:
+    """Where a launched server says it is ready: the suite's/flag's URL, else the backend's readiness path
+    (e.g. llama.cpp's /health, which answers 503 while the model loads), else /v1/models."""
+    assert config.endpoint is not None
+    if config.ready_url:
+        return config.ready_url
+    from collector.backends import UnknownBackendError, get_adapter
+
+    path = "/v1/models"
+    if config.backend != "auto":
+        with contextlib.suppress(UnknownBackendError):
+            path = next(iter(get_adapter(config.backend).readiness_paths), path)
+    return config.endpoint.rstrip("/") + path
+
+
+def _launched_facts(argv: Sequence[str]) -> tuple[Quantization, Serving]:
+    """Quantization and serving facts a launch line states; a GGUF file it serves is read for its type."""
+    from collector.provenance import merge, quantization_from_argv, serving_from_argv
+
+    quantization = quantization_from_argv(argv)
+    for arg in argv:
+        value = arg.partition("=")[2] or arg
+        if value.endswith(".gguf") and Path(value).is_file():
+            quantization = merge(_gguf_quantization(Path(value), None), quantization)
+            break
+    return quantization, serving_from_argv(argv)
 
 
 @contextlib.contextmanager
-def managed_server(config: CollectConfig, log_path: Path, ready_url: str) -> Iterator[ServerHandle]:
-    """Start --launch as a child process, wait for readiness, stop it on exit (also on errors/Ctrl-C)."""
+def managed_server(
+    config: CollectConfig, log_path: Path, ready_url: str | None = None
+) -> Iterator[ServerHandle]:
+    """Start --launch as a child process, wait for readiness, stop it on exit (also on errors/Ctrl-C).
+
+    ready_url: ignored when it is just the endpoint (the runner's default); see launch_ready_url().
+    """
     from collector.launch import LaunchError, ManagedServer, to_launch_record
 
     assert config.launch is not None and config.endpoint is not None
+    if ready_url is None or ready_url.rstrip("/") == config.endpoint.rstrip("/"):
+        ready_url = launch_ready_url(config)
+    api_key = config.api_key.get_secret_value() if config.api_key else None
     server = ManagedServer(
         config.launch,
-        env=None,
+        env=config.launch_env,
         log_path=log_path,
         ready_url=ready_url,
         ready_timeout_s=config.ready_timeout_s,
         gpu_indices=config.gpu_indices,
+        extra_secrets=[api_key] if api_key else (),
     )
     try:
         server.start()
@@ -145,7 +192,13 @@ def managed_server(config: CollectConfig, log_path: Path, ready_url: str) -> Ite
         server.stop()
         raise ServerStartError(str(exc)) from None
     try:
-        yield ServerHandle(base_url=config.endpoint.rstrip("/"), launch=to_launch_record(server))
+        quantization, serving = _launched_facts(server.argv)
+        yield ServerHandle(
+            base_url=config.endpoint.rstrip("/"),
+            launch=to_launch_record(server),
+            quantization=quantization,
+            serving=serving,
+        )
     finally:
         server.stop()
 
