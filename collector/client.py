@@ -26,6 +26,14 @@ CONNECT = "connect"
 SERVER_ERROR = "server_error"
 CANCELLED = "cancelled"
 
+# Opt-in retries (--retries N) only for the statuses that mean "try again later"; a 500 is a server bug and
+# is never retried. Backoff doubles from RETRY_BASE_S up to RETRY_CAP_S; a numeric Retry-After header is
+# honoured up to RETRY_AFTER_CAP_S. The whole-request timeout bounds all attempts together.
+RETRYABLE_STATUSES = ("http_429", "http_503")
+RETRY_BASE_S = 0.25
+RETRY_CAP_S = 4.0
+RETRY_AFTER_CAP_S = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
@@ -109,32 +117,61 @@ class _StreamState:
 
 
 async def stream_request(
-    client: httpx.AsyncClient, request: PreparedRequest, *, scheduled_ns: int, total_timeout_s: float
+    client: httpx.AsyncClient,
+    request: PreparedRequest,
+    *,
+    scheduled_ns: int,
+    total_timeout_s: float,
+    retries: int = 0,
 ) -> RequestOutcome:
     """Send one streaming request and record what arrived when. Never raises for server misbehaviour:
     failures come back as an outcome with `status` set to the reason (cancellation propagates).
 
     A kept-alive connection that the server closed before answering (no response byte received) is retried
-    once on a fresh connection, as browsers and urllib3 do; `outcome.reconnected` records it. The latency
-    still counts from the first send."""
+    once on a fresh connection, as browsers and urllib3 do; `outcome.reconnected` records it. With
+    `retries` > 0, HTTP 429/503 answers are retried up to that many times with backoff; `outcome.retries`
+    counts them. Either way the latency still counts from the first send."""
     sent = time.perf_counter_ns()
     outcome = RequestOutcome(
         scheduled_ns=scheduled_ns, sent_ns=sent, requested_output_tokens=request.output_tokens
     )
     try:
         async with asyncio.timeout(total_timeout_s):
-            try:
-                return await _attempt(client, request, outcome)
-            except _StaleConnection:
-                outcome.reconnected = True
-                try:
-                    return await _attempt(client, request, outcome)
-                except _StaleConnection as exc:
-                    return _fail(
-                        outcome, DISCONNECTED, f"server closed the connection before answering: {exc}"
-                    )
+            while True:
+                hints: dict[str, str] = {}
+                await _attempt_with_reconnect(client, request, outcome, hints)
+                if outcome.status not in RETRYABLE_STATUSES or outcome.retries >= retries:
+                    if outcome.retries and not outcome.ok:
+                        outcome.error = f"{outcome.error} (after {outcome.retries} retries)"
+                    return outcome
+                delay = _retry_delay(outcome.retries, hints.get("retry-after"))
+                outcome.retries += 1
+                outcome.status, outcome.error, outcome.end_ns = "ok", None, None
+                await asyncio.sleep(delay)
     except TimeoutError:
         return _fail(outcome, TIMEOUT, f"no complete response within {total_timeout_s:g} s")
+
+
+def _retry_delay(retries_so_far: int, retry_after: str | None) -> float:
+    backoff: float = min(RETRY_CAP_S, RETRY_BASE_S * 2.0**retries_so_far)
+    try:
+        asked = float(retry_after) if retry_after is not None else 0.0
+    except ValueError:  # an HTTP date: not worth parsing for a benchmark; fall back to the backoff
+        asked = 0.0
+    return max(backoff, min(max(asked, 0.0), RETRY_AFTER_CAP_S))
+
+
+async def _attempt_with_reconnect(
+    client: httpx.AsyncClient, request: PreparedRequest, outcome: RequestOutcome, hints: dict[str, str]
+) -> RequestOutcome:
+    try:
+        return await _attempt(client, request, outcome, hints)
+    except _StaleConnection:
+        outcome.reconnected = True
+        try:
+            return await _attempt(client, request, outcome, hints)
+        except _StaleConnection as exc:
+            return _fail(outcome, DISCONNECTED, f"server closed the connection before answering: {exc}")
 
 
 class _StaleConnection(Exception):
@@ -142,7 +179,7 @@ class _StaleConnection(Exception):
 
 
 async def _attempt(
-    client: httpx.AsyncClient, request: PreparedRequest, outcome: RequestOutcome
+    client: httpx.AsyncClient, request: PreparedRequest, outcome: RequestOutcome, hints: dict[str, str]
 ) -> RequestOutcome:
     state = _StreamState(outcome)
     parser = SSEParser()
@@ -151,6 +188,8 @@ async def _attempt(
         async with client.stream("POST", request.path, content=request.body) as resp:
             answered = True
             if resp.status_code != 200:
+                if "retry-after" in resp.headers:
+                    hints["retry-after"] = resp.headers["retry-after"]
                 body = await _read_some(resp)
                 outcome.status = f"http_{resp.status_code}"
                 outcome.error = f"HTTP {resp.status_code}: {summarize_bytes(body, 200)}"

@@ -65,6 +65,7 @@ async def closed_loop(
     total_timeout_s: float,
     state: LevelState,
     first_index: int = 0,
+    retries: int = 0,
 ) -> None:
     """N users; each sends its next request as soon as its previous one ends."""
     if count is None and duration_s is None:
@@ -88,7 +89,9 @@ async def closed_loop(
             state.in_flight += 1
             try:
                 now = time.perf_counter_ns()
-                outcome = await stream_request(client, req, scheduled_ns=now, total_timeout_s=total_timeout_s)
+                outcome = await stream_request(
+                    client, req, scheduled_ns=now, total_timeout_s=total_timeout_s, retries=retries
+                )
             finally:
                 state.in_flight -= 1
             state.add(outcome)
@@ -120,6 +123,7 @@ async def open_loop(
     seed: int,
     state: LevelState,
     first_index: int = 0,
+    retries: int = 0,
 ) -> None:
     """Arrivals on a precomputed schedule; latency is measured from the scheduled time, so time spent
     waiting for a free slot (max_concurrency) or behind a busy client counts against the server's figures."""
@@ -139,7 +143,7 @@ async def open_loop(
         state.in_flight += 1
         try:
             outcome = await stream_request(
-                client, req, scheduled_ns=scheduled_ns, total_timeout_s=total_timeout_s
+                client, req, scheduled_ns=scheduled_ns, total_timeout_s=total_timeout_s, retries=retries
             )
         finally:
             state.in_flight -= 1

@@ -31,6 +31,7 @@ class RequestOutcome:
     end_ns: int | None = None
     requested_output_tokens: int | None = None
     reconnected: bool = False
+    retries: int = 0  # HTTP 429/503 answers retried (opt-in --retries)
 
     @property
     def ok(self) -> bool:

@@ -47,6 +47,9 @@ class CollectResult:
     message: str | None = None
 
 
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @dataclass
 class _Interrupt:
     """First SIGINT/SIGTERM: stop the current level and write what we have. Second: leave at once."""
@@ -58,21 +61,45 @@ class _Interrupt:
 
     def fire(self, sig: signal.Signals) -> None:
         self.fired += 1
-        self.signal_name = sig.name
         if self.fired > 1:
-            for cleanup in self.emergency:
+            for cleanup in [*self.emergency, _kill_child_process_groups]:
                 with contextlib.suppress(Exception):
                     cleanup()
             os._exit(130)
+        self.signal_name = sig.name
+        # The graceful path after this runs partly outside the event loop's control (writing the run file,
+        # stopping a server): an asyncio signal handler would only run once the loop is free again, so the
+        # next signal is taken by a plain handler, which runs between any two Python bytecodes.
+        with contextlib.suppress(RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            for s in _SIGNALS:
+                loop.remove_signal_handler(s)
+                signal.signal(s, lambda signum, frame: self.fire(signal.Signals(signum)))
         if self.current is not None:
             self.current.cancel()
+
+
+def _kill_child_process_groups() -> None:
+    """SIGKILL our children and the process groups they lead (a launched server runs in its own group), so
+    leaving at once never leaves a server behind. Linux /proc; elsewhere a no-op."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            children.update(int(pid) for pid in task.read_text().split())
+    for pid in children:
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
 def _signals(interrupt: _Interrupt) -> Iterator[None]:
     loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in _SIGNALS:
         try:
             loop.add_signal_handler(sig, interrupt.fire, sig)
             installed.append(sig)
@@ -83,6 +110,8 @@ def _signals(interrupt: _Interrupt) -> Iterator[None]:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+            if previous[sig] is not None:
+                signal.signal(sig, previous[sig])
 
 
 async def _served_models(client: httpx.AsyncClient, base_url: str) -> list[str]:
@@ -197,6 +226,7 @@ async def _run_level(
             total_timeout_s=timeouts_total,
             state=state,
             first_index=first_index,
+            retries=config.retries,
         )
     else:
         await open_loop(
@@ -211,6 +241,7 @@ async def _run_level(
             seed=seed,
             state=state,
             first_index=first_index,
+            retries=config.retries,
         )
 
 
@@ -300,6 +331,9 @@ async def _collect_with_server(
         exit_code, message = 130, f"interrupted by {interrupt.signal_name}: completed levels were kept"
     elif status == "incomplete":
         exit_code, message = 1, f"the sweep stopped early: {reason}"
+        failures = ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items())
+        if failures:
+            message += f" (failed requests: {failures})"
     elif results and all(r.completed == 0 for r in results):
         exit_code, message = (
             1,
@@ -460,4 +494,5 @@ async def _measure_level(
     )
     result = await extras.after_level(result, monitor.health())
     result.status = status  # type: ignore[assignment]
+    result.retries = sum(o.retries for o in state.outcomes)
     return result, cursor + len(state.outcomes)

@@ -343,6 +343,12 @@ class LevelResult(Strict):
         description="Requests re-sent once because the server closed a kept-alive connection before "
         "answering (no response byte received); their latency counts from the first send.",
     )
+    retries: int = Field(
+        0,
+        description="HTTP 429/503 answers retried with backoff (opt-in --retries; 0 when off). A retried "
+        "request's latency counts from its first send, backoff included.",
+        ge=0,
+    )
     duration_s: float = Field(description="Measurement window: first send to last completion.", ge=0)
     achieved_request_rate: float | None = Field(None, description="Sends per second actually achieved.")
     ttft_ms: Summary | None = Field(description="Time to first token.")

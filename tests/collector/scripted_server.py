@@ -6,8 +6,8 @@ Faults are chosen per request index by the Script (`faults`, `every`/`every_faul
 
 `ScriptedServer` runs it in a separate process by default, so the server never shares a GIL with the client
 under test (in a thread it would skew the very timings it is the oracle for); `in_thread=True` is for
-quick unit tests. Run directly: `python scripted_server.py '<script json>'` prints the port, serves until
-SIGTERM.
+quick unit tests. Run directly: `python scripted_server.py '<script json>' [PORT]` prints the port, serves
+until SIGTERM.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ FAULTS = (
     "huge_line",  # one content chunk of ~1 MB
     "no_usage",  # [DONE] but no usage chunk (client must count chunks)
     "role_chunk_first",  # chat-style role-only chunk before content (not a token)
+    "end_without_done",  # a few chunks, then a clean end of the HTTP body: no [DONE], no usage
+    "trickle",  # SSE comment lines forever, never a token: only a whole-request timeout ends it
+    "huge_bad_line",  # a ~huge_line_bytes data line that is not JSON
+    "all_huge",  # every content chunk is ~huge_line_bytes long (long-line throughput)
 )
 
 
@@ -50,6 +54,8 @@ class Script:
     every: int = 0  # with every_fault: each every-th request (index % every == every - 1) gets it
     every_fault: str = "none"
     huge_line_bytes: int = 1_000_000
+    retry_after_s: float | None = None  # sent as Retry-After with http_429 / http_503 when set
+    sigkill_at: int = -1  # the server process SIGKILLs itself two chunks into this request index
 
     def fault_for(self, index: int) -> str:
         if index in self.faults:
@@ -74,6 +80,7 @@ class ScriptedServer:
     def __init__(self, script: Script | None = None, in_thread: bool = False) -> None:
         self.script = script or Script()
         self.in_thread = in_thread
+        self.fixed_port = 0  # the port to listen on (0 = any free one)
         self.process: subprocess.Popen[str] | None = None
         self.requests_seen = 0
         self.lateness_ms: list[float] = []
@@ -142,7 +149,7 @@ class ScriptedServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+        server = await asyncio.start_server(self._handle, "127.0.0.1", self.fixed_port, backlog=1024)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         if not self.in_thread:
@@ -184,12 +191,13 @@ class ScriptedServer:
                     continue
                 index = self.requests_seen
                 self.requests_seen += 1
-                keep = await self._stream(writer, json.loads(body or b"{}"), self.script.fault_for(index))
+                fault = self.script.fault_for(index)
+                keep = await self._stream(writer, json.loads(body or b"{}"), fault, index)
                 if not keep:
                     writer.transport.abort()
                     return
-        except asyncio.CancelledError:
-            pass
+        except (asyncio.CancelledError, ConnectionError):
+            pass  # the client went away (or the server is stopping): nothing left to answer
         finally:
             self._tasks.discard(task)
             writer.transport.abort()
@@ -208,13 +216,19 @@ class ScriptedServer:
         )
         await writer.drain()
 
-    async def _stream(self, writer: asyncio.StreamWriter, req: dict[str, object], fault: str) -> bool:
+    async def _stream(
+        self, writer: asyncio.StreamWriter, req: dict[str, object], fault: str, index: int = -1
+    ) -> bool:
         start = time.perf_counter()
         if fault.startswith("http_"):
             code = int(fault[5:])
             body = json.dumps({"error": {"message": f"scripted {code}"}}).encode()
+            retry_after = ""
+            if self.script.retry_after_s is not None and code in (429, 503):
+                retry_after = f"retry-after: {self.script.retry_after_s:g}\r\n"
             writer.write(
-                f"HTTP/1.1 {code} Error\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                f"HTTP/1.1 {code} Error\r\ncontent-type: application/json\r\n{retry_after}"
+                f"content-length: {len(body)}\r\n\r\n".encode()
                 + body
             )
             await writer.drain()
@@ -241,6 +255,12 @@ class ScriptedServer:
                 obj = {"id": "x", "object": "text_completion", "choices": [{"index": 0, "text": text}]}
             return json.dumps(obj, separators=(",", ":")).encode()
 
+        if fault == "trickle":
+            while True:  # bytes keep coming (so no read timeout fires), but never a token
+                comment = b": still working\n\n"
+                writer.write(f"{len(comment):x}\r\n".encode() + comment + b"\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.05)
         if fault == "role_chunk_first" or chat:
             send(json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}).encode())
             await writer.drain()
@@ -253,6 +273,13 @@ class ScriptedServer:
             if i == 2 and fault == "cut_mid_stream":
                 await writer.drain()
                 return False
+            if i == 2 and index == self.script.sigkill_at and not self.in_thread:
+                await writer.drain()
+                os.kill(os.getpid(), signal.SIGKILL)  # a server dying mid-level, at a known point
+            if i == 2 and fault == "end_without_done":
+                writer.write(b"0\r\n\r\n")  # a well-formed end of the body, but the stream is unfinished
+                await writer.drain()
+                return True
             if i == 2 and fault == "stall_mid_stream":
                 await writer.drain()
                 await asyncio.sleep(3600)
@@ -263,8 +290,10 @@ class ScriptedServer:
             elif i == 1 and fault == "no_data_prefix":
                 payload = b"garbage line without a field\n\n"
                 writer.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
-            elif i == 0 and fault == "huge_line":
+            elif (i == 0 and fault == "huge_line") or fault == "all_huge":
                 send(content(i, "x" * self.script.huge_line_bytes))
+            elif i == 1 and fault == "huge_bad_line":
+                send(b'{"choices":[{"text":"' + b"y" * self.script.huge_line_bytes)
             else:
                 send(content(i, " tok" * per))
             await writer.drain()
@@ -281,6 +310,7 @@ class ScriptedServer:
 
 if __name__ == "__main__":
     srv = ScriptedServer(Script.from_json(sys.argv[1]), in_thread=True)
+    srv.fixed_port = int(sys.argv[2]) if len(sys.argv) > 2 else 0  # a fixed port for managed launches
     srv.in_thread = False  # this process *is* the server process: serve in the foreground
     srv._run()
     os._exit(0)
