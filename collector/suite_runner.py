@@ -26,7 +26,7 @@ from collector.config import CollectConfig
 from collector.progress import Progress, summary_table
 from collector.provenance import merge
 from collector.schema import SLO
-from collector.suite import Cell, SuiteError, expand, load_suite, plan_text, run_cells
+from collector.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 
 # Flags that pick the server: a suite names its own, so these make no sense beside one.
 SERVER_FLAGS = (
@@ -110,7 +110,8 @@ def _server_values(cell: Cell, environ: Mapping[str, str]) -> dict[str, Any]:
             engine_threads=engine.threads,
         )
     else:
-        values["endpoint"] = server.endpoint
+        variables = {**environ, **cell.environ(environ)}
+        values["endpoint"] = expand_env_refs(server.endpoint, variables) if server.endpoint else None
         argv = cell.launch_argv(environ)
         if argv is not None:
             values.update(
