@@ -298,6 +298,7 @@ async def _collect_with_server(
         except WorkloadError as exc:
             raise CollectError(str(exc)) from None
         extras = adapter.request_extras(ignore_eos=config.ignore_eos, output_tokens=config.output_tokens)
+        extras.update(config.request_params)
         requests = _prepare(config, model, prompts, extras)
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
@@ -492,7 +493,7 @@ async def _measure_level(
         level_start_ns=state.started_ns or None,
         trial=trial,
     )
-    result = await extras.after_level(result, monitor.health())
+    result = await extras.after_level(result, monitor.health(), state.outcomes, rate is not None)
     result.status = status  # type: ignore[assignment]
     result.retries = sum(o.retries for o in state.outcomes)
     return result, cursor + len(state.outcomes)
