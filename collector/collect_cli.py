@@ -62,7 +62,8 @@ def parse_slo(value: str | None) -> SLO | None:
     "--backend",
     default="auto",
     show_default=True,
-    help="Backend adapter: vllm, sglang, lmdeploy, trtllm, tgi, mlc, llama.cpp, ollama, openai, or auto.",
+    help="Backend adapter: vllm, sglang, lmdeploy, trtllm, tgi, mlc, llama.cpp, ollama, transformers, "
+    "openai, or auto.",
 )
 @click.option("--model", help="Model id to request (default: the first one the server lists).")
 @click.option(

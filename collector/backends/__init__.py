@@ -21,6 +21,7 @@ from collector.backends.ollama import OllamaAdapter
 from collector.backends.openai import OpenAIAdapter, merged_metric_names
 from collector.backends.sglang import SglangAdapter
 from collector.backends.tgi import TgiAdapter
+from collector.backends.transformers import TransformersAdapter
 from collector.backends.trtllm import TrtllmAdapter
 from collector.backends.vllm import VllmAdapter
 
@@ -33,6 +34,7 @@ _SPECIFIC: tuple[BackendAdapter, ...] = (
     MlcAdapter(),
     LlamaCppAdapter(),
     OllamaAdapter(),
+    TransformersAdapter(),
 )
 # The generic adapter scrapes whatever a known backend would expose.
 OpenAIAdapter.metric_names = merged_metric_names(_SPECIFIC)
@@ -50,6 +52,8 @@ ALIASES: dict[str, str] = {
     "mlc-llm": "mlc",
     "mlc_llm": "mlc",
     "generic": "openai",
+    "hf-transformers": "transformers",
+    "transformers-serve": "transformers",
 }
 
 

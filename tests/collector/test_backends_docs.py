@@ -133,7 +133,7 @@ LLAMACPP = {
 
 def test_registry_knows_every_backend_and_aliases() -> None:
     assert set(backend_names()) == {
-        "vllm", "sglang", "lmdeploy", "trtllm", "tgi", "mlc", "llama.cpp", "ollama", "openai"
+        "vllm", "sglang", "lmdeploy", "trtllm", "tgi", "mlc", "llama.cpp", "ollama", "openai", "transformers"
     }  # fmt: skip
     assert get_adapter("LlamaCpp").name == "llama.cpp"
     assert get_adapter("tensorrt-llm").name == "trtllm"
