@@ -35,7 +35,7 @@ def test_ttft_and_tpot_match_the_scripted_truth(tmp_path: Path, concurrency: int
     assert level.ttft_ms is not None and level.tpot_ms is not None
     # Loose bounds: this is a correctness check under a shared 2-core CI box; precision is benchmarked
     # separately (benchmarks/timing_accuracy.py, docs/benchmarks-timing.md).
-    assert TTFT_MS - 1.0 <= level.ttft_ms.p50 <= TTFT_MS + 15.0
+    assert TTFT_MS - 1.0 <= level.ttft_ms.p50 <= TTFT_MS + 25.0
     assert abs(level.tpot_ms.p50 - ITL_MS) <= 2.0
     assert level.output_tokens_total == TOKENS * 3 * concurrency
     assert level.length_mismatches == 0
