@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from collector.schema import RunRecord
 
+from collector.schema import RunRecord
 from generator.safe import plotly_text
+from generator.tables import level_text
 
 Figure = dict[str, Any]
 
-_ROUND_DIGITS = 4
 DEFAULT_PRICE_PER_HOUR = 2.0
 
 
@@ -29,10 +29,7 @@ def _num(value: Any) -> float | None:
     x = float(value)
     if not math.isfinite(x):
         return None
-    if x == 0:
-        return 0.0
-    digits = _ROUND_DIGITS - int(math.floor(math.log10(abs(x)))) - 1
-    return round(x, max(digits, 0)) if digits < 15 else x
+    return float(f"{x:.4g}")
 
 
 def _nums(values: Sequence[Any]) -> list[float | None]:
@@ -55,8 +52,27 @@ def layout(title: str, x_title: str, y_title: str, *, log_x: bool = False, **ext
     return base
 
 
-def trace_name(row: pd.Series | dict[str, Any]) -> str:
-    return plotly_text(f"{row['backend']} {row['backend_version']} · {row['hardware']} · {row['slug'][:8]}")
+Series = dict[str, list[Any]]  # one run's level rows as columns, ordered by load
+
+
+def run_series(levels: pd.DataFrame) -> list[Series]:
+    """Split a level frame into one column dict per run (in first-seen order), each ordered by load.
+    Charts iterate these plain lists: far faster than a pandas group-by per chart."""
+    if levels.empty:
+        return []
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in levels.sort_values("load", kind="stable").to_dict("records"):
+        grouped.setdefault(row["slug"], []).append(row)
+    return [{col: [r[col] for r in rows] for col in rows[0]} for rows in grouped.values()]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def trace_name(series: Series) -> str:
+    backend = f"{series['backend'][0]} {series['backend_version'][0]}"
+    return plotly_text(f"{backend} · {series['hardware'][0]} · {series['slug'][0][:8]}")
 
 
 def _hover(y_label: str, x_label: str) -> str:
@@ -72,25 +88,43 @@ def _log_ticks(fig: Figure, values: Sequence[Any]) -> Figure:
 
 
 def line_chart(
-    levels: pd.DataFrame, y: str, title: str, y_title: str, *, x: str = "load", x_title: str = "Concurrency (or request rate)",
+    runs: list[Series],
+    y: str,
+    title: str,
+    y_title: str,
+    *,
+    x: str = "load",
+    x_title: str = "Concurrency (or request rate)",
     log_x: bool = True,
 ) -> Figure:
     """One line per run: metric `y` against the load level; CI error bars where the run has repeats."""
     data = []
-    for slug, run in levels.groupby("slug", sort=False):
-        run = run.sort_values(x)
-        if run[y].isna().all():
+    for run in runs:
+        ys = run[y]
+        if all(_missing(v) for v in ys):
             continue
         trace: dict[str, Any] = {
-            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
-            "x": _nums(run[x].tolist()), "y": _nums(run[y].tolist()),
-            "hovertemplate": _hover(y_title, x_title), "meta": {"run": str(slug)},
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": trace_name(run),
+            "x": _nums(run[x]),
+            "y": _nums(ys),
+            "hovertemplate": _hover(y_title, x_title),
+            "meta": {"run": str(run["slug"][0])},
         }
-        lo, hi = f"{y}_lo", f"{y}_hi"
-        if lo in run and run[lo].notna().any():
+        lo, hi = run.get(f"{y}_lo"), run.get(f"{y}_hi")
+        if lo is not None and hi is not None and not all(_missing(v) for v in lo):
             trace["error_y"] = {
-                "type": "data", "symmetric": False, "visible": True,
-                "array": _nums((run[hi] - run[y]).tolist()), "arrayminus": _nums((run[y] - run[lo]).tolist()),
+                "type": "data",
+                "symmetric": False,
+                "visible": True,
+                "array": [
+                    None if _missing(h) or _missing(m) else _num(h - m) for h, m in zip(hi, ys, strict=True)
+                ],
+                "arrayminus": [
+                    None if _missing(lw) or _missing(m) else _num(m - lw)
+                    for lw, m in zip(lo, ys, strict=True)
+                ],
             }
         data.append(trace)
     fig = {"data": data, "layout": layout(title, x_title, y_title, log_x=log_x)}
@@ -109,69 +143,118 @@ def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
     return sorted(frontier, key=lambda i: points[i][0])
 
 
-def pareto_chart(levels: pd.DataFrame) -> Figure:
+def _per_device(run: Series) -> list[float | None]:
+    """Output tok/s per GPU (per host on CPU runs)."""
+    devices = max(int(run["devices"][0]), 1)
+    return [
+        g if not _missing(g) else (None if _missing(t) else t / devices)
+        for g, t in zip(run["out_tok_s_gpu"], run["out_tok_s"], strict=True)
+    ]
+
+
+def pareto_chart(runs: list[Series]) -> Figure:
     """InferenceX's view: throughput per GPU (y) against per-user tok/s (x); the frontier highlighted."""
-    per_gpu = levels["out_tok_s"] / levels["devices"].clip(lower=1)
-    frame = levels.assign(per_device=levels["out_tok_s_gpu"].fillna(per_gpu))
-    frame = frame[frame["user_tok_s"].notna() & frame["per_device"].notna()]
     data: list[dict[str, Any]] = []
-    for _, run in frame.groupby("slug", sort=False):
-        run = run.sort_values("user_tok_s")
-        data.append({
-            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
-            "x": _nums(run["user_tok_s"].tolist()), "y": _nums(run["per_device"].tolist()),
-            "text": run["level"].tolist(), "opacity": 0.75,
-            "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
-            "<extra></extra>",
-        })
-    points = list(zip(frame["user_tok_s"].astype(float), frame["per_device"].astype(float), strict=True))
+    points: list[tuple[float, float]] = []
+    for run in runs:
+        pts = sorted(
+            (u, d, lv)
+            for u, d, lv in zip(run["user_tok_s"], _per_device(run), run["level"], strict=True)
+            if not _missing(u) and not _missing(d)
+        )
+        if not pts:
+            continue
+        points += [(float(u), float(d)) for u, d, _ in pts if u is not None and d is not None]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": trace_name(run),
+                "x": _nums([p[0] for p in pts]),
+                "y": _nums([p[1] for p in pts]),
+                "text": [p[2] for p in pts],
+                "opacity": 0.75,
+                "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
+                "<extra></extra>",
+            }
+        )
     front = pareto_frontier(points)
     if front:
-        data.append({
-            "type": "scatter", "mode": "lines", "name": "Pareto frontier",
-            "x": [_num(points[i][0]) for i in front], "y": [_num(points[i][1]) for i in front],
-            "line": {"width": 5, "color": "rgba(255,140,0,0.45)", "shape": "hv"}, "hoverinfo": "skip",
-        })
-    return {"data": data, "layout": layout(
-        "Throughput per GPU vs per-user speed (Pareto frontier)", "Per-user output tok/s (p50)",
-        "Output tok/s per GPU (per host on CPU)")}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Pareto frontier",
+                "x": [_num(points[i][0]) for i in front],
+                "y": [_num(points[i][1]) for i in front],
+                "line": {"width": 5, "color": "rgba(255,140,0,0.45)", "shape": "hv"},
+                "hoverinfo": "skip",
+            }
+        )
+    return {
+        "data": data,
+        "layout": layout(
+            "Throughput per GPU vs per-user speed (Pareto frontier)",
+            "Per-user output tok/s (p50)",
+            "Output tok/s per GPU (per host on CPU)",
+        ),
+    }
 
 
-def latency_distribution_chart(levels: pd.DataFrame) -> Figure:
+def latency_distribution_chart(runs: list[Series]) -> Figure:
     """E2E latency percentiles of each run at its highest load level."""
     cols = ["e2e_min", "e2e_p50", "e2e_p90", "e2e_p95", "e2e_p99", "e2e_max"]
     names = ["min", "p50", "p90", "p95", "p99", "max"]
     data = []
-    for _, run in levels.groupby("slug", sort=False):
-        top = run.sort_values("load").iloc[-1]
-        if pd.isna(top["e2e_p50"]):
+    for run in runs:
+        if _missing(run["e2e_p50"][-1]):
             continue
-        data.append({
-            "type": "scatter", "mode": "lines+markers", "name": trace_name(top) + f" · {top['level']}",
-            "x": names, "y": _nums([top[c] for c in cols]), "hovertemplate": _hover("E2E ms", "percentile"),
-        })
-    return {"data": data, "layout": layout(
-        "End-to-end latency distribution at each run's highest load", "Percentile", "E2E latency (ms)")}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": trace_name(run) + f" · {run['level'][-1]}",
+                "x": names,
+                "y": _nums([run[c][-1] for c in cols]),
+                "hovertemplate": _hover("E2E ms", "percentile"),
+            }
+        )
+    return {
+        "data": data,
+        "layout": layout(
+            "End-to-end latency distribution at each run's highest load", "Percentile", "E2E latency (ms)"
+        ),
+    }
 
 
-def cost_chart(levels: pd.DataFrame, price_per_hour: float = DEFAULT_PRICE_PER_HOUR) -> Figure:
+def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOUR) -> Figure:
     """$ per million output tokens vs load. `customdata` holds tok/s per device so the page can recompute
     y from the price field: $/Mtok = price * 1e6 / (3600 * tok/s per device)."""
     data = []
-    for _, run in levels.groupby("slug", sort=False):
-        run = run.sort_values("load")
-        per_device = (run["out_tok_s"] / run["devices"].clip(lower=1)).tolist()
+    for run in runs:
+        devices = max(int(run["devices"][0]), 1)
+        per_device = [None if _missing(t) else t / devices for t in run["out_tok_s"]]
         if not any(v and v > 0 for v in per_device):
             continue
-        data.append({
-            "type": "scatter", "mode": "lines+markers", "name": trace_name(run.iloc[0]),
-            "x": _nums(run["load"].tolist()), "customdata": _nums(per_device),
-            "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
-            "hovertemplate": _hover("$/M tokens", "load"),
-        })
-    fig = {"data": data, "layout": layout(
-        "Cost per million output tokens", "Concurrency", "$ per million output tokens", log_x=True)}
-    fig["layout"]["meta"] = {"ib_cost": True}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": trace_name(run),
+                "x": _nums(run["load"]),
+                "customdata": _nums(per_device),
+                "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
+                "hovertemplate": _hover("$/M tokens", "load"),
+            }
+        )
+    chart_layout = layout(
+        "Cost per million output tokens",
+        "Concurrency (or request rate)",
+        "$ per million output tokens",
+        log_x=True,
+    )
+    chart_layout["meta"] = {"ib_cost": True}
+    fig: Figure = {"data": data, "layout": chart_layout}
     return _log_ticks(fig, [v for t in data for v in t["x"]])
 
 
@@ -183,15 +266,16 @@ def cost_per_mtok(price_per_hour: float, tok_s_per_device: float | None) -> floa
 
 def scope_figures(levels: pd.DataFrame) -> dict[str, Figure]:
     """Every chart of the charts page for one scope (a set of comparable runs)."""
+    runs = run_series(levels)
     return {
-        "throughput": line_chart(levels, "out_tok_s", "Output throughput vs concurrency", "Output tok/s"),
-        "ttft_p50": line_chart(levels, "ttft_p50", "TTFT p50 vs concurrency", "TTFT p50 (ms)"),
-        "ttft_p99": line_chart(levels, "ttft_p99", "TTFT p99 vs concurrency", "TTFT p99 (ms)"),
-        "tpot": line_chart(levels, "tpot_p50", "TPOT p50 vs concurrency", "TPOT p50 (ms)"),
-        "pareto": pareto_chart(levels),
-        "latency": latency_distribution_chart(levels),
-        "energy": line_chart(levels, "j_per_tok", "Energy per output token", "J / output token"),
-        "cost": cost_chart(levels),
+        "throughput": line_chart(runs, "out_tok_s", "Output throughput vs concurrency", "Output tok/s"),
+        "ttft_p50": line_chart(runs, "ttft_p50", "TTFT p50 vs concurrency", "TTFT p50 (ms)"),
+        "ttft_p99": line_chart(runs, "ttft_p99", "TTFT p99 vs concurrency", "TTFT p99 (ms)"),
+        "tpot": line_chart(runs, "tpot_p50", "TPOT p50 vs concurrency", "TPOT p50 (ms)"),
+        "pareto": pareto_chart(runs),
+        "latency": latency_distribution_chart(runs),
+        "energy": line_chart(runs, "j_per_tok", "Energy per output token", "J / output token"),
+        "cost": cost_chart(runs),
     }
 
 
@@ -199,8 +283,7 @@ def scope_figures(levels: pd.DataFrame) -> dict[str, Figure]:
 
 
 def _level_name(concurrency: int | None, rate: float | None, trial: int) -> str:
-    name = f"c={concurrency}" if concurrency is not None else f"rate {rate:g}/s"
-    return name + (f" trial {trial}" if trial else "")
+    return level_text(concurrency, rate) + (f" trial {trial}" if trial else "")
 
 
 def ttft_histogram(record: RunRecord) -> Figure:
@@ -208,11 +291,18 @@ def ttft_histogram(record: RunRecord) -> Figure:
     for level in record.results:
         values = [r.ttft_ms for r in level.requests if r.ttft_ms is not None and math.isfinite(r.ttft_ms)]
         if values:
-            data.append({"type": "histogram", "name": _level_name(level.concurrency, level.request_rate,
-                                                                  level.trial),
-                         "x": _nums(values), "opacity": 0.6})
-    return {"data": data, "layout": layout("TTFT histogram (kept requests)", "TTFT (ms)", "Requests",
-                                           barmode="overlay")}
+            data.append(
+                {
+                    "type": "histogram",
+                    "name": _level_name(level.concurrency, level.request_rate, level.trial),
+                    "x": _nums(values),
+                    "opacity": 0.6,
+                }
+            )
+    return {
+        "data": data,
+        "layout": layout("TTFT histogram (kept requests)", "TTFT (ms)", "Requests", barmode="overlay"),
+    }
 
 
 def itl_cdf(record: RunRecord) -> Figure:
@@ -220,17 +310,26 @@ def itl_cdf(record: RunRecord) -> Figure:
     for level in record.results:
         if len(level.itl_quantiles_ms) >= 2:
             step = 100 / (len(level.itl_quantiles_ms) - 1)
-            data.append({"type": "scatter", "mode": "lines",
-                         "name": _level_name(level.concurrency, level.request_rate, level.trial),
-                         "x": _nums(level.itl_quantiles_ms),
-                         "y": [_num(i * step / 100) for i in range(len(level.itl_quantiles_ms))]})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": _level_name(level.concurrency, level.request_rate, level.trial),
+                    "x": _nums(level.itl_quantiles_ms),
+                    "y": [_num(i * step / 100) for i in range(len(level.itl_quantiles_ms))],
+                }
+            )
     return {"data": data, "layout": layout("Inter-chunk latency CDF", "ITL (ms)", "Fraction of gaps")}
 
 
 def telemetry_chart(record: RunRecord) -> Figure:
     data = []
     samples = record.telemetry.samples if record.telemetry else []
-    fields = [("power_w", "power W", "y"), ("util_pct", "util %", "y2"), ("memory_used_mib", "memory GiB", "y2")]
+    fields = [
+        ("power_w", "power W", "y"),
+        ("util_pct", "util %", "y2"),
+        ("memory_used_mib", "memory GiB", "y2"),
+    ]
     for gpu in sorted({s.gpu for s in samples}):
         mine = [s for s in samples if s.gpu == gpu]
         for attr, label, axis in fields:
@@ -238,18 +337,38 @@ def telemetry_chart(record: RunRecord) -> Figure:
             if attr == "memory_used_mib":
                 ys = [None if v is None else v / 1024 for v in ys]
             if any(v is not None for v in ys):
-                data.append({"type": "scatter", "mode": "lines", "name": f"GPU {gpu} {label}",
-                             "x": _nums([s.t_s for s in mine]), "y": _nums(ys), "yaxis": axis})
-    return {"data": data, "layout": layout(
-        "GPU telemetry", "Seconds since start", "Power (W)",
-        yaxis2={"title": {"text": "Utilisation % / memory GiB"}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero"})}
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "lines",
+                        "name": f"GPU {gpu} {label}",
+                        "x": _nums([s.t_s for s in mine]),
+                        "y": _nums(ys),
+                        "yaxis": axis,
+                    }
+                )
+    return {
+        "data": data,
+        "layout": layout(
+            "GPU telemetry",
+            "Seconds since start",
+            "Power (W)",
+            yaxis2={
+                "title": {"text": "Utilisation % / memory GiB"},
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+            },
+        ),
+    }
 
 
-def run_figures(record: RunRecord, levels: pd.DataFrame) -> dict[str, Figure]:
+def run_figures(record: RunRecord, series: Series | None) -> dict[str, Figure]:
+    """The charts of one run's page; `series` is its entry from run_series (None when it has no levels)."""
+    runs = [series] if series else []
     figs = {
-        "throughput": line_chart(levels, "out_tok_s", "Output throughput vs load", "Output tok/s"),
-        "latency": line_chart(levels, "ttft_p50", "TTFT p50 vs load", "TTFT p50 (ms)"),
+        "throughput": line_chart(runs, "out_tok_s", "Output throughput vs load", "Output tok/s"),
+        "latency": line_chart(runs, "ttft_p50", "TTFT p50 vs load", "TTFT p50 (ms)"),
         "ttft_hist": ttft_histogram(record),
         "itl_cdf": itl_cdf(record),
     }

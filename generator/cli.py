@@ -23,40 +23,90 @@ def _print_report(report: BuildReport) -> None:
     )
 
 
-def _build(runs: Path, site: Path, strict: bool, site_url: str | None) -> BuildReport:
+def _build(
+    runs: Path, site: Path, strict: bool, site_url: str | None, docs: Path | None, file_urls: bool = False
+) -> BuildReport:
     try:
-        return build_site(runs, site, strict, site_url=site_url)
+        return build_site(runs, site, strict, site_url=site_url, docs_dir=docs, file_urls=file_urls)
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
 
 
 @click.command()
-@click.option("--runs", "runs", type=click.Path(path_type=Path, file_okay=False), default=Path("runs"),
-              show_default=True, help="Folder of run files (*.json).")
-@click.option("--site", "site", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
-              show_default=True, help="Output folder of the static site (replaced when the build succeeds).")
-@click.option("--strict", is_flag=True, help="Fail (exit 1) if any run file is invalid or a duplicate, "
-              "instead of skipping it with a warning.")
-@click.option("--site-url", default=None, help="Address the site will be published at (default: mkdocs.yml's, "
-              "i.e. $INFERBOARD_SITE_URL or http://127.0.0.1:8000/).")
-def build(runs: Path, site: Path, strict: bool, site_url: str | None) -> None:
+@click.option(
+    "--runs",
+    "runs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("runs"),
+    show_default=True,
+    help="Folder of run files (*.json).",
+)
+@click.option(
+    "--site",
+    "site",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+    show_default=True,
+    help="Output folder of the static site (replaced when the build succeeds).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) if any run file is invalid or a duplicate, instead of skipping it with a warning.",
+)
+@click.option(
+    "--site-url",
+    default=None,
+    help="Address the site will be published at (default: mkdocs.yml's, "
+    "i.e. $INFERBOARD_SITE_URL or http://127.0.0.1:8000/).",
+)
+@click.option(
+    "--docs-dir",
+    "docs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the generated Markdown goes (default: generator/_docs_build beside mkdocs.yml); "
+    "emptied on every build.",
+)
+@click.option(
+    "--file-urls",
+    is_flag=True,
+    help="Link pages as page.html instead of page/, so the site also works opened from disk (file://).",
+)
+def build(
+    runs: Path, site: Path, strict: bool, site_url: str | None, docs: Path | None, file_urls: bool
+) -> None:
     """Validate every run file and build the static leaderboard site."""
-    _print_report(_build(runs, site, strict, site_url))
+    _print_report(_build(runs, site, strict, site_url, docs, file_urls))
 
 
 @click.command()
-@click.option("--runs", "runs", type=click.Path(path_type=Path, file_okay=False), default=Path("runs"),
-              show_default=True, help="Folder of run files (*.json).")
-@click.option("--site", "site", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
-              show_default=True, help="Output folder of the static site.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--runs",
+    "runs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("runs"),
+    show_default=True,
+    help="Folder of run files (*.json).",
+)
+@click.option(
+    "--site",
+    "site",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+    show_default=True,
+    help="Output folder of the static site.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--no-build", is_flag=True, help="Serve the existing site folder without rebuilding it.")
 def serve(runs: Path, site: Path, port: int, host: str, no_build: bool) -> None:
     """Build the site (unless --no-build) and preview it at http://HOST:PORT/ (Ctrl-C stops)."""
     if not no_build:
-        _print_report(_build(runs, site, False, f"http://{host}:{port}/"))
+        _print_report(_build(runs, site, False, f"http://{host}:{port}/", None))
     if not (site / "index.html").is_file():
         click.echo(f"error: {site}/index.html not found; run `inferboard build` first", err=True)
         sys.exit(1)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.schema import RunFileError, RunRecord, load_run
-
 from generator.safe import clean_text, run_slug
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
 from markupsafe import Markup, escape
 
-from generator.charts import DEFAULT_PRICE_PER_HOUR, _num, scope_figures
+from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
+from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, run_series, scope_figures
 from generator.load import LoadedRun
-from generator.render import relative_url, template
+from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
 from generator.safe import clean_text, csv_cell, json_text
 from generator.tables import LEVEL_METRICS, class_label, default_class, headline
@@ -31,13 +31,28 @@ CHART_NAMES = [
     ("energy", "Energy per output token"),
     ("cost", "Cost per million output tokens"),
 ]
-RUN_COLS = ["slug", "model", "backend", "backend_version", "hardware", "quant", "workload", "klass",
-            "badges", "devices", "created"]
+RUN_COLS = [
+    "slug",
+    "model",
+    "backend",
+    "backend_version",
+    "hardware",
+    "quant",
+    "workload",
+    "klass",
+    "badges",
+    "devices",
+    "created",
+]
 ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
 # Generated pages in nav order: (file, nav title).
 GENERATED_NAV = [
-    ("index.md", "Home"), ("leaderboard.md", "Leaderboard"), ("charts.md", "Charts"),
-    ("compare.md", "Compare"), ("runs/index.md", "All runs"), ("methodology.md", "Methodology"),
+    ("index.md", "Home"),
+    ("leaderboard.md", "Leaderboard"),
+    ("charts.md", "Charts"),
+    ("compare.md", "Compare"),
+    ("runs/index.md", "All runs"),
+    ("methodology.md", "Methodology"),
     ("data.md", "Data"),
 ]
 
@@ -50,6 +65,7 @@ class SiteContext:
     problems: list[str]
     dir_urls: bool
     built_at: datetime
+    fragments: FragmentStore = field(default_factory=FragmentStore)
 
 
 def trusted(text: str) -> Markup:
@@ -64,8 +80,10 @@ def _write(docs: Path, rel: str, text: str) -> None:
 
 
 def _links(ctx: SiteContext, page: str) -> dict[str, str]:
-    return {name: relative_url(page, f"{name}.md" if name != "runs" else "runs/index.md", ctx.dir_urls)
-            for name in ("leaderboard", "charts", "compare", "runs", "methodology", "data")}
+    return {
+        name: md_link(page, f"{name}.md" if name != "runs" else "runs/index.md")
+        for name in ("leaderboard", "charts", "compare", "runs", "methodology", "data")
+    }
 
 
 def run_href(ctx: SiteContext, page: str, slug: str) -> str:
@@ -83,9 +101,13 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
         rows.append(values)
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
-        "run_cols": RUN_COLS, "cols": ROW_COLS, "runs": runs, "rows": rows,
+        "run_cols": RUN_COLS,
+        "cols": ROW_COLS,
+        "runs": runs,
+        "rows": rows,
         "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
-        "classes": {k: class_label(k) for k in classes}, "default_class": default_class(ctx.runs_frame),
+        "classes": {k: class_label(k) for k in classes},
+        "default_class": default_class(ctx.runs_frame),
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
     }
 
@@ -94,11 +116,16 @@ def charts_payload(ctx: SiteContext) -> dict[str, Any]:
     scopes = []
     if not ctx.levels.empty:
         for (klass, model, workload), part in ctx.levels.groupby(["klass", "model", "workload"], sort=True):
-            scopes.append({
-                "key": f"{klass}|{model}|{workload}", "klass": klass,
-                "label": f"{class_label(str(klass))}: {model}, {workload} ({part['slug'].nunique()} runs)",
-                "figs": scope_figures(part), "runs": int(part["slug"].nunique()),
-            })
+            count = int(part["slug"].nunique())
+            scopes.append(
+                {
+                    "key": f"{klass}|{model}|{workload}",
+                    "klass": klass,
+                    "label": f"{class_label(str(klass))}: {model}, {workload} ({count} runs)",
+                    "figs": scope_figures(part),
+                    "runs": count,
+                }
+            )
     preferred = default_class(ctx.runs_frame)
     # The default view: the preferred class first, then the scope with the most runs.
     scopes.sort(key=lambda s: (preferred != "all" and s["klass"] != preferred, -s["runs"], s["label"]))
@@ -107,11 +134,23 @@ def charts_payload(ctx: SiteContext) -> dict[str, Any]:
 
 def compare_meta(run: LoadedRun) -> dict[str, str]:
     r = run.record
-    meta: dict[str, str] = {"run_id": clean_text(r.run_id), "created_at": r.created_at.isoformat(),
-                            "status": r.status, "origin": r.origin.kind, "labels": ", ".join(r.labels)}
-    for section, model in (("model", r.model), ("quantization", r.quantization), ("serving", r.serving),
-                           ("backend", r.backend), ("hardware", r.hardware), ("software", r.software),
-                           ("workload", r.workload), ("collector", r.collector)):
+    meta: dict[str, str] = {
+        "run_id": clean_text(r.run_id),
+        "created_at": r.created_at.isoformat(),
+        "status": r.status,
+        "origin": r.origin.kind,
+        "labels": ", ".join(r.labels),
+    }
+    for section, model in (
+        ("model", r.model),
+        ("quantization", r.quantization),
+        ("serving", r.serving),
+        ("backend", r.backend),
+        ("hardware", r.hardware),
+        ("software", r.software),
+        ("workload", r.workload),
+        ("collector", r.collector),
+    ):
         meta.update({f"{section}.{k}": str(v) for k, v in model_rows(model)})
     meta["launch.mode"] = r.launch.mode
     meta["launch.argv"] = shell_line(r.launch.argv) or "—"
@@ -119,25 +158,36 @@ def compare_meta(run: LoadedRun) -> dict[str, str]:
     return meta
 
 
-def compare_payload(ctx: SiteContext) -> dict[str, Any]:
-    info = ctx.runs_frame.set_index("slug")
-    levels = ctx.levels.assign(per_device=ctx.levels["out_tok_s"] / ctx.levels["devices"].clip(lower=1))
-    by_run = {slug: part for slug, part in levels.groupby("slug", sort=False)} if not levels.empty else {}
+def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict[str, Any]:
     runs = []
-    for run in ctx.runs:
-        row = info.loc[run.slug]
-        part = by_run.get(run.slug)
-        series = [] if part is None else [
-            [_num(v) for v in values]
-            for values in part[["load", "out_tok_s", "ttft_p50", "tpot_p50", "user_tok_s", "per_device"]]
-            .itertuples(index=False)
-        ]
-        runs.append({
-            "slug": run.slug, "badges": row["badges"],
-            "label": f"{row['backend']} {row['backend_version']} · {row['model']} · {row['hardware']} · "
-                     f"{run.slug[:8]}",
-            "meta": compare_meta(run), "levels": series,
-        })
+    for run, row in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
+        s = series_by_slug.get(run.slug)
+        points = (
+            []
+            if s is None
+            else [
+                [_num(v) for v in values]
+                for values in zip(
+                    s["load"],
+                    s["out_tok_s"],
+                    s["ttft_p50"],
+                    s["tpot_p50"],
+                    s["user_tok_s"],
+                    [t / max(int(d), 1) for t, d in zip(s["out_tok_s"], s["devices"], strict=True)],
+                    strict=True,
+                )
+            ]
+        )
+        runs.append(
+            {
+                "slug": run.slug,
+                "badges": row["badges"],
+                "label": f"{row['backend']} {row['backend_version']} · {row['model']} · {row['hardware']} · "
+                f"{run.slug[:8]}",
+                "meta": compare_meta(run),
+                "levels": points,
+            }
+        )
     return {"runs": runs, "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html"}
 
 
@@ -153,11 +203,16 @@ def home_page(ctx: SiteContext) -> str:
         rows.append(row)
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
-        run_count=len(ctx.runs), level_count=len(ctx.levels),
+        fragments=ctx.fragments,
+        run_count=len(ctx.runs),
+        level_count=len(ctx.levels),
         updated=updated.astimezone(UTC).strftime("%Y-%m-%d") if updated else "",
-        built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"), links=_links(ctx, "index.md"),
-        headline_rows=rows, headline_class=class_label(cls) if cls != "all" else "all",
-        headline_class_all=cls == "all", problems=ctx.problems,
+        built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"),
+        links=_links(ctx, "index.md"),
+        headline_rows=rows,
+        headline_class=class_label(cls) if cls != "all" else "all",
+        headline_class_all=cls == "all",
+        problems=ctx.problems,
     )
 
 
@@ -170,7 +225,9 @@ def methodology_page(ctx: SiteContext) -> str:
         hw[(info["hardware"], class_label(info["klass"]), driver)] += 1
         quant[(q.format or "unknown", q.weights_dtype or "—", q.kv_cache_dtype or "—")] += 1
     return template("methodology.md.j2").render(
-        definitions=METRIC_DEFINITIONS, trusted=trusted,
+        fragments=ctx.fragments,
+        definitions=METRIC_DEFINITIONS,
+        trusted=trusted,
         hardware_rows=[{"hardware": k[0], "klass": k[1], "driver": k[2], "runs": n} for k, n in hw.items()],
         quant_rows=[{"format": k[0], "weights": k[1], "kv": k[2], "runs": n} for k, n in quant.items()],
     )
@@ -180,18 +237,39 @@ def runs_index_page(ctx: SiteContext) -> str:
     runs = ctx.runs_frame.sort_values("created_ts", ascending=False).to_dict("records")
     for run in runs:
         run["href"] = run_href(ctx, "runs/index.md", run["slug"])
-    return template("runs_index.md.j2").render(runs=runs, count=len(runs))
+    return template("runs_index.md.j2").render(fragments=ctx.fragments, runs=runs, count=len(runs))
 
 
 def results_csv(levels: pd.DataFrame) -> str:
-    columns = ["run_id", "model", "backend", "backend_version", "hardware", "quant", "workload", "klass",
-               "level", "concurrency", "request_rate", "trials", "status", "saturated", *LEVEL_METRICS,
-               "completed", "failed", "created"]
+    columns = [
+        "run_id",
+        "model",
+        "backend",
+        "backend_version",
+        "hardware",
+        "quant",
+        "workload",
+        "klass",
+        "level",
+        "concurrency",
+        "request_rate",
+        "trials",
+        "status",
+        "saturated",
+        *LEVEL_METRICS,
+        "completed",
+        "failed",
+        "created",
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     if not levels.empty:
-        frame = levels.reindex(columns=columns).astype(object).where(levels.reindex(columns=columns).notna(), None)
+        frame = (
+            levels.reindex(columns=columns)
+            .astype(object)
+            .where(levels.reindex(columns=columns).notna(), None)
+        )
         for values in frame.itertuples(index=False):
             writer.writerow([csv_cell(v) for v in values])
     return buffer.getvalue()
@@ -201,7 +279,9 @@ def write_data_files(ctx: SiteContext, docs: Path) -> None:
     _write(docs, "data/results.csv", results_csv(ctx.levels))
     runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
     rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
-    _write(docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows}))
+    _write(
+        docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows})
+    )
     _write(docs, "data/run-schema.json", json_text(json_schema()))
     raw = docs / "data" / "runs"
     raw.mkdir(parents=True, exist_ok=True)
@@ -213,29 +293,62 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     """Write every generated page; returns the generated nav as (title, file) pairs."""
     price = DEFAULT_PRICE_PER_HOUR
     _write(docs, "index.md", home_page(ctx))
-    _write(docs, "leaderboard.md", template("leaderboard.md.j2").render(
-        payload=leaderboard_payload(ctx), has_runs=bool(ctx.runs), default_price=price,
-        home_link=relative_url("leaderboard.md", "index.md", ctx.dir_urls),
-        data_link=relative_url("leaderboard.md", "data.md", ctx.dir_urls),
-        methodology_link=relative_url("leaderboard.md", "methodology.md", ctx.dir_urls)))
+    _write(
+        docs,
+        "leaderboard.md",
+        template("leaderboard.md.j2").render(
+            fragments=ctx.fragments,
+            payload=leaderboard_payload(ctx),
+            has_runs=bool(ctx.runs),
+            default_price=price,
+            home_link=md_link("leaderboard.md", "index.md"),
+            data_link=relative_url("leaderboard.md", "data.md", ctx.dir_urls),
+            methodology_link=md_link("leaderboard.md", "methodology.md"),
+        ),
+    )
     charts = charts_payload(ctx)
-    _write(docs, "charts.md", template("charts.md.j2").render(
-        payload=charts, scopes=charts["scopes"], chart_names=CHART_NAMES, default_price=price,
-        home_link=relative_url("charts.md", "index.md", ctx.dir_urls)))
-    _write(docs, "compare.md", template("compare.md.j2").render(payload=compare_payload(ctx)))
+    _write(
+        docs,
+        "charts.md",
+        template("charts.md.j2").render(
+            fragments=ctx.fragments,
+            payload=charts,
+            scopes=charts["scopes"],
+            chart_names=CHART_NAMES,
+            default_price=price,
+            home_link=md_link("charts.md", "index.md"),
+        ),
+    )
+    series_by_slug = {s["slug"][0]: s for s in run_series(ctx.levels)}
+    _write(
+        docs,
+        "compare.md",
+        template("compare.md.j2").render(
+            fragments=ctx.fragments, payload=compare_payload(ctx, series_by_slug)
+        ),
+    )
     _write(docs, "methodology.md", methodology_page(ctx))
-    _write(docs, "data.md", template("data.md.j2").render(schema_version=SCHEMA_VERSION, links={
-        "csv": "data/results.csv", "json": "data/results.json", "schema": "data/run-schema.json",
-        "runs": "runs/index.md"}))
+    _write(
+        docs,
+        "data.md",
+        template("data.md.j2").render(
+            fragments=ctx.fragments,
+            schema_version=SCHEMA_VERSION,
+            links={
+                "csv": "data/results.csv",
+                "json": "data/results.json",
+                "schema": "data/run-schema.json",
+                "runs": "runs/index.md",
+            },
+        ),
+    )
     _write(docs, "runs/index.md", runs_index_page(ctx))
     write_data_files(ctx, docs)
     run_template = template("run.md.j2")
-    grouped = dict(iter(ctx.levels.groupby("slug", sort=False))) if not ctx.levels.empty else {}
-    empty = ctx.levels.iloc[0:0]
     for run in ctx.runs:
         page = f"runs/{run.slug}.md"
-        context = run_context(run, grouped.get(run.slug, empty))
+        context = run_context(run, series_by_slug.get(run.slug))
         context["raw_json_link"] = f"../data/runs/{run.slug}.json"
         context["compare_link"] = "../compare.md"
-        _write(docs, page, run_template.render(**context))
+        _write(docs, page, run_template.render(fragments=ctx.fragments, **context))
     return [(title, path) for path, title in GENERATED_NAV]

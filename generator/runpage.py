@@ -6,11 +6,10 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
-from collector.schema import RunRecord
 from pydantic import BaseModel
 
-from generator.charts import run_figures
+from collector.schema import RunRecord
+from generator.charts import Series, run_figures
 from generator.load import LoadedRun
 from generator.safe import clean_text, safe_url
 from generator.tables import LEVEL_METRICS, level_text, run_info
@@ -59,21 +58,30 @@ def shell_line(argv: list[str] | None) -> str | None:
 def level_table(record: RunRecord) -> list[dict[str, Any]]:
     rows = []
     for level in record.results:
-        rows.append({
-            "level": level_text(level.concurrency, level.request_rate),
-            "trial": level.trial, "status": level.status, "completed": level.completed, "failed": level.failed,
-            "out_tok_s": level.output_throughput_tok_s, "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
-            "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
-            "ttft_p99": level.ttft_ms.p99 if level.ttft_ms else None,
-            "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
-            "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
-            "rps": level.request_throughput_rps,
-            "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})" if level.goodput else None,
-            "j_per_tok": level.energy.joules_per_output_token if level.energy else None,
-            "mismatch": level.length_mismatches,
-            "saturated": level.client.reason or "client saturated" if level.client and level.client.saturated
-            else None,
-        })
+        rows.append(
+            {
+                "level": level_text(level.concurrency, level.request_rate),
+                "trial": level.trial,
+                "status": level.status,
+                "completed": level.completed,
+                "failed": level.failed,
+                "out_tok_s": level.output_throughput_tok_s,
+                "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
+                "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
+                "ttft_p99": level.ttft_ms.p99 if level.ttft_ms else None,
+                "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
+                "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
+                "rps": level.request_throughput_rps,
+                "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})"
+                if level.goodput
+                else None,
+                "j_per_tok": level.energy.joules_per_output_token if level.energy else None,
+                "mismatch": level.length_mismatches,
+                "saturated": level.client.reason or "client saturated"
+                if level.client and level.client.saturated
+                else None,
+            }
+        )
     return [{k: _fmt(v) for k, v in r.items()} for r in rows]
 
 
@@ -104,7 +112,7 @@ def server_metric_rows(record: RunRecord) -> list[Row]:
     return rows
 
 
-def run_context(loaded: LoadedRun, levels: pd.DataFrame) -> dict[str, Any]:
+def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
     r = loaded.record
     hw_rows = model_rows(r.hardware, skip=("gpus", "host"))
     hw_rows += [(f"host.{k}", v) for k, v in model_rows(r.hardware.host)]
@@ -112,11 +120,13 @@ def run_context(loaded: LoadedRun, levels: pd.DataFrame) -> dict[str, Any]:
         hw_rows += [(f"gpu[{gpu.index}].{k}", v) for k, v in model_rows(gpu, skip=("index",))]
     launch_rows = model_rows(r.launch, skip=("argv",))
     provenance = [
-        ("run_id", clean_text(r.run_id)), ("schema_version", str(r.schema_version)),
+        ("run_id", clean_text(r.run_id)),
+        ("schema_version", str(r.schema_version)),
         ("created_at", _fmt(r.created_at.isoformat())),
         ("started_at", _fmt(r.started_at.isoformat() if r.started_at else None)),
         ("finished_at", _fmt(r.finished_at.isoformat() if r.finished_at else None)),
-        ("status", r.status), ("status_reason", _fmt(r.status_reason)),
+        ("status", r.status),
+        ("status_reason", _fmt(r.status_reason)),
         *[(f"collector.{k}", v) for k, v in model_rows(r.collector)],
         *[(f"origin.{k}", v) for k, v in model_rows(r.origin)],
         *[(f"suite.{k}", v) for k, v in model_rows(r.suite, skip=("text",))],
@@ -134,7 +144,6 @@ def run_context(loaded: LoadedRun, levels: pd.DataFrame) -> dict[str, Any]:
         ("Provenance", provenance),
     ]
     counts, samples = error_tables(r)
-    run_levels = levels[levels["slug"] == loaded.slug] if not levels.empty else levels
     telemetry = r.telemetry
     return {
         "run": run_info(loaded),
@@ -148,8 +157,10 @@ def run_context(loaded: LoadedRun, levels: pd.DataFrame) -> dict[str, Any]:
         "error_counts": counts,
         "error_samples": samples,
         "server_metrics": server_metric_rows(r),
-        "figures": run_figures(r, run_levels) if not run_levels.empty else {},
-        "telemetry_note": None if telemetry is None or telemetry.available else clean_text(telemetry.reason or ""),
+        "figures": run_figures(r, series),
+        "telemetry_note": None
+        if telemetry is None or telemetry.available
+        else clean_text(telemetry.reason or ""),
         "notes": [clean_text(n) for n in r.notes],
         "suite_text": clean_text(r.suite.text) if r.suite else None,
     }

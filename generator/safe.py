@@ -63,7 +63,10 @@ def _jsonable(value: Any) -> Any:
 def json_for_script(value: Any) -> str:
     """JSON safe to place inside <script type="application/json">: `<`, `>` and `&` are \\u-escaped,
     so no run string can close the script element or open a comment; non-finite floats become null."""
-    text = json.dumps(_jsonable(value), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    try:  # fast path: ensure_ascii already \\u-escapes control characters and lone surrogates
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere: clean the whole value
+        text = json.dumps(_jsonable(value), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

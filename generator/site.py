@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from mkdocs.plugins import BasePlugin
 
 from generator.load import load_runs
 from generator.pages import SiteContext, write_pages
+from generator.render import FragmentStore
 from generator.tables import level_frame, run_frame
 
 ASSETS = Path(__file__).parent / "assets"
@@ -46,7 +48,9 @@ class BuildReport:
 
 def find_config(explicit: Path | None = None) -> Path:
     """The MkDocs config: given, else ./mkdocs.yml, else the one in the inferboard checkout."""
-    candidates = [explicit] if explicit else [Path.cwd() / "mkdocs.yml", Path(__file__).parents[1] / "mkdocs.yml"]
+    candidates = (
+        [explicit] if explicit else [Path.cwd() / "mkdocs.yml", Path(__file__).parents[1] / "mkdocs.yml"]
+    )
     for path in candidates:
         if path is not None and path.is_file():
             return path
@@ -102,6 +106,17 @@ def copy_assets(docs: Path) -> None:
     shutil.copyfile(plotly_js, docs / PLOTLY_ASSET)
 
 
+class FragmentPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+    """Puts the HTML fragments the page templates set aside back into each page, after Markdown."""
+
+    def __init__(self, store: FragmentStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def on_page_content(self, html: str, /, **_: Any) -> str:
+        return self.store.expand(html)
+
+
 class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -140,15 +155,31 @@ def _swap_in(built: Path, site: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_mkdocs(config_file: Path, docs: Path, site: Path, nav: list[Any], site_url: str | None = None) -> list[str]:
+def run_mkdocs(
+    config_file: Path,
+    docs: Path,
+    site: Path,
+    nav: list[Any],
+    fragments: FragmentStore,
+    site_url: str | None = None,
+    dir_urls: bool = True,
+) -> list[str]:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     with _collect_mkdocs_warnings() as collected:
-        # Run pages are reached from tables, not the sidebar (thousands of entries would bury the nav).
         overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
-        config = load_config(config_file=str(config_file), docs_dir=str(docs), site_dir=str(site), nav=nav,
-                             not_in_nav="/runs/*.md\n", **overrides)
+        overrides["use_directory_urls"] = dir_urls
+        # Run pages are reached from tables, not the sidebar (thousands of entries would bury the nav).
+        config = load_config(
+            config_file=str(config_file),
+            docs_dir=str(docs),
+            site_dir=str(site),
+            nav=nav,
+            not_in_nav="/runs/*.md\n",
+            **overrides,
+        )
+        config.plugins["inferboard-fragments"] = FragmentPlugin(fragments)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
@@ -166,29 +197,47 @@ def _dir_urls(config_file: Path) -> bool:
 
 
 def build_site(
-    runs_dir: Path, site_dir: Path, strict: bool = False, *, config_file: Path | None = None,
-    docs_dir: Path | None = None, guide_dir: Path | None = None, site_url: str | None = None,
+    runs_dir: Path,
+    site_dir: Path,
+    strict: bool = False,
+    *,
+    config_file: Path | None = None,
+    docs_dir: Path | None = None,
+    guide_dir: Path | None = None,
+    site_url: str | None = None,
+    file_urls: bool = False,
 ) -> BuildReport:
     """Build the static site from every run file in runs_dir. Raises BuildError on a fatal problem, or
     (with strict) when any run file is bad. site_url (else mkdocs.yml's) is where the site will be served:
-    Material's instant navigation only engages at that scheme-less host:port."""
+    Material's instant navigation only engages at that host and port. file_urls links pages as
+    `page.html` instead of `page/`, so the site also works opened from disk (file://)."""
     started = time.perf_counter()
     if not runs_dir.is_dir():
         raise BuildError(f"{runs_dir}: runs folder not found")
     config = find_config(config_file)
     _check_site_dir(site_dir, runs_dir, config.parent)
     loaded = load_runs(runs_dir)
-    report = BuildReport(site_dir=site_dir, runs_loaded=len(loaded.runs), files_seen=loaded.files_seen,
-                         problems=list(loaded.problems))
+    report = BuildReport(
+        site_dir=site_dir,
+        runs_loaded=len(loaded.runs),
+        files_seen=loaded.files_seen,
+        problems=list(loaded.problems),
+    )
     if strict and loaded.problems:
         raise BuildError(f"{len(loaded.problems)} bad run file(s):\n" + "\n".join(loaded.problems))
 
     docs = docs_dir or config.parent / "generator" / "_docs_build"
     prepare_docs_dir(docs)
-    dir_urls = _dir_urls(config)
+    dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
-    ctx = SiteContext(runs=loaded.runs, runs_frame=run_frame(loaded.runs), levels=level_frame(loaded.runs),
-                      problems=shown_problems, dir_urls=dir_urls, built_at=datetime.now(UTC))
+    ctx = SiteContext(
+        runs=loaded.runs,
+        runs_frame=run_frame(loaded.runs),
+        levels=level_frame(loaded.runs),
+        problems=shown_problems,
+        dir_urls=dir_urls,
+        built_at=datetime.now(UTC),
+    )
     generated = write_pages(ctx, docs)
     copy_assets(docs)
     guides = copy_guides(guide_dir or config.parent / "docs", docs)
@@ -199,7 +248,7 @@ def build_site(
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
-        report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, site_url)
+        report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, ctx.fragments, site_url, dir_urls)
         _swap_in(staging, site_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

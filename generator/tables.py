@@ -9,8 +9,8 @@ from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
-from collector.schema import LevelResult, RunRecord, Summary
 
+from collector.schema import LevelResult, RunRecord, Summary
 from generator.load import LoadedRun
 from generator.safe import clean_text
 
@@ -136,8 +136,22 @@ def devices(record: RunRecord) -> int:
 
 
 RUN_COLUMNS = [
-    "slug", "run_id", "model", "backend", "backend_version", "hardware", "quant", "workload", "created",
-    "created_ts", "status", "badges", "klass", "gpus", "devices", "levels",
+    "slug",
+    "run_id",
+    "model",
+    "backend",
+    "backend_version",
+    "hardware",
+    "quant",
+    "workload",
+    "created",
+    "created_ts",
+    "status",
+    "badges",
+    "klass",
+    "gpus",
+    "devices",
+    "levels",
 ]
 
 

@@ -488,16 +488,18 @@
       }
     });
     content.querySelectorAll(".ib-charts").forEach(function (box) {
+      if (box.getAttribute("data-ib-ready")) return;
+      box.setAttribute("data-ib-ready", "1");
       var figs = payload(box, "figures");
       if (figs) renderFigures(box, figs);
     });
   }
 
+  // Render now (document$ never fires where instant navigation cannot start, e.g. from file://), and
+  // again after every instant navigation; the data-ib-ready marks keep a view from rendering twice.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(function () { init(); });
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
-  } else {
-    init();
   }
 })();

@@ -19,8 +19,16 @@ from gen_factories import HOSTILE, hostile_run, standard_runs, write_run
 from generator.site import build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path("/tmp/site-shots")
 
 pytestmark = [
@@ -75,14 +83,24 @@ class Watched:
         self.page.set_default_timeout(15_000)
         self.problems: list[str] = []
         self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
-                     if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         # ERR_ABORTED is the browser cancelling a pending load when the test navigates on, not a fault.
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}")
-                     if "ERR_ABORTED" not in str(r.failure) else None)
-        self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}")
-                     if r.status >= 400 else None)
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                self.problems.append(f"request failed: {r.url} {r.failure}")
+                if "ERR_ABORTED" not in str(r.failure)
+                else None
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        )
         self.page.on("dialog", self._dialog)
 
     def _dialog(self, dialog: Any) -> None:
@@ -108,9 +126,13 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 
 def _column(page: Any, index: int) -> list[str]:
-    return [str(t) for t in page.eval_on_selector_all(
-        f".ib-leaderboard tbody tr td:nth-child({index})", "els => els.map(e => e.firstChild ? "
-        "e.firstChild.textContent : '')")]
+    return [
+        str(t)
+        for t in page.eval_on_selector_all(
+            f".ib-leaderboard tbody tr td:nth-child({index})",
+            "els => els.map(e => e.firstChild ? e.firstChild.textContent : '')",
+        )
+    ]
 
 
 def _chart_count(page: Any, scope: str = "") -> int:
@@ -145,26 +167,37 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
     everything.fill(".ib-price-input", "4")
     everything.dispatch_event(".ib-price-input", "change")
     cost_after = _column(everything, 18)
-    assert [round(float(b) * 2, 2) for b in cost_before] == pytest.approx([float(a) for a in cost_after], rel=0.01)
+    assert [round(float(b) * 2, 2) for b in cost_before] == pytest.approx(
+        [float(a) for a in cost_after], rel=0.01
+    )
 
 
 def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "charts/")
     page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
     assert page.locator(".ib-chart").count() == 8
-    assert all(n > 0 for n in page.eval_on_selector_all(".ib-chart", "els => els.map(e => e.querySelectorAll('.main-svg').length)"))
+    assert all(
+        n > 0
+        for n in page.eval_on_selector_all(
+            ".ib-chart", "els => els.map(e => e.querySelectorAll('.main-svg').length)"
+        )
+    )
     options = page.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
     page.select_option(".ib-scope", next(o for o in options if "Llama-3.1-8B" in o))
-    page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent"
-                           ".includes('sglang')")
+    page.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('sglang')"
+    )
     cpu = next(o for o in options if o.startswith("cpu+random"))
     page.select_option(".ib-scope", cpu)
-    page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('llama.cpp')")
+    legend = "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent"
+    page.wait_for_function(legend + ".includes('llama.cpp')")
     assert "view=cpu" in page.url
     y_before = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     page.fill(".ib-price-input", "1")
     page.dispatch_event(".ib-price-input", "change")
-    page.wait_for_function(f"document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0] < {y_before}")
+    page.wait_for_function(
+        f"document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0] < {y_before}"
+    )
     y_after = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     assert y_after == pytest.approx(y_before / 2, rel=0.01)
     restored = watched.goto(page.url)
@@ -182,8 +215,14 @@ def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Wat
     assert expected >= 4
     page.wait_for_function(f"document.querySelectorAll('.ib-chart .main-svg').length >= {expected}")
     text = page.inner_text("article")
-    for needle in ("vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8000", "inferboard collect --base-url",
-                   "NVIDIA H100 80GB HBM3", "driver_version", "client saturated", "vllm:num_requests_total"):
+    for needle in (
+        "vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8000",
+        "inferboard collect --base-url",
+        "NVIDIA H100 80GB HBM3",
+        "driver_version",
+        "client saturated",
+        "vllm:num_requests_total",
+    ):
         assert needle in text
     raw = page.get_attribute("a:text('Raw JSON')", "href")
     assert raw is not None
@@ -196,7 +235,9 @@ def test_compare_page_overlays_and_highlights_differences(site_url: str, watched
     page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 4")
     diff_fields = page.eval_on_selector_all("tr.ib-diff th", "els => els.map(e => e.textContent)")
     assert {"backend.name", "hardware.accelerator", "model.weights"} <= set(diff_fields)
-    same = page.eval_on_selector_all(".ib-meta tbody tr:not(.ib-diff) th", "els => els.map(e => e.textContent)")
+    same = page.eval_on_selector_all(
+        ".ib-meta tbody tr:not(.ib-diff) th", "els => els.map(e => e.textContent)"
+    )
     assert "workload.api" in same
     page.check("input[value='aaaa00000002']")
     assert re.search(r"runs=aaaa00000001(%2C|,)aaaa00000002(%2C|,)aaaa00000003", page.url)
@@ -241,9 +282,13 @@ def test_hostile_strings_are_inert_text_everywhere(site_url: str, watched: Watch
     options = charts.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
     hostile_view = next(o for o in options if "<script>" in o)
     charts.select_option(".ib-scope", hostile_view)
-    charts.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('<img')")
-    charts.evaluate("Plotly.Fx.hover(document.querySelector(\".ib-chart[data-fig='throughput']\"), "
-                    "[{curveNumber: 0, pointNumber: 0}])")
+    charts.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('<img')"
+    )
+    charts.evaluate(
+        "Plotly.Fx.hover(document.querySelector(\".ib-chart[data-fig='throughput']\"), "
+        "[{curveNumber: 0, pointNumber: 0}])"
+    )
     tooltip = charts.text_content(".ib-chart[data-fig='throughput'] .hoverlayer") or ""
     assert HOSTILE["img"] in tooltip  # the tooltip shows the string as text
     assert charts.locator(".ib-chart img, .ib-chart script").count() == 0
@@ -259,10 +304,20 @@ HOSTILE_MODEL_TEXT = HOSTILE["script"]
 
 
 def test_every_page_loads_without_console_errors(site_url: str, watched: Watched) -> None:
-    for path in ("", "leaderboard/", "charts/", "compare/", "runs/", "methodology/", "data/",
-                 "runs/aaaa00000003/", "runs/aaaa00000004/"):
+    for path in (
+        "",
+        "leaderboard/",
+        "charts/",
+        "compare/",
+        "runs/",
+        "methodology/",
+        "data/",
+        "runs/aaaa00000003/",
+        "runs/aaaa00000004/",
+    ):
         page = watched.goto(site_url + path)
         page.wait_for_timeout(300)
         if page.locator(".ib-chart").count():
-            page.wait_for_function("Array.from(document.querySelectorAll('.ib-chart'))"
-                                   ".every(c => c.querySelector('.main-svg'))")
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('.ib-chart')).every(c => c.querySelector('.main-svg'))"
+            )

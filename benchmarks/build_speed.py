@@ -1,0 +1,267 @@
+"""Build benchmark: time `inferboard build` on N synthetic runs (N = 10, 100, 1000; 8 load levels each).
+
+The runs are generated in a temporary folder, labelled 'benchmark-fixture' and never written into runs/.
+Their numbers follow a formula (they are schema-valid stand-ins, not measurements); only the build time and
+page sizes reported here are measured. Usage:
+
+    python benchmarks/build_speed.py [--sizes 10,100,1000] [--report docs/benchmarks-build.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from collector.schema import SCHEMA_VERSION, parse_run
+
+LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)
+BACKENDS = [
+    ("vllm", "0.6.3"),
+    ("sglang", "0.3.5"),
+    ("lmdeploy", "0.6.2"),
+    ("tensorrt-llm", "0.15.0"),
+    ("tgi", "2.4.0"),
+    ("llama.cpp", "b4000"),
+]
+MODELS = [
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "meta-llama/Llama-3.1-70B-Instruct",
+    "Qwen/Qwen2.5-7B-Instruct",
+    "mistralai/Mistral-7B-Instruct-v0.3",
+]
+GPUS = [
+    ("NVIDIA H100 80GB HBM3", 1),
+    ("NVIDIA H100 80GB HBM3", 8),
+    ("NVIDIA A100-SXM4-80GB", 1),
+    ("NVIDIA L40S", 2),
+]
+
+
+def _summary(center: float, spread: float) -> dict[str, Any]:
+    return {
+        "count": 64,
+        "mean": center,
+        "std": center * spread / 2,
+        "min": center * (1 - spread),
+        "max": center * (1 + 2 * spread),
+        "p50": center,
+        "p90": center * (1 + spread),
+        "p95": center * (1 + 1.3 * spread),
+        "p99": center * (1 + 1.8 * spread),
+    }
+
+
+def synthetic_run(i: int, rng: random.Random) -> dict[str, Any]:
+    backend, version = BACKENDS[i % len(BACKENDS)]
+    gpu_name, gpus = GPUS[(i // len(BACKENDS)) % len(GPUS)]
+    model = MODELS[(i // 3) % len(MODELS)]
+    speed = rng.uniform(0.5, 2.0)
+    created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)
+    results = []
+    for c in LEVELS:
+        tpot = 10 / speed * (1 + 0.04 * c)
+        ttft = 40 / speed * (1 + 0.1 * c)
+        e2e = ttft + 255 * tpot
+        tput = c * 256 / (e2e / 1000)
+        results.append(
+            {
+                "concurrency": c,
+                "request_rate": None,
+                "completed": 128,
+                "failed": 0,
+                "duration_s": 128 * e2e / 1000 / c,
+                "ttft_ms": _summary(ttft, 0.3),
+                "tpot_ms": _summary(tpot, 0.1),
+                "itl_ms": _summary(tpot, 0.3),
+                "e2e_ms": _summary(e2e, 0.1),
+                "per_user_tok_s": _summary(1000 / tpot, 0.1),
+                "itl_quantiles_ms": [round(tpot * (0.5 + q / 100), 3) for q in range(101)],
+                "output_throughput_tok_s": tput,
+                "output_throughput_per_gpu_tok_s": tput / gpus,
+                "request_throughput_rps": tput / 256,
+                "input_tokens_total": 128 * 1024,
+                "output_tokens_total": 128 * 256,
+                "energy": {
+                    "method": "nvml-energy-counter",
+                    "joules": 1000.0,
+                    "joules_per_output_token": 0.3 / speed,
+                    "samples": 20,
+                    "valid": True,
+                },
+                "requests": [
+                    {
+                        "scheduled_ms": k * 3.0,
+                        "sent_ms": k * 3.0,
+                        "status": "ok",
+                        "ttft_ms": round(ttft * rng.uniform(0.8, 1.5), 2),
+                        "e2e_ms": round(e2e, 2),
+                        "tpot_ms": round(tpot, 3),
+                        "output_tokens": 256,
+                        "chunks": 256,
+                    }
+                    for k in range(32)
+                ],
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": f"bench{i:07d}",
+        "created_at": created.isoformat(),
+        "origin": {"kind": "measured"},
+        "collector": {"version": "0.1.0"},
+        "command": ["inferboard", "collect", "--concurrency", ",".join(map(str, LEVELS))],
+        "backend": {"name": backend, "version": version, "endpoint": "http://127.0.0.1:8000"},
+        "launch": {"mode": "external"},
+        "model": {"name": model, "weights": "real"},
+        "quantization": {"format": "FP8" if i % 2 else "BF16"},
+        "hardware": {
+            "accelerator": "gpu",
+            "host": {"python": "3.11"},
+            "gpu_count": gpus,
+            "nvml_available": True,
+            "gpus": [{"index": g, "name": gpu_name} for g in range(gpus)],
+        },
+        "software": {"python": "3.11", "platform": "benchmark-fixture"},
+        "workload": {
+            "api": "completions",
+            "input_tokens": 1024,
+            "output_tokens": 256,
+            "input_length_method": "approximate",
+            "ignore_eos": True,
+            "seed": i,
+            "mode": "concurrency",
+            "timeouts": {"connect_s": 10, "read_s": 60, "total_s": 600},
+        },
+        "results": results,
+        "telemetry": {
+            "available": True,
+            "sample_hz": 1.0,
+            "samples": [
+                {"t_s": float(t), "gpu": 0, "power_w": 300.0 + t % 50, "util_pct": 90.0} for t in range(120)
+            ],
+        },
+        "labels": ["benchmark-fixture"],
+        "notes": ["Synthetic benchmark fixture: numbers follow a formula; not a measurement."],
+    }
+
+
+def make_runs(folder: Path, n: int) -> None:
+    rng = random.Random(n)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        data = synthetic_run(i, rng)
+        parse_run(data, f"synthetic run {i}")  # schema-valid by construction; checked anyway
+        (folder / f"bench{i:07d}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def time_build(n: int, work: Path) -> dict[str, Any]:
+    runs, site, docs = work / f"runs-{n}", work / f"site-{n}", work / f"docs-{n}"
+    make_runs(runs, n)
+    started = time.perf_counter()
+    command = [
+        sys.executable,
+        "-c",
+        "from collector.cli import main; main()",
+        "build",
+        "--runs",
+        str(runs),
+        "--site",
+        str(site),
+        "--docs-dir",
+        str(docs),
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    size = lambda rel: (site / rel).stat().st_size  # noqa: E731
+    return {
+        "runs": n,
+        "levels": n * len(LEVELS),
+        "seconds": seconds,
+        "leaderboard_kib": size("leaderboard/index.html") / 1024,
+        "charts_kib": size("charts/index.html") / 1024,
+        "compare_kib": size("compare/index.html") / 1024,
+        "run_page_kib": size(f"runs/bench{0:07d}/index.html") / 1024,
+        "plotly_kib": size("assets/ib/plotly.min.js") / 1024,
+    }
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Benchmark: site build speed",
+        "",
+        "How long `inferboard build` takes for N runs with 8 load levels each, and how large the pages get.",
+        "Produced by `python benchmarks/build_speed.py`; every figure below is measured by that script.",
+        "",
+        "The runs are synthetic, schema-valid benchmark fixtures (label `benchmark-fixture`, numbers from",
+        "a formula, 32 request records per level, 120 telemetry samples) generated in a temporary folder,",
+        "never in `runs/`. Time is wall-clock for the whole `inferboard build` process (validation, pandas,",
+        "pages, MkDocs with Material and search). Page sizes exclude plotly.js, which ships once as a",
+        "separate asset.",
+        "",
+        f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}; "
+        f"measured {datetime.now(UTC):%Y-%m-%d}.",
+        "",
+        "| runs | levels | build time (s) | leaderboard page (KiB) | charts page (KiB) | compare page (KiB) "
+        "| one run page (KiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['runs']} | {r['levels']} | {r['seconds']:.1f} | {r['leaderboard_kib']:.0f} | "
+            f"{r['charts_kib']:.0f} | {r['compare_kib']:.0f} | {r['run_page_kib']:.0f} |"
+        )
+    lines += [
+        "",
+        f"plotly.min.js (loaded only by pages with charts, cached): {rows[0]['plotly_kib']:.0f} KiB.",
+        "",
+        "Targets: 1,000 runs in under 60 s on a 2-core machine; leaderboard page under 1.5 MB (1,465 KiB)",
+        "excluding plotly.js.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10,100,1000", help="comma-separated run counts")
+    parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ib-build-bench-") as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            row = time_build(n, Path(tmp))
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    text = report(rows)
+    if args.report:
+        tmp_path = args.report.with_suffix(".tmp")
+        tmp_path.write_text(text, encoding="utf-8")
+        tmp_path.replace(args.report)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Chart functions produce valid Plotly figures (checked with plotly's own validators)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from gen_factories import hostile_run, make_run, standard_runs
+
+from generator.charts import cost_per_mtok, pareto_frontier, run_figures, run_series, scope_figures
+from generator.load import LoadedRun
+from generator.tables import level_frame
+
+
+def _levels(records: list) -> tuple:  # type: ignore[type-arg]
+    runs = [LoadedRun(r, Path("x.json"), r.run_id) for r in records]
+    return runs, level_frame(runs)
+
+
+def test_pareto_frontier_keeps_only_undominated_points() -> None:
+    points = [(10, 100), (20, 90), (15, 80), (30, 50), (5, 120), (30, 40), (25, 50)]
+    assert pareto_frontier(points) == [4, 0, 1, 3]
+    assert pareto_frontier([]) == []
+
+
+def test_scope_figures_are_valid_plotly_and_carry_error_bars_and_cost_data() -> None:
+    _, levels = _levels(standard_runs())
+    figs = scope_figures(levels)
+    assert set(figs) == {"throughput", "ttft_p50", "ttft_p99", "tpot", "pareto", "latency", "energy", "cost"}
+    for fig in figs.values():
+        go.Figure(fig)  # raises on any invalid property
+    throughput = {t["meta"]["run"]: t for t in figs["throughput"]["data"]}
+    assert "error_y" in throughput["aaaa00000001"] and "error_y" not in throughput["aaaa00000002"]
+    assert figs["pareto"]["data"][-1]["name"] == "Pareto frontier"
+    cost = figs["cost"]["data"][0]
+    assert cost["y"][0] == pytest.approx(cost_per_mtok(2.0, cost["customdata"][0]), rel=1e-3)
+    energy_runs = {t["name"] for t in figs["energy"]["data"]}
+    assert not any("llama.cpp" in n for n in energy_runs)  # no energy on the CPU run
+
+
+def test_run_strings_reach_plotly_escaped() -> None:
+    _, levels = _levels([hostile_run()])
+    figs = scope_figures(levels)
+    name = figs["throughput"]["data"][0]["name"]
+    assert "<" not in name and "&lt;img" in name
+
+
+def test_run_figures_include_request_level_charts_and_telemetry() -> None:
+    runs, levels = _levels([make_run()])
+    figs = run_figures(runs[0].record, run_series(levels)[0])
+    assert set(figs) == {"throughput", "latency", "ttft_hist", "itl_cdf", "telemetry"}
+    for fig in figs.values():
+        go.Figure(fig)
+    cpu_runs, cpu_levels = _levels([make_run(accelerator="cpu")])
+    assert "telemetry" not in run_figures(cpu_runs[0].record, run_series(cpu_levels)[0])
+
+
+def test_cost_per_mtok() -> None:
+    assert cost_per_mtok(3.6, 1000.0) == 1.0
+    assert cost_per_mtok(2.0, 0.0) is None
+    assert cost_per_mtok(2.0, None) is None

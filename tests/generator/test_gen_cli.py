@@ -1,0 +1,40 @@
+"""The build and serve commands: help, file:// builds, golden run files from the real collector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import golden_files
+
+from collector.cli import main
+from generator.load import load_runs
+from generator.site import build_site
+
+
+@pytest.mark.parametrize("command", ["build", "serve"])
+def test_commands_have_help(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "--runs" in result.output and "--site" in result.output
+
+
+def test_file_urls_build_links_pages_as_html_files(runs_dir: Path, tmp_path: Path) -> None:
+    report = build_site(runs_dir, tmp_path / "site", docs_dir=tmp_path / "docs", file_urls=True)
+    assert report.runs_loaded == 5
+    site = tmp_path / "site"
+    assert (site / "leaderboard.html").is_file() and (site / "runs" / "aaaa00000001.html").is_file()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="leaderboard.html"' in home and 'href="runs/aaaa00000001.html"' in home
+    assert (site / "assets" / "ib" / "plotly.min.js").stat().st_size > 1_000_000
+
+
+@pytest.mark.parametrize("golden", golden_files(), ids=lambda p: p.name)
+def test_golden_run_files_from_the_collector_load_and_build(golden: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / golden.name).write_bytes(golden.read_bytes())
+    assert load_runs(runs).problems == []
+    report = build_site(runs, tmp_path / "site", docs_dir=tmp_path / "docs")
+    assert report.runs_loaded == 1
+    assert [w for w in report.mkdocs_warnings if "guide/" not in w] == []
