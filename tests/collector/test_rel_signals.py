@@ -33,6 +33,7 @@ def _assert_interrupted(record: RunRecord, sig: str) -> None:
     assert second.ttft_ms is not None and second.ttft_ms.count == second.completed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_mid_sweep_writes_an_interrupted_run(tmp_path: Path, sig: signal.Signals) -> None:
     progress = tmp_path / "progress.txt"

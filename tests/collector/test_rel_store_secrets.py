@@ -99,6 +99,7 @@ def _artifacts(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_secrets_never_reach_run_files_logs_or_output(tmp_path: Path) -> None:
     env = {k: v for k, v in SECRETS.items() if k.isupper()}
     outputs: list[str] = []
