@@ -302,7 +302,7 @@
       var td = el("td");
       var run = runOf(r);
       if (c.key === "run") {
-        var a = el("a", run[rc.slug].slice(0, 8));
+        var a = el("a", run[rc.slug].slice(0, 16));
         a.href = runUrl(data.run_url, run[rc.slug]);
         td.appendChild(a);
       } else if (c.key === "cost") {
