@@ -123,6 +123,8 @@ async def open_loop(
     seed: int,
     state: LevelState,
     first_index: int = 0,
+    keep: tuple[int, int] | None = None,
+    start_ns: int | None = None,
     retries: int = 0,
 ) -> None:
     """Arrivals on a precomputed schedule; latency is measured from the scheduled time, so time spent
@@ -131,7 +133,8 @@ async def open_loop(
         raise ValueError("open loop needs a request count or a duration")
     n = count if count is not None else int(rate * (duration_s or 0) * 1.5) + 16
     offsets = arrival_offsets_s(n, rate, burstiness, seed)
-    start = time.perf_counter_ns()
+    # keep=(k, N): this process sends only arrivals i with i % N == k (the --workers split).
+    start = start_ns if start_ns is not None else time.perf_counter_ns()
     state.started_ns = start
     limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
     tasks: list[asyncio.Task[None]] = []
@@ -156,6 +159,8 @@ async def open_loop(
             scheduled = start + int(off * 1e9)
             if duration_s is not None and off >= duration_s:
                 break
+            if keep is not None and i % keep[1] != keep[0]:
+                continue
             delay = (scheduled - time.perf_counter_ns()) / 1e9
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -215,6 +215,19 @@ async def _run_level(
     seed: int,
 ) -> None:
     timeouts_total = config.request_timeout_s
+    if config.workers > 1:
+        from collector.workers import jobs_for_level, run_level_in_workers
+
+        jobs = jobs_for_level(
+            workers=config.workers, base_url=str(client.base_url).rstrip("/"),
+            api_key=config.api_key.get_secret_value() if config.api_key else None,
+            timeouts=Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s),
+            requests=requests, first_index=first_index, concurrency=concurrency, count=config.requests,
+            duration_s=config.duration_s, rate=rate, burstiness=config.burstiness,
+            max_concurrency=config.max_concurrency, seed=seed, retries=config.retries,
+        )
+        await run_level_in_workers(jobs, state)
+        return
     if rate is None:
         assert concurrency is not None
         await closed_loop(
@@ -331,8 +344,8 @@ async def _collect_with_server(
     if status == "interrupted":
         exit_code, message = 130, f"interrupted by {interrupt.signal_name}: completed levels were kept"
     elif status == "incomplete":
-        exit_code, message = 1, f"the sweep stopped early: {reason}"
         failures = ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items())
+        exit_code, message = 1, f"the sweep stopped early: {reason}"
         if failures:
             message += f" (failed requests: {failures})"
     elif results and all(r.completed == 0 for r in results):

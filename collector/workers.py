@@ -41,6 +41,7 @@ class WorkerJob:
     burstiness: float
     max_concurrency: int | None
     seed: int
+    retries: int
     worker: int
     workers: int
     start_ns: int
@@ -64,13 +65,14 @@ async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
             await closed_loop(
                 client, job.requests, concurrency=job.concurrency, count=job.count, duration_s=job.duration_s,
                 total_timeout_s=job.timeouts.total_s, state=state, first_index=job.first_index,
+                retries=job.retries,
             )
         else:
             await open_loop(
                 client, job.requests, rate=job.rate, burstiness=job.burstiness, count=job.count,
                 duration_s=job.duration_s, max_concurrency=job.max_concurrency,
                 total_timeout_s=job.timeouts.total_s, seed=job.seed, state=state, first_index=job.first_index,
-                keep=(job.worker, job.workers), start_ns=job.start_ns,
+                keep=(job.worker, job.workers), start_ns=job.start_ns, retries=job.retries,
             )
     return state.outcomes
 
@@ -91,12 +93,14 @@ def _worker_main(job: WorkerJob) -> list[RequestOutcome]:
 def jobs_for_level(
     *, workers: int, base_url: str, api_key: str | None, timeouts: Timeouts, requests: list[PreparedRequest],
     first_index: int, concurrency: int | None, count: int | None, duration_s: float | None, rate: float | None,
-    burstiness: float, max_concurrency: int | None, seed: int,
+    burstiness: float, max_concurrency: int | None, seed: int, retries: int = 0,
 ) -> list[WorkerJob]:
     start = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
     users = split(concurrency, workers) if concurrency is not None else [0] * workers
-    counts = split(count, workers) if count is not None and rate is None else [count] * workers  # type: ignore[list-item]
-    caps = split(max_concurrency, workers) if max_concurrency else [None] * workers  # type: ignore[list-item]
+    counts: list[int | None] = (
+        list(split(count, workers)) if count is not None and rate is None else [count] * workers
+    )
+    caps: list[int | None] = list(split(max_concurrency, workers)) if max_concurrency else [None] * workers
     jobs = []
     offset = first_index
     for w in range(workers):
@@ -106,10 +110,11 @@ def jobs_for_level(
             base_url=base_url, api_key=api_key, timeouts=timeouts, requests=requests,
             first_index=offset if rate is None else first_index, concurrency=users[w] or None, count=counts[w],
             duration_s=duration_s, rate=rate, burstiness=burstiness, max_concurrency=caps[w], seed=seed,
-            worker=w, workers=workers, start_ns=start,
+            retries=retries, worker=w, workers=workers, start_ns=start,
         ))
-        if rate is None and counts[w] is not None:
-            offset += counts[w]
+        share = counts[w]
+        # Duration-only levels have no count: give each worker its own stretch of the prompt list.
+        offset += share if share is not None else max(1, len(requests) // workers)
     return jobs
 
 
