@@ -105,14 +105,22 @@ def build(
 @click.option("--no-build", is_flag=True, help="Serve the existing site folder without rebuilding it.")
 def serve(runs: Path, site: Path, port: int, host: str, no_build: bool) -> None:
     """Build the site (unless --no-build) and preview it at http://HOST:PORT/ (Ctrl-C stops)."""
-    if not no_build:
-        _print_report(_build(runs, site, False, f"http://{host}:{port}/", None))
-    if not (site / "index.html").is_file():
-        click.echo(f"error: {site}/index.html not found; run `inferboard build` first", err=True)
-        sys.exit(1)
+    # Bind first: a busy port is reported before spending time on a build. The handler's folder is
+    # resolved per request, so the site can be (re)built after binding.
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
-        click.echo(f"serving {site} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    with server:
+        address = f"http://{host}:{server.server_address[1]}/"
+        if not no_build:
+            _print_report(_build(runs, site, False, address, None))
+        if not (site / "index.html").is_file():
+            click.echo(f"error: {site}/index.html not found; run `inferboard build` first", err=True)
+            sys.exit(1)
+        click.echo(f"serving {site} at {address} (Ctrl-C stops)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
