@@ -61,6 +61,15 @@ def pin_prefix(cpu: int | None, realtime: bool = False) -> list[str]:
 
 
 @dataclass
+class Truth:
+    """The timing a server was configured with (what the clients should measure)."""
+
+    ttft_ms: float
+    itl_ms: float
+    tokens: int
+
+
+@dataclass
 class TimingServer:
     """A running timing-server process."""
 

@@ -22,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_lib
 from bench_lib import OUT, start_server
 from client_capacity import machine_description, requests_for, versions
 from clients import ClientResult, inferboard_available, run_floor, run_inferboard
@@ -107,23 +108,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ttft-ms", type=float, default=150.0)
     ap.add_argument("--itl-ms", type=float, default=12.0)
     ap.add_argument("--tokens", type=int, default=40)
+    ap.add_argument("--run-timeout", type=float, default=240.0, help="seconds allowed for one client run")
     ap.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
     args = ap.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",") if x]
     if not inferboard_available():
         print("timing_accuracy: `inferboard collect --endpoint` is not available", file=sys.stderr)
         return 2
+    bench_lib.CHILD_TIMEOUT_S = args.run_timeout
     server = start_server(args.ttft_ms, args.itl_ms, args.tokens, cpu=0)
     results: list[ClientResult] = []
+    failed: set[tuple[int, str]] = set()
     try:
         for c in levels:
             n = requests_for(c, args.rounds, 8)
             for trial in range(args.trials):
                 for name, runner in (("floor", run_floor), ("inferboard", run_inferboard)):
+                    if (c, name) in failed:  # one failed trial settles the level
+                        continue
                     server.stats(reset=True)
                     res = runner(server, c, n, trial, 1)
                     res.server = server.stats()
                     results.append(res)
+                    if not res.ok:
+                        failed.add((c, name))
                     print(
                         f"c={c} trial={trial} {name}: ttft_p50={res.ttft_p50_ms} tpot_p50={res.tpot_p50_ms} "
                         f"server_p99={res.server.get('lateness_us', {}).get('p99')}us {res.error or ''}",
