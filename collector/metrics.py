@@ -6,6 +6,7 @@ definitions); every function here is covered by hand-computed tests.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ def request_metrics(outcome: RequestOutcome, *, measure_from_scheduled: bool) ->
     e2e = (chunks[-1] - t0) / NS_PER_MS
     usage_fallback = outcome.completion_tokens is None
     n = len(chunks) if outcome.completion_tokens is None else outcome.completion_tokens
-    itl = tuple((b - a) / NS_PER_MS for a, b in zip(chunks, chunks[1:], strict=False))
+    itl = tuple((b - a) / NS_PER_MS for a, b in itertools.pairwise(chunks))
     return RequestMetrics(
         ttft_ms=ttft,
         e2e_ms=e2e,

@@ -219,12 +219,20 @@ async def _run_level(
         from collector.workers import jobs_for_level, run_level_in_workers
 
         jobs = jobs_for_level(
-            workers=config.workers, base_url=str(client.base_url).rstrip("/"),
+            workers=config.workers,
+            base_url=str(client.base_url).rstrip("/"),
             api_key=config.api_key.get_secret_value() if config.api_key else None,
             timeouts=Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s),
-            requests=requests, first_index=first_index, concurrency=concurrency, count=config.requests,
-            duration_s=config.duration_s, rate=rate, burstiness=config.burstiness,
-            max_concurrency=config.max_concurrency, seed=seed, retries=config.retries,
+            requests=requests,
+            first_index=first_index,
+            concurrency=concurrency,
+            count=config.requests,
+            duration_s=config.duration_s,
+            rate=rate,
+            burstiness=config.burstiness,
+            max_concurrency=config.max_concurrency,
+            seed=seed,
+            retries=config.retries,
         )
         await run_level_in_workers(jobs, state)
         return

@@ -1,13 +1,15 @@
 """The collector's self-check: is the client itself the bottleneck while a level runs?
 
-A background task sleeps in short ticks and records how late each wake-up is (event-loop lag); CPU time of the event-loop
-thread (not the process: an in-process engine has its own threads) is read around the level. Lag or CPU past the thresholds marks the level
-`client_saturated`, because from then on measured latencies include the client's own queueing.
+A background task sleeps in short ticks and records how late each wake-up is (event-loop lag); CPU time of
+the event-loop thread (not the process: an in-process engine has its own threads) is read around the level.
+Lag or CPU past the thresholds marks the level `client_saturated`, because from then on measured
+latencies include the client's own queueing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import numpy as np
@@ -67,10 +69,8 @@ class LoopMonitor:
         self._cpu1, self._wall1 = time.thread_time(), time.perf_counter()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def health(self) -> ClientHealth:
         return assess(self.lags_ms, self._cpu1 - self._cpu0, self._wall1 - self._wall0)

@@ -59,20 +59,38 @@ async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
     if delay > 0:
         await asyncio.sleep(delay)
     users = job.concurrency or job.max_concurrency or 64
-    async with make_client(job.base_url, api_key=job.api_key, timeouts=job.timeouts, max_connections=users) as client:
+    async with make_client(
+        job.base_url, api_key=job.api_key, timeouts=job.timeouts, max_connections=users
+    ) as client:
         if job.rate is None:
             assert job.concurrency is not None
             await closed_loop(
-                client, job.requests, concurrency=job.concurrency, count=job.count, duration_s=job.duration_s,
-                total_timeout_s=job.timeouts.total_s, state=state, first_index=job.first_index,
+                client,
+                job.requests,
+                concurrency=job.concurrency,
+                count=job.count,
+                duration_s=job.duration_s,
+                total_timeout_s=job.timeouts.total_s,
+                state=state,
+                first_index=job.first_index,
                 retries=job.retries,
             )
         else:
             await open_loop(
-                client, job.requests, rate=job.rate, burstiness=job.burstiness, count=job.count,
-                duration_s=job.duration_s, max_concurrency=job.max_concurrency,
-                total_timeout_s=job.timeouts.total_s, seed=job.seed, state=state, first_index=job.first_index,
-                keep=(job.worker, job.workers), start_ns=job.start_ns, retries=job.retries,
+                client,
+                job.requests,
+                rate=job.rate,
+                burstiness=job.burstiness,
+                count=job.count,
+                duration_s=job.duration_s,
+                max_concurrency=job.max_concurrency,
+                total_timeout_s=job.timeouts.total_s,
+                seed=job.seed,
+                state=state,
+                first_index=job.first_index,
+                keep=(job.worker, job.workers),
+                start_ns=job.start_ns,
+                retries=job.retries,
             )
     return state.outcomes
 
@@ -91,9 +109,21 @@ def _worker_main(job: WorkerJob) -> list[RequestOutcome]:
 
 
 def jobs_for_level(
-    *, workers: int, base_url: str, api_key: str | None, timeouts: Timeouts, requests: list[PreparedRequest],
-    first_index: int, concurrency: int | None, count: int | None, duration_s: float | None, rate: float | None,
-    burstiness: float, max_concurrency: int | None, seed: int, retries: int = 0,
+    *,
+    workers: int,
+    base_url: str,
+    api_key: str | None,
+    timeouts: Timeouts,
+    requests: list[PreparedRequest],
+    first_index: int,
+    concurrency: int | None,
+    count: int | None,
+    duration_s: float | None,
+    rate: float | None,
+    burstiness: float,
+    max_concurrency: int | None,
+    seed: int,
+    retries: int = 0,
 ) -> list[WorkerJob]:
     start = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
     users = split(concurrency, workers) if concurrency is not None else [0] * workers
@@ -106,12 +136,26 @@ def jobs_for_level(
     for w in range(workers):
         if rate is None and users[w] == 0:
             continue
-        jobs.append(WorkerJob(
-            base_url=base_url, api_key=api_key, timeouts=timeouts, requests=requests,
-            first_index=offset if rate is None else first_index, concurrency=users[w] or None, count=counts[w],
-            duration_s=duration_s, rate=rate, burstiness=burstiness, max_concurrency=caps[w], seed=seed,
-            retries=retries, worker=w, workers=workers, start_ns=start,
-        ))
+        jobs.append(
+            WorkerJob(
+                base_url=base_url,
+                api_key=api_key,
+                timeouts=timeouts,
+                requests=requests,
+                first_index=offset if rate is None else first_index,
+                concurrency=users[w] or None,
+                count=counts[w],
+                duration_s=duration_s,
+                rate=rate,
+                burstiness=burstiness,
+                max_concurrency=caps[w],
+                seed=seed,
+                retries=retries,
+                worker=w,
+                workers=workers,
+                start_ns=start,
+            )
+        )
         share = counts[w]
         # Duration-only levels have no count: give each worker its own stretch of the prompt list.
         offset += share if share is not None else max(1, len(requests) // workers)

@@ -67,7 +67,8 @@ class Origin(Strict):
     )
     notes: list[str] = Field(
         default_factory=list,
-        description="How the import mapped the tool's metrics onto inferboard's (differences in definitions).",
+        description="How the import mapped the tool's metrics onto inferboard's "
+        "(differences in definitions).",
     )
     foreign_metrics: dict[str, Scalar] = Field(
         default_factory=dict,
@@ -245,7 +246,8 @@ class Workload(Strict):
     output_tokens: int | None = Field(None, description="Requested output length in tokens (max_tokens).")
     length_jitter: float = Field(0.0, description="Uniform jitter fraction applied to requested lengths.")
     input_length_method: Literal["tokenize_endpoint", "approximate", "dataset", "unknown"] = Field(
-        description="How input lengths were made exact: the server's tokenizer, an approximation, or a dataset."
+        description="How input lengths were made exact: the server's tokenizer, an approximation, "
+        "or a dataset."
     )
     ignore_eos: bool | None = Field(
         description="Whether ignore_eos (fixed-length output) was requested; null: not stated (imports)."

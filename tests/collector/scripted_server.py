@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 FAULTS = (
@@ -211,7 +211,8 @@ class ScriptedServer:
         else:
             body, status = b'{"error":"not found"}', "404 Not Found"
         writer.write(
-            f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n".encode()
             + body
         )
         await writer.drain()
@@ -250,7 +251,11 @@ class ScriptedServer:
 
         def content(i: int, text: str) -> bytes:
             if chat:
-                obj = {"id": "x", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}}]}
+                obj = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {"content": text}}],
+                }
             else:
                 obj = {"id": "x", "object": "text_completion", "choices": [{"index": 0, "text": text}]}
             return json.dumps(obj, separators=(",", ":")).encode()
@@ -262,7 +267,11 @@ class ScriptedServer:
                 await writer.drain()
                 await asyncio.sleep(0.05)
         if fault == "role_chunk_first" or chat:
-            send(json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}).encode())
+            send(
+                json.dumps(
+                    {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+                ).encode()
+            )
             await writer.drain()
         for i in range(chunks):
             due = start + (self.script.ttft_ms + i * self.script.itl_ms) / 1000.0
@@ -300,7 +309,10 @@ class ScriptedServer:
         usage = {"prompt_tokens": 8, "completion_tokens": n, "total_tokens": 8 + n}
         if fault != "no_usage":
             choice_key = "delta" if chat else "text"
-            last = {"choices": [{"index": 0, choice_key: {} if chat else "", "finish_reason": "length"}], "usage": usage}
+            last = {
+                "choices": [{"index": 0, choice_key: {} if chat else "", "finish_reason": "length"}],
+                "usage": usage,
+            }
             send(json.dumps(last).encode())
         send(b"[DONE]")
         writer.write(b"0\r\n\r\n")

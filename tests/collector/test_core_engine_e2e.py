@@ -16,8 +16,20 @@ pytestmark = pytest.mark.engine
 
 def test_default_collect_sweeps_the_embedded_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["collect", "--out", str(tmp_path), "--requests", "6", "--input-tokens", "32",
-               "--output-tokens", "16", "--concurrency", "1,2"],
+        main,
+        [
+            "collect",
+            "--out",
+            str(tmp_path),
+            "--requests",
+            "6",
+            "--input-tokens",
+            "32",
+            "--output-tokens",
+            "16",
+            "--concurrency",
+            "1,2",
+        ],
     )
     assert result.exit_code == 0, result.output
     files = list(tmp_path.glob("*.json"))
@@ -62,7 +74,8 @@ def test_unreachable_endpoint_is_a_clear_error_and_no_file(tmp_path: Path) -> No
 
 
 def test_model_not_served_lists_what_is(tmp_path: Path) -> None:
-    res = CliRunner().invoke(main, ["collect", "--model", "nope", "--out", str(tmp_path), "--requests", "1",
-                                    "--concurrency", "1"])
+    res = CliRunner().invoke(
+        main, ["collect", "--model", "nope", "--out", str(tmp_path), "--requests", "1", "--concurrency", "1"]
+    )
     assert res.exit_code == 2
     assert "'nope' is not served" in res.output and "inferboard-random-tiny" in res.output

@@ -92,8 +92,14 @@ def test_summarize_percentiles_by_linear_interpolation() -> None:
 
 
 def test_goodput_counts_failures_as_misses() -> None:
-    ms = [m for m in (request_metrics(outcome(0, [100, 110], 2), measure_from_scheduled=False),
-                      request_metrics(outcome(0, [600, 610], 2), measure_from_scheduled=False)) if m]
+    ms = [
+        m
+        for m in (
+            request_metrics(outcome(0, [100, 110], 2), measure_from_scheduled=False),
+            request_metrics(outcome(0, [600, 610], 2), measure_from_scheduled=False),
+        )
+        if m
+    ]
     g = goodput(ms, attempted=4, window_s=2.0, slo=SLO(ttft_ms=500))
     assert g.requests == 1 and g.fraction == pytest.approx(0.25) and g.rate_rps == pytest.approx(0.5)
 
@@ -112,8 +118,15 @@ def test_aggregate_level_hand_computed() -> None:
     failed = outcome(0, [], None)
     failed.status, failed.error = "timeout", "read timeout"
     outs.append(failed)
-    r = aggregate_level(outs, concurrency=4, request_rate=None, measure_from_scheduled=False,
-                        ignore_eos=True, slo=SLO(ttft_ms=250), gpu_count=2)
+    r = aggregate_level(
+        outs,
+        concurrency=4,
+        request_rate=None,
+        measure_from_scheduled=False,
+        ignore_eos=True,
+        slo=SLO(ttft_ms=250),
+        gpu_count=2,
+    )
     assert r.completed == 3 and r.failed == 1 and r.errors == {"timeout": 1}
     assert r.length_mismatches == 1
     assert r.output_tokens_total == 11
@@ -130,15 +143,36 @@ def test_aggregate_level_hand_computed() -> None:
 
 def test_request_records_are_bounded() -> None:
     outs = [outcome(i, [i + 10, i + 20], 2) for i in range(50)]
-    r = aggregate_level(outs, concurrency=1, request_rate=None, measure_from_scheduled=False,
-                        ignore_eos=True, max_request_records=10)
+    r = aggregate_level(
+        outs,
+        concurrency=1,
+        request_rate=None,
+        measure_from_scheduled=False,
+        ignore_eos=True,
+        max_request_records=10,
+    )
     assert len(r.requests) == 10 and r.requests_dropped == 40
 
 
 def test_every_request_level_definition_is_implemented() -> None:
     keys = {d.key for d in METRIC_DEFINITIONS}
-    implemented = {"t0", "ttft_ms", "e2e_ms", "output_tokens", "tpot_ms", "itl_ms", "tokens_per_chunk",
-                   "per_user_tok_s", "failed", "duration_s", "output_throughput_tok_s", "request_throughput_rps",
-                   "output_throughput_per_gpu_tok_s", "goodput", "length_mismatches", "joules_per_output_token",
-                   "summary"}
+    implemented = {
+        "t0",
+        "ttft_ms",
+        "e2e_ms",
+        "output_tokens",
+        "tpot_ms",
+        "itl_ms",
+        "tokens_per_chunk",
+        "per_user_tok_s",
+        "failed",
+        "duration_s",
+        "output_throughput_tok_s",
+        "request_throughput_rps",
+        "output_throughput_per_gpu_tok_s",
+        "goodput",
+        "length_mismatches",
+        "joules_per_output_token",
+        "summary",
+    }
     assert keys == implemented

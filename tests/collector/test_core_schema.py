@@ -65,7 +65,12 @@ def test_bad_field_is_named() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"{not json", "invalid JSON"), (b"[1,2]", "expected a JSON object"), (b"\xff\xfe", "UTF-8")],
+    [
+        (b"", "empty"),
+        (b"{not json", "invalid JSON"),
+        (b"[1,2]", "expected a JSON object"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
 )
 def test_unusable_files(tmp_path: Path, content: bytes, message: str) -> None:
     p = tmp_path / "r.json"

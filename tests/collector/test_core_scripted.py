@@ -19,8 +19,15 @@ TOKENS = 12
 
 def _run(url: str, out: Path, **kw: object) -> object:
     config = CollectConfig.model_validate(
-        {"endpoint": url, "backend": "openai", "out": out, "input_tokens": 8, "output_tokens": TOKENS,
-         "warmup": 1, **kw}
+        {
+            "endpoint": url,
+            "backend": "openai",
+            "out": out,
+            "input_tokens": 8,
+            "output_tokens": TOKENS,
+            "warmup": 1,
+            **kw,
+        }
     )
     return asyncio.run(collect(config))
 

@@ -21,8 +21,16 @@ def test_split_is_even() -> None:
 
 def _collect(url: str, out: Path, **kw: object) -> Path:
     config = CollectConfig.model_validate(
-        {"endpoint": url, "backend": "openai", "out": out, "input_tokens": 8, "output_tokens": 10, "warmup": 0,
-         "workers": 2, **kw}
+        {
+            "endpoint": url,
+            "backend": "openai",
+            "out": out,
+            "input_tokens": 8,
+            "output_tokens": 10,
+            "warmup": 0,
+            "workers": 2,
+            **kw,
+        }
     )
     result = aio.run(collect(config))
     assert result.path is not None
