@@ -42,6 +42,32 @@ def build_server() -> Path:
     return SERVER_BIN
 
 
+def source_state() -> str:
+    """The commit the measured inferboard ran from, flagging uncommitted changes under collector/."""
+    repo = HERE.parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "collector"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    if not dirty:
+        return sha
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((repo / "collector").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{sha} + uncommitted changes in collector/ (sources sha256 {digest.hexdigest()[:12]})"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -175,7 +175,8 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         f"{meta['client_cpu']}",
         f"- levels {meta['levels']}, {meta['trials']} trial(s) each, requests per level: "
         f"{meta['requests_per_level']}; clients run interleaved within each trial",
-        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; inferboard source: "
+        f"{meta.get('source', 'not recorded')}",
         "",
         "Errors are against the floor client at the same level (median over trials). Ideal throughput at C "
         f"users = C × {s['tokens']} / (TTFT + {s['tokens'] - 1} × ITL). CPU is the client process's own "
@@ -331,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         clients.remove("inferboard")
 
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
+    source_at_start = bench_lib.source_state()
     server = start_server(
         args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
     )
@@ -401,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         "clients": clients,
         "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
         "versions": versions(clients),
+        "source": source_at_start
+        if source_at_start == bench_lib.source_state()
+        else f"CHANGED DURING THE RUN: {source_at_start} -> {bench_lib.source_state()}",
         "baseline_cpu_s": baselines,
         "server_total": server_total,
         "raw_json": str(raw.relative_to(REPO)),

@@ -48,7 +48,8 @@ def report(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         "server on core 0 "
         "(real-time priority), client on core 1",
         f"- {meta['trials']} trial(s) per level; requests per level: {meta['requests_per_level']}",
-        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; source: "
+        f"{meta.get('source', 'not recorded')}",
         "",
         f"Targets: TTFT p50 error ≤ +{TTFT_TARGET_MS} ms, TPOT p50 error within ±{TPOT_TARGET_MS} ms. "
         "Errors are medians over trials (range in brackets).",
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print("timing_accuracy: `inferboard collect --endpoint` is not available", file=sys.stderr)
         return 2
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
+    source_at_start = bench_lib.source_state()
     server = start_server(args.ttft_ms, args.itl_ms, args.tokens, cpu=0)
     results: list[ClientResult] = []
     failed: set[tuple[int, str]] = set()
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         "trials": args.trials,
         "requests_per_level": {c: requests_for(c, args.rounds, 8) for c in levels},
         "versions": versions(["inferboard"]),
+        "source": source_at_start
+        if source_at_start == bench_lib.source_state()
+        else f"CHANGED DURING THE RUN: {source_at_start} -> {bench_lib.source_state()}",
         "raw_json": str(raw.relative_to(REPO)),
     }
     OUT.mkdir(parents=True, exist_ok=True)
