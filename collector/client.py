@@ -17,6 +17,7 @@ import httpx
 
 from collector.metrics import RequestOutcome
 from collector.sse import SSEError, SSEParser, summarize_bytes
+from collector.transport import LeanClient, LeanResponse
 
 # Failure reasons (the keys of LevelResult.errors besides http_<status>).
 TIMEOUT = "timeout"
@@ -52,20 +53,67 @@ class PreparedRequest:
 
 
 def make_client(
-    base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int
+    base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int | None
 ) -> httpx.AsyncClient:
+    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded)."""
     headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
-    limits = httpx.Limits(
-        max_connections=max(1, max_connections),
-        max_keepalive_connections=max(1, max_connections),
-        keepalive_expiry=60.0,
-    )
+    size = None if max_connections is None else max(1, max_connections)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=60.0)
     timeout = httpx.Timeout(
         connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s, pool=timeouts.total_s
     )
     return httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=timeout)
+
+
+class ClientShards:
+    """The load's HTTP clients: users spread over small connection pools.
+
+    httpcore's pool scans every one of its connections each time a request is queued or finished, so one
+    pool of N connections costs O(N) per request event; at 128 users that made the client, not the server,
+    the bottleneck (benchmarks/client_capacity.py measured TTFT ~20x the truth). Pools of SHARD connections
+    keep that cost constant. Closed-loop user u always uses pool u // SHARD (one connection each, kept
+    alive); open-loop arrival i uses pool i mod n with no connection limit (in-flight is unbounded).
+    """
+
+    SHARD = 8
+
+    def __init__(self, base_url: str, *, api_key: str | None, timeouts: Timeouts, users: int | None) -> None:
+        if users is None:  # open loop
+            count, per_pool = 16, None
+        else:
+            count, per_pool = max(1, -(-users // self.SHARD)), self.SHARD
+        self._by_user = users is not None
+        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.clients = [
+            LeanClient(
+                base_url, headers=headers, connect_timeout=timeouts.connect_s, read_timeout=timeouts.read_s
+            )
+            for _ in range(count)
+        ]
+        del per_pool  # the lean transport opens one connection per concurrent user of a pool
+
+    def for_slot(self, slot: int) -> LeanClient:
+        if self._by_user:
+            return self.clients[(slot // self.SHARD) % len(self.clients)]
+        return self.clients[slot % len(self.clients)]
+
+    async def __aenter__(self) -> ClientShards:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for c in self.clients:
+            await c.aclose()
+
+
+def pick_client(client: httpx.AsyncClient | ClientShards, slot: int) -> httpx.AsyncClient | LeanClient:
+    return client.for_slot(slot) if isinstance(client, ClientShards) else client
 
 
 def _content_of(choice: Any) -> bool:
@@ -117,7 +165,7 @@ class _StreamState:
 
 
 async def stream_request(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | LeanClient,
     request: PreparedRequest,
     *,
     scheduled_ns: int,
@@ -162,7 +210,10 @@ def _retry_delay(retries_so_far: int, retry_after: str | None) -> float:
 
 
 async def _attempt_with_reconnect(
-    client: httpx.AsyncClient, request: PreparedRequest, outcome: RequestOutcome, hints: dict[str, str]
+    client: httpx.AsyncClient | LeanClient,
+    request: PreparedRequest,
+    outcome: RequestOutcome,
+    hints: dict[str, str],
 ) -> RequestOutcome:
     try:
         return await _attempt(client, request, outcome, hints)
@@ -179,7 +230,10 @@ class _StaleConnection(Exception):
 
 
 async def _attempt(
-    client: httpx.AsyncClient, request: PreparedRequest, outcome: RequestOutcome, hints: dict[str, str]
+    client: httpx.AsyncClient | LeanClient,
+    request: PreparedRequest,
+    outcome: RequestOutcome,
+    hints: dict[str, str],
 ) -> RequestOutcome:
     state = _StreamState(outcome)
     parser = SSEParser()
@@ -238,7 +292,7 @@ def _fail(outcome: RequestOutcome, reason: str, message: str) -> RequestOutcome:
     return outcome
 
 
-async def _read_some(resp: httpx.Response, limit: int = 2048) -> bytes:
+async def _read_some(resp: httpx.Response | LeanResponse, limit: int = 2048) -> bytes:
     data = b""
     try:
         async for raw in resp.aiter_raw():

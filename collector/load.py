@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
-from collector.client import CONNECT, PreparedRequest, stream_request
+from collector.client import CONNECT, ClientShards, PreparedRequest, pick_client, stream_request
 from collector.metrics import RequestOutcome
 
 
@@ -56,7 +56,7 @@ def _check_server(state: LevelState) -> None:
 
 
 async def closed_loop(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | ClientShards,
     requests: Sequence[PreparedRequest],
     *,
     concurrency: int,
@@ -75,8 +75,9 @@ async def closed_loop(
     state.started_ns = start
     deadline = None if duration_s is None else start + int(duration_s * 1e9)
 
-    async def user() -> None:
+    async def user(slot: int) -> None:
         nonlocal next_index
+        http = pick_client(client, slot)
         while True:
             if count is not None and next_index >= count:
                 return
@@ -90,13 +91,13 @@ async def closed_loop(
             try:
                 now = time.perf_counter_ns()
                 outcome = await stream_request(
-                    client, req, scheduled_ns=now, total_timeout_s=total_timeout_s, retries=retries
+                    http, req, scheduled_ns=now, total_timeout_s=total_timeout_s, retries=retries
                 )
             finally:
                 state.in_flight -= 1
             state.add(outcome)
 
-    await _run_all([user() for _ in range(concurrency)])
+    await _run_all([user(u) for u in range(concurrency)])
 
 
 def arrival_offsets_s(n: int, rate: float, burstiness: float, seed: int) -> np.ndarray:
@@ -111,7 +112,7 @@ def arrival_offsets_s(n: int, rate: float, burstiness: float, seed: int) -> np.n
 
 
 async def open_loop(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | ClientShards,
     requests: Sequence[PreparedRequest],
     *,
     rate: float,
@@ -146,7 +147,11 @@ async def open_loop(
         state.in_flight += 1
         try:
             outcome = await stream_request(
-                client, req, scheduled_ns=scheduled_ns, total_timeout_s=total_timeout_s, retries=retries
+                pick_client(client, i),
+                req,
+                scheduled_ns=scheduled_ns,
+                total_timeout_s=total_timeout_s,
+                retries=retries,
             )
         finally:
             state.in_flight -= 1

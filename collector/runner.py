@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from collector import __version__
-from collector.client import PreparedRequest, Timeouts, api_path, build_body, make_client
+from collector.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
 from collector.config import CollectConfig
 from collector.level_extras import LevelExtras
 from collector.load import LevelState, ServerGone, closed_loop, open_loop
@@ -207,6 +207,7 @@ def _requests_needed(config: CollectConfig) -> int:
 async def _run_level(
     config: CollectConfig,
     client: httpx.AsyncClient,
+    shards: ClientShards,
     requests: list[PreparedRequest],
     state: LevelState,
     concurrency: int | None,
@@ -239,7 +240,7 @@ async def _run_level(
     if rate is None:
         assert concurrency is not None
         await closed_loop(
-            client,
+            shards,
             requests,
             concurrency=concurrency,
             count=config.requests,
@@ -251,7 +252,7 @@ async def _run_level(
         )
     else:
         await open_loop(
-            client,
+            shards,
             requests,
             rate=rate,
             burstiness=config.burstiness,
@@ -397,23 +398,33 @@ async def _sweep(
                 if config.repeats > 1:
                     label += f" trial {trial + 1}/{config.repeats}"
                 progress.level_started(label)
-                stop = await _warmup(config, client, requests, concurrency, cursor, interrupt)
-                if stop is not None:
-                    return results, stop[0], stop[1], extras.telemetry()
-                cursor += config.warmup
-                result, cursor = await _measure_level(
-                    config,
-                    client,
-                    requests,
-                    handle,
-                    extras,
-                    progress,
-                    interrupt,
-                    concurrency,
-                    rate,
-                    trial,
-                    cursor,
-                )
+                # Fresh pools per level, shared by its warm-up and measurement (warm connections carry over).
+                async with ClientShards(
+                    str(client.base_url).rstrip("/"),
+                    api_key=config.api_key.get_secret_value() if config.api_key else None,
+                    timeouts=Timeouts(
+                        config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s
+                    ),
+                    users=concurrency,
+                ) as shards:
+                    stop = await _warmup(config, shards, requests, concurrency, cursor, interrupt)
+                    if stop is not None:
+                        return results, stop[0], stop[1], extras.telemetry()
+                    cursor += config.warmup
+                    result, cursor = await _measure_level(
+                        config,
+                        client,
+                        shards,
+                        requests,
+                        handle,
+                        extras,
+                        progress,
+                        interrupt,
+                        concurrency,
+                        rate,
+                        trial,
+                        cursor,
+                    )
                 results.append(result)
                 progress.level_finished(result)
                 if result.status == "interrupted":
@@ -433,7 +444,7 @@ async def _sweep(
 
 async def _warmup(
     config: CollectConfig,
-    client: httpx.AsyncClient,
+    client: ClientShards,
     requests: list[PreparedRequest],
     concurrency: int | None,
     cursor: int,
@@ -472,6 +483,7 @@ async def _warmup(
 async def _measure_level(
     config: CollectConfig,
     client: httpx.AsyncClient,
+    shards: ClientShards,
     requests: list[PreparedRequest],
     handle: ServerHandle,
     extras: LevelExtras,
@@ -487,7 +499,9 @@ async def _measure_level(
     await extras.before_level()
     async with LoopMonitor() as monitor:
         task = asyncio.create_task(
-            _run_level(config, client, requests, state, concurrency, rate, cursor, config.seed + trial)
+            _run_level(
+                config, client, shards, requests, state, concurrency, rate, cursor, config.seed + trial
+            )
         )
         interrupt.current = task
         try:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from collector import aio
-from collector.client import PreparedRequest, Timeouts, make_client
+from collector.client import ClientShards, PreparedRequest, Timeouts
 from collector.load import LevelState, closed_loop, open_loop
 from collector.metrics import RequestOutcome
 
@@ -58,10 +58,8 @@ async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
     delay = (job.start_ns - time.perf_counter_ns()) / 1e9
     if delay > 0:
         await asyncio.sleep(delay)
-    users = job.concurrency or job.max_concurrency or 64
-    async with make_client(
-        job.base_url, api_key=job.api_key, timeouts=job.timeouts, max_connections=users
-    ) as client:
+    users = job.concurrency if job.rate is None else None
+    async with ClientShards(job.base_url, api_key=job.api_key, timeouts=job.timeouts, users=users) as client:
         if job.rate is None:
             assert job.concurrency is not None
             await closed_loop(
