@@ -128,7 +128,7 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         ("status", r.status),
         ("status_reason", _fmt(r.status_reason)),
         *[(f"collector.{k}", v) for k, v in model_rows(r.collector)],
-        *[(f"origin.{k}", v) for k, v in model_rows(r.origin)],
+        *[(f"origin.{k}", v) for k, v in model_rows(r.origin, skip=("notes", "foreign_metrics"))],
         *[(f"suite.{k}", v) for k, v in model_rows(r.suite, skip=("text",))],
         ("labels", _fmt(r.labels)),
     ]
@@ -162,5 +162,8 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         if telemetry is None or telemetry.available
         else clean_text(telemetry.reason or ""),
         "notes": [clean_text(n) for n in r.notes],
+        "imported": r.origin.kind == "imported",
+        "origin_notes": [clean_text(n) for n in r.origin.notes],
+        "foreign_metrics": [(clean_text(k), _fmt(v)) for k, v in sorted(r.origin.foreign_metrics.items())],
         "suite_text": clean_text(r.suite.text) if r.suite else None,
     }
