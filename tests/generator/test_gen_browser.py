@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -18,7 +19,8 @@ from gen_factories import HOSTILE, hostile_run, standard_runs, write_run
 
 from generator.site import build_site
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium by default; INFERBOARD_CHROMIUM points elsewhere (e.g. Chrome on a GitHub runner).
+CHROMIUM = Path(os.environ.get("INFERBOARD_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,7 +35,7 @@ SHOTS = Path("/tmp/site-shots")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (install Debian chromium or set INFERBOARD_CHROMIUM)"),
 ]
 
 
