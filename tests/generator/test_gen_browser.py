@@ -35,7 +35,10 @@ SHOTS = Path("/tmp/site-shots")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (install Debian chromium or set INFERBOARD_CHROMIUM)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM} (install Debian chromium or set INFERBOARD_CHROMIUM)",
+    ),
 ]
 
 
