@@ -42,8 +42,18 @@ def build_server() -> Path:
     return SERVER_BIN
 
 
+def collector_digest() -> str:
+    """sha256 (12 hex) of every collector/**/*.py: identifies the measured code, committed or not."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((HERE.parent / "collector").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def source_state() -> str:
-    """The commit the measured inferboard ran from, flagging uncommitted changes under collector/."""
+    """The commit the measured inferboard ran from, and its collector sources' digest."""
     repo = HERE.parent
     try:
         sha = subprocess.run(
@@ -57,15 +67,8 @@ def source_state() -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    if not dirty:
-        return sha
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted((repo / "collector").rglob("*.py")):
-        digest.update(path.read_bytes())
-    return f"{sha} + uncommitted changes in collector/ (sources sha256 {digest.hexdigest()[:12]})"
+        sha, dirty = "unknown commit", ""
+    return f"{sha}{' + uncommitted changes' if dirty else ''} (collector sources sha256 {collector_digest()})"
 
 
 def free_port() -> int:

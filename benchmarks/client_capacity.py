@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         clients.remove("inferboard")
 
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
-    source_at_start = bench_lib.source_state()
+    source_at_start, digest_at_start = bench_lib.source_state(), bench_lib.collector_digest()
     server = start_server(
         args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
     )
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
         "versions": versions(clients),
         "source": source_at_start
-        if source_at_start == bench_lib.source_state()
+        if digest_at_start == bench_lib.collector_digest()
         else f"CHANGED DURING THE RUN: {source_at_start} -> {bench_lib.source_state()}",
         "baseline_cpu_s": baselines,
         "server_total": server_total,

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print("timing_accuracy: `inferboard collect --endpoint` is not available", file=sys.stderr)
         return 2
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
-    source_at_start = bench_lib.source_state()
+    source_at_start, digest_at_start = bench_lib.source_state(), bench_lib.collector_digest()
     server = start_server(args.ttft_ms, args.itl_ms, args.tokens, cpu=0)
     results: list[ClientResult] = []
     failed: set[tuple[int, str]] = set()
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests_per_level": {c: requests_for(c, args.rounds, 8) for c in levels},
         "versions": versions(["inferboard"]),
         "source": source_at_start
-        if source_at_start == bench_lib.source_state()
+        if digest_at_start == bench_lib.collector_digest()
         else f"CHANGED DURING THE RUN: {source_at_start} -> {bench_lib.source_state()}",
         "raw_json": str(raw.relative_to(REPO)),
     }
