@@ -71,8 +71,11 @@ def _missing(value: Any) -> bool:
 
 
 def trace_name(series: Series) -> str:
+    # Quantization is in the name: lines of one model often differ only in it (a quantization comparison).
     backend = f"{series['backend'][0]} {series['backend_version'][0]}"
-    return plotly_text(f"{backend} · {series['hardware'][0]} · {series['slug'][0][:8]}")
+    quant = series.get("quant", [""])[0]
+    parts = [backend, quant, series["hardware"][0], series["slug"][0][:8]]
+    return plotly_text(" · ".join(str(p) for p in parts if p))
 
 
 def _hover(y_label: str, x_label: str) -> str:

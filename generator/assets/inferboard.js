@@ -305,6 +305,9 @@
         var a = el("a", run[rc.slug].slice(0, 16));
         a.href = runUrl(data.run_url, run[rc.slug]);
         td.appendChild(a);
+        // Class badges (random weights, CPU, imported) right beside the id, where every row is read.
+        if (run[rc.badges].length) td.appendChild(el("br"));
+        run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); td.appendChild(document.createTextNode(" ")); });
       } else if (c.key === "cost") {
         td.textContent = fmt(cost(r));
       } else if (c.key === "labels") {
