@@ -11,6 +11,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# The second real engine (Hugging Face transformers serve on CPU PyTorch) when a CPU torch wheel is available
+# without a download of CUDA builds (a local wheel in pip's find-links); otherwise its tests skip, saying why.
+if .venv/bin/python -m pip download --quiet --no-deps --no-index -d "$(mktemp -d)" 'torch==2.13.0' >/dev/null 2>&1; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' -e '.[test,engine2]'
+else
+  echo "notice: no local CPU torch wheel: the transformers (second engine) tests will be skipped" >&2
+fi
+
 if [ ! -x /usr/bin/chromium ] && [ -z "${INFERBOARD_CHROMIUM:-}" ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
