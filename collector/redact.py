@@ -58,8 +58,15 @@ _MIN_SCRUB_LENGTH = 4
 _NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "auto", "default"})
 
 
+# Shell variables whose names contain a secret-like word but never hold a secret (PWD is the working
+# directory, not a password): scrubbing their values would redact every path under the current folder.
+_NEVER_SECRET = frozenset({"PWD", "OLDPWD"})
+
+
 def is_secret_name(name: str) -> bool:
     """True when a flag, variable or parameter name looks like it holds a secret."""
+    if name in _NEVER_SECRET:
+        return False
     bare = name.lstrip("-")
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", bare)  # camelCase -> camel_Case
     return any(_SECRET_WORD.search(word) for word in _NAME_SPLIT.split(spaced) if word)

@@ -29,6 +29,8 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${INFERBOARD_CHROMIUM:-}" ]; then
   fi
 fi
 
+# As if the virtualenv were activated: launch lines in tests and suite examples say `python -m ...`.
+export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check collector generator tests benchmarks
 .venv/bin/ruff format --check collector generator tests benchmarks
 .venv/bin/mypy

@@ -129,3 +129,11 @@ def test_redact_patterns_is_idempotent() -> None:
     text = f"Bearer {KEY} https://a:b@h/?key=v"
     once = redact_patterns(text)
     assert redact_patterns(once) == once
+
+
+def test_shell_working_directory_variables_are_not_secrets() -> None:
+    from collector.redact import is_secret_name, known_secrets
+
+    assert not is_secret_name("PWD") and not is_secret_name("OLDPWD")
+    assert is_secret_name("DB_PWD")
+    assert "/home/me/project" not in known_secrets({"PWD": "/home/me/project"}, [], [])
