@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import httpx
 from collector import __version__
 from collector.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
 from collector.config import CollectConfig
+from collector.interrupts import Interrupt, handle_signals
 from collector.level_extras import LevelExtras
 from collector.load import LevelState, ServerGone, closed_loop, open_loop
 from collector.metrics import aggregate_level
@@ -45,73 +43,6 @@ class CollectResult:
     path: Path | None
     exit_code: int
     message: str | None = None
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@dataclass
-class _Interrupt:
-    """First SIGINT/SIGTERM: stop the current level and write what we have. Second: leave at once."""
-
-    fired: int = 0
-    signal_name: str = ""
-    current: asyncio.Task[Any] | None = None
-    emergency: list[Callable[[], None]] = field(default_factory=list)
-
-    def fire(self, sig: signal.Signals) -> None:
-        self.fired += 1
-        if self.fired > 1:
-            for cleanup in [*self.emergency, _kill_child_process_groups]:
-                with contextlib.suppress(Exception):
-                    cleanup()
-            os._exit(130)
-        self.signal_name = sig.name
-        # The graceful path after this runs partly outside the event loop's control (writing the run file,
-        # stopping a server): an asyncio signal handler would only run once the loop is free again, so the
-        # next signal is taken by a plain handler, which runs between any two Python bytecodes.
-        with contextlib.suppress(RuntimeError, ValueError):
-            loop = asyncio.get_running_loop()
-            for s in _SIGNALS:
-                loop.remove_signal_handler(s)
-                signal.signal(s, lambda signum, frame: self.fire(signal.Signals(signum)))
-        if self.current is not None:
-            self.current.cancel()
-
-
-def _kill_child_process_groups() -> None:
-    """SIGKILL our children and the process groups they lead (a launched server runs in its own group), so
-    leaving at once never leaves a server behind. Linux /proc; elsewhere a no-op."""
-    children: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        with contextlib.suppress(OSError, ValueError):
-            children.update(int(pid) for pid in task.read_text().split())
-    for pid in children:
-        with contextlib.suppress(OSError):
-            if os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def _signals(interrupt: _Interrupt) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
-    installed = []
-    for sig in _SIGNALS:
-        try:
-            loop.add_signal_handler(sig, interrupt.fire, sig)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
-            pass
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-            if previous[sig] is not None:
-                signal.signal(sig, previous[sig])
 
 
 async def _served_models(client: httpx.AsyncClient, base_url: str) -> list[str]:
@@ -270,8 +201,8 @@ async def _run_level(
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
     """Run the whole sweep and write the run file. Raises CollectError before any load is sent."""
     progress = progress or Progress(enabled=False)
-    interrupt = _Interrupt()
-    with _signals(interrupt), contextlib.ExitStack() as stack:
+    interrupt = Interrupt()
+    with handle_signals(interrupt), contextlib.ExitStack() as stack:
         try:
             if config.embedded:
                 progress.info("starting the embedded llama.cpp engine ...")
@@ -289,7 +220,7 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
 
 
 async def _collect_with_server(
-    config: CollectConfig, handle: ServerHandle, progress: Progress, interrupt: _Interrupt
+    config: CollectConfig, handle: ServerHandle, progress: Progress, interrupt: Interrupt
 ) -> CollectResult:
     from collector.backends import UnknownBackendError, get_adapter
     from collector.backends.detect import detect_backend
@@ -384,7 +315,7 @@ async def _sweep(
     handle: ServerHandle,
     adapter: Any,
     progress: Progress,
-    interrupt: _Interrupt,
+    interrupt: Interrupt,
     hardware: Hardware,
 ) -> tuple[list[LevelResult], str, str | None, Telemetry]:
     """Every level (x repeats) in order; stops at the first interrupted or incomplete level, keeping it."""
@@ -448,7 +379,7 @@ async def _warmup(
     requests: list[PreparedRequest],
     concurrency: int | None,
     cursor: int,
-    interrupt: _Interrupt,
+    interrupt: Interrupt,
 ) -> tuple[str, str] | None:
     """Uncounted requests before a level; returns (status, reason) when the sweep must stop."""
     if not config.warmup:
@@ -488,7 +419,7 @@ async def _measure_level(
     handle: ServerHandle,
     extras: LevelExtras,
     progress: Progress,
-    interrupt: _Interrupt,
+    interrupt: Interrupt,
     concurrency: int | None,
     rate: float | None,
     trial: int,

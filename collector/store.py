@@ -27,10 +27,12 @@ def slug(text: str, limit: int = 48) -> str:
 def hardware_slug(record: RunRecord) -> str:
     hw = record.hardware
     if hw.label:
-        return slug(hw.label, 32)
+        return slug(hw.label + (f"x{hw.gpu_count}" if hw.gpu_count > 1 else ""), 32)
     if hw.gpus:
         count = hw.gpu_count or len(hw.gpus)
         return slug(f"{count}x-{hw.gpus[0].name}", 32)
+    if hw.accelerator != "cpu":  # e.g. an imported run whose hardware nobody stated
+        return "unknown"
     return slug(f"cpu-{hw.host.cpu_cores_logical or 0}c", 32)
 
 

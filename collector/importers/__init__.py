@@ -11,16 +11,14 @@ from collector.importers.common import (
     ImportFormatError,
     ImportOptions,
     build_record,
-    run_filename,
     source_file,
-    write_run_atomic,
 )
 from collector.schema import RunRecord
 
 FORMATS = ("vllm", "aiperf", "guidellm")
 
 __all__ = [
-    "FORMATS", "ImportFormatError", "ImportOptions", "import_files", "run_filename", "write_run_atomic",
+    "FORMATS", "ImportFormatError", "ImportOptions", "import_files",
 ]  # fmt: skip
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from collector.importers import FORMATS, ImportFormatError, ImportOptions, import_files, write_run_atomic
+from collector.importers import FORMATS, ImportFormatError, ImportOptions, import_files
+from collector.store import StoreError, write_run
 
 
 @click.command(name="import")
@@ -56,7 +57,10 @@ def import_cmd(
         record = import_files(fmt.lower(), files, opts)
     except ImportFormatError as exc:
         raise click.ClickException(str(exc)) from exc
-    path = write_run_atomic(record, out_dir)
+    try:
+        path = write_run(record, out_dir)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
     levels = len(record.results)
     click.echo(f"wrote {path} ({levels} level{'s' if levels != 1 else ''}, {record.origin.tool})")
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import platform
-import re
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -282,45 +279,6 @@ def build_record(run: ToolRun, sources: Sequence[SourceFile], opts: ImportOption
         labels=[label for label in dict.fromkeys(labels) if label],
         notes=[f"Imported from {run.tool} output by `inferboard import`; see origin.notes."],
     )
-
-
-def _slug(text: str, fallback: str) -> str:
-    slug = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
-    return slug[:48] or fallback
-
-
-def run_filename(record: RunRecord) -> str:
-    """`<UTC timestamp>_<backend>_<model slug>_<hardware slug>_<short id>.json`, as `collect` names runs."""
-    stamp = record.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    hw = record.hardware
-    hardware = hw.label or (hw.gpus[0].name if hw.gpus else hw.accelerator)
-    if hw.gpu_count > 1:
-        hardware = f"{hardware}x{hw.gpu_count}"
-    parts = [
-        stamp,
-        _slug(record.backend.name, "backend"),
-        _slug(record.model.name.rsplit("/", 1)[-1], "model"),
-        _slug(hardware, "hw"),
-        record.run_id[:8],
-    ]
-    return "_".join(parts) + ".json"
-
-
-def write_run_atomic(record: RunRecord, out_dir: Path) -> Path:
-    """Write the record as JSON next to its final name, then rename: readers never see half a file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / run_filename(record)
-    text = record.model_dump_json(indent=1)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".import-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; run files are meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def first_line(text: str, limit: int = 200) -> str:
