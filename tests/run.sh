@@ -13,9 +13,12 @@ fi
 
 # The second real engine (Hugging Face transformers serve on CPU PyTorch) when a CPU torch wheel is available
 # without a download of CUDA builds (a local wheel in pip's find-links); otherwise its tests skip, saying why.
-if .venv/bin/python -m pip download --quiet --no-deps --no-index -d "$(mktemp -d)" 'torch==2.13.0' >/dev/null 2>&1; then
+probe=$(mktemp -d)
+if .venv/bin/python -m pip download --quiet --no-deps --no-index -d "$probe" 'torch==2.13.0' >/dev/null 2>&1; then
+  rm -rf "$probe"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' -e '.[test,engine2]'
 else
+  rm -rf "$probe"
   echo "notice: no local CPU torch wheel: the transformers (second engine) tests will be skipped" >&2
 fi
 
