@@ -80,10 +80,8 @@ class ClientShards:
     SHARD = 8
 
     def __init__(self, base_url: str, *, api_key: str | None, timeouts: Timeouts, users: int | None) -> None:
-        if users is None:  # open loop
-            count, per_pool = 16, None
-        else:
-            count, per_pool = max(1, -(-users // self.SHARD)), self.SHARD
+        # Open loop (users None): arrivals are dealt round-robin over a fixed number of pools.
+        count = 16 if users is None else max(1, -(-users // self.SHARD))
         self._by_user = users is not None
         headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
         if api_key:
@@ -94,7 +92,6 @@ class ClientShards:
             )
             for _ in range(count)
         ]
-        del per_pool  # the lean transport opens one connection per concurrent user of a pool
 
     def for_slot(self, slot: int) -> LeanClient:
         if self._by_user:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -14,6 +12,7 @@ import pytest
 
 from collector.backends import get_adapter
 from collector.backends.detect import identify_backend
+from collector.engine import EmbeddedEngine
 from collector.ggufgen import generate_gguf
 from collector.servermetrics import canonical_values, parse_prometheus, snapshot
 
@@ -21,27 +20,11 @@ pytestmark = pytest.mark.engine
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import xllamacpp
-
     model = generate_gguf(Path(tmp_path_factory.mktemp("models")) / "tiny.gguf", "tiny", "f32")
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model.path)
-    params.n_ctx = 2048
-    params.n_parallel = 2
-    params.port = free_port()
-    params.endpoint_metrics = True
-    server = xllamacpp.Server(params)
-    yield str(server.listening_address)
-    del server
-    gc.collect()
+    with EmbeddedEngine(model.path, n_ctx=2048, n_parallel=2, metrics=True) as engine:
+        yield engine.base_url
 
 
 def call(url: str, fn: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:

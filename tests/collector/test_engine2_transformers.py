@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from netutil import free_port
 
 from collector.backends import get_adapter
 from collector.cli import main
@@ -35,13 +36,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hf-tiny") / "tiny-llama"
     subprocess.run([sys.executable, str(BUILDER), str(out)], check=True, capture_output=True, timeout=300)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.mark.engine

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from netutil import free_port
 
 from collector.launch import LaunchError, ManagedServer, process_tree, to_launch_record, tree_rss_mib
 from collector.redact import REDACTED
@@ -17,13 +18,6 @@ from collector.schema import Launch
 TOY = str(Path(__file__).with_name("prov_toy_server.py"))
 API_KEY = "sk-launchtest-4b8e1f0a9c2d7e6b"
 HF_TOKEN = "hf_LaunchTestTokenAbCdEfGhIjKlMnOp"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def port_is_free(port: int) -> bool:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from netutil import free_port
 
 from collector.launch import ManagedServer
 from collector.suite import (
@@ -162,15 +162,8 @@ def test_select_cells_by_name() -> None:
         select(cells, ["nope"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_a_failed_cell_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     servers = "".join(
         f"  - name: {name}\n    backend: openai\n"
         f"    launch: ['{sys.executable}', '{TOY}', '--port', '{port}'{extra}]\n"

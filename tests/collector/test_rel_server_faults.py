@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from rel_support import FAST, cli, free_port, spawn, wait_for_text
+from netutil import free_port
+from rel_support import FAST, cli, spawn, wait_for_text
 from scripted_server import Script, ScriptedServer
 
 from collector.engine import engine_command

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from rel_support import free_port, port_refuses, spawn, wait_for_text
+from netutil import free_port
+from rel_support import port_refuses, spawn, wait_for_text
 from scripted_server import Script, ScriptedServer
 
 from collector.schema import RunRecord, load_run

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rel_support import FAST, cli, free_port, spawn
+from netutil import free_port
+from rel_support import FAST, cli, spawn
 from scripted_server import Script, ScriptedServer
 
 from collector.schema import load_run

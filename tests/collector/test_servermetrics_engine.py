@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import httpx
 import pytest
 
 from collector.backends import get_adapter
+from collector.engine import EmbeddedEngine
 from collector.ggufgen import generate_gguf
 from collector.schema import ServerMetrics
 from collector.servermetrics import ServerMetricsTracker
@@ -20,27 +19,11 @@ pytestmark = pytest.mark.engine
 SLOTS = 4
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import xllamacpp
-
     model = generate_gguf(Path(tmp_path_factory.mktemp("models")) / "tiny.gguf", "tiny", "f32")
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model.path)
-    params.n_ctx = 4096
-    params.n_parallel = SLOTS
-    params.port = free_port()
-    params.endpoint_metrics = True
-    server = xllamacpp.Server(params)
-    yield str(server.listening_address)
-    del server
-    gc.collect()
+    with EmbeddedEngine(model.path, n_ctx=4096, n_parallel=SLOTS, metrics=True) as engine:
+        yield engine.base_url
 
 
 async def run_level(

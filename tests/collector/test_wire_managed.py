@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from netutil import free_port
 
 from collector.cli import main
 from collector.config import CollectConfig
@@ -25,13 +25,6 @@ pytestmark = pytest.mark.engine
 
 QUICK = ["--concurrency", "1,2", "--requests", "3", "--warmup", "1", "--input-tokens", "16"]
 QUICK += ["--output-tokens", "8", "--ready-timeout", "120", "--no-progress"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def engine_argv(port: int, alias: str) -> list[str]:
