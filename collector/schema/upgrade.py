@@ -11,8 +11,15 @@ from pydantic import ValidationError
 
 from collector.schema.models import SCHEMA_VERSION, RunRecord
 
-# UPGRADERS[v] turns a version-v dict into a version-(v+1) dict. Empty while only version 1 exists.
-UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 made summary statistics optional and added optional top-level sections; a v1 record is
+    already a valid v2 record, so only the version number changes."""
+    return data
+
+
+# UPGRADERS[v] turns a version-v dict into a version-(v+1) dict.
+UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 class RunFileError(ValueError):
