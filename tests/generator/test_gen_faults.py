@@ -94,20 +94,22 @@ def test_strict_build_fails_listing_every_bad_file_and_keeps_the_old_site(tmp_pa
 
 
 def test_older_schema_versions_are_upgraded_on_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Pretend the current schema is version 2 with an upgrader from 1; a v1 file must come through it.
+    # Pretend the current schema is one version newer with an upgrader from today's; a file written at
+    # today's version must come through it.
+    current = upgrade_module.SCHEMA_VERSION
     calls: list[int] = []
 
-    def v1_to_v2(data: dict) -> dict:  # type: ignore[type-arg]
+    def upgrade_one(data: dict) -> dict:  # type: ignore[type-arg]
         calls.append(data["schema_version"])
-        data["notes"] = [*data.get("notes", []), "upgraded from v1"]
+        data["notes"] = [*data.get("notes", []), f"upgraded from v{current}"]
         return data
 
-    monkeypatch.setattr(upgrade_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(upgrade_module.UPGRADERS, 1, v1_to_v2)
+    monkeypatch.setattr(upgrade_module, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(upgrade_module.UPGRADERS, current, upgrade_one)
     write_run(tmp_path / "runs", make_run("old000000001"))
     [run] = load_runs(tmp_path / "runs").runs
-    assert calls == [1]
-    assert run.record.schema_version == 2 and "upgraded from v1" in run.record.notes
+    assert calls == [current]
+    assert run.record.schema_version == current + 1 and f"upgraded from v{current}" in run.record.notes
 
 
 def test_hostile_strings_never_reach_html_as_markup(tmp_path: Path) -> None:
