@@ -2,7 +2,7 @@
 
     python tests/update_cli_docs.py
 
-tests/collector/test_core_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
+tests/collector/cli/test_core_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
 reference cannot drift from the code.
 """
 
@@ -21,7 +21,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def render() -> str:
-    from collector.cli import main
+    from collector.cli.main import main
 
     runner = CliRunner()
     parts = [

@@ -1,6 +1,6 @@
 """Metric definitions: the single source for the collector's math docs and the site's methodology page.
 
-`collector.metrics` implements exactly these; tests check every key here has an implementation and
+`collector.measure.metrics` implements exactly these; tests check every key here has an implementation and
 the generator renders this list verbatim, so the published definitions cannot drift from the code.
 """
 

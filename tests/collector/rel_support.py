@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability suite (tests/collector/test_rel_*.py): run `inferboard collect` for real
+"""Shared helpers of the reliability suite (tests/collector/*/test_rel_*): run `inferboard collect` for real
 (in-process through click, or as a subprocess for signal tests) and read back what it left on disk."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from collector.collect_cli import collect
+from collector.cli.collect import collect
 from collector.schema import RunRecord, load_run
 
 # Small, fast workload defaults for the scripted server; tests override what they exercise.
@@ -56,7 +56,7 @@ def spawn(
     """`inferboard collect` as its own process (needed to send it real signals); progress lines go to a file
     the test can poll."""
     full_env = {**os.environ, **(env or {})}
-    entry = "from collector.cli import main; main()"
+    entry = "from collector.cli.main import main; main()"
     cmd = [sys.executable, "-c", entry, "collect", *args, "--out", str(out), "--progress"]
     with stderr_path.open("w") as err:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=full_env)

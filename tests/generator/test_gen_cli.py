@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import golden_files
 
-from collector.cli import main
+from collector.cli.main import main
 from generator.load import load_runs
 from generator.site import build_site
 

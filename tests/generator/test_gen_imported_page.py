@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from collector.cli import main
+from collector.cli.main import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "imports" / "guidellm" / "benchmarks.json"
 

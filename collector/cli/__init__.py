@@ -1,0 +1,5 @@
+"""The `inferboard` command line (click only)."""
+
+from collector.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,78 @@
+"""The `inferboard` command line: thin click commands that parse, validate and call one entry point."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from collector import __version__
+from collector.schema import RunFileError, json_schema, load_run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="inferboard")
+def main() -> None:
+    """inferboard: reproducible benchmarks of LLM inference servers, and the leaderboard site.
+
+    \b
+    collect   measure a server (or the embedded llama.cpp engine) and write a run file
+    build     validate runs/ and build the static site
+    validate  check run files against the schema
+    schema    print the run file JSON Schema
+    """
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of run files."""
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check run files (or folders of them) against the run schema."""
+    files: list[Path] = []
+    for p in paths:
+        files.extend(sorted(p.glob("*.json")) if p.is_dir() else [p])
+    bad = 0
+    for f in files:
+        try:
+            load_run(f)
+        except RunFileError as exc:
+            bad += 1
+            click.echo(f"invalid: {exc}", err=True)
+        else:
+            click.echo(f"ok: {f}")
+    if bad:
+        click.echo(f"{bad} of {len(files)} file(s) invalid", err=True)
+        sys.exit(1)
+    if not files:
+        click.echo("no run files found", err=True)
+        sys.exit(1)
+
+
+def _register_optional_commands() -> None:
+    # Commands owned by other modules; each module exposes click command objects.
+    from collector.cli.collect import collect
+
+    main.add_command(collect)
+    try:
+        from generator.cli import build, serve
+    except ImportError:  # pragma: no cover - generator not yet present during development
+        pass
+    else:
+        main.add_command(build)
+        main.add_command(serve)
+    try:
+        from collector.importers.cli import import_cmd
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        main.add_command(import_cmd)
+
+
+_register_optional_commands()

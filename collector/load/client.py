@@ -1,0 +1,330 @@
+"""Streaming client for OpenAI-compatible servers.
+
+One shared `httpx.AsyncClient`; the SSE stream is parsed from raw bytes and every read is timestamped with
+`time.perf_counter_ns()` as soon as it arrives, before any decoding. JSON is decoded per event only to learn
+whether it carries content, usage or an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from collector.load.sse import SSEError, SSEParser, summarize_bytes
+from collector.load.transport import LeanClient, LeanResponse
+from collector.measure.metrics import RequestOutcome
+
+# Failure reasons (the keys of LevelResult.errors besides http_<status>).
+TIMEOUT = "timeout"
+DISCONNECTED = "disconnected"
+MALFORMED = "malformed"
+CONNECT = "connect"
+SERVER_ERROR = "server_error"
+CANCELLED = "cancelled"
+
+# Opt-in retries (--retries N) only for the statuses that mean "try again later"; a 500 is a server bug and
+# is never retried. Backoff doubles from RETRY_BASE_S up to RETRY_CAP_S; a numeric Retry-After header is
+# honoured up to RETRY_AFTER_CAP_S. The whole-request timeout bounds all attempts together.
+RETRYABLE_STATUSES = ("http_429", "http_503")
+RETRY_BASE_S = 0.25
+RETRY_CAP_S = 4.0
+RETRY_AFTER_CAP_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect_s: float = 10.0
+    read_s: float = 60.0
+    total_s: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request body serialised once, before the load starts, so the hot path only sends bytes."""
+
+    path: str
+    body: bytes
+    output_tokens: int | None
+
+
+def make_client(
+    base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int | None
+) -> httpx.AsyncClient:
+    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded)."""
+    headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    size = None if max_connections is None else max(1, max_connections)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=60.0)
+    timeout = httpx.Timeout(
+        connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s, pool=timeouts.total_s
+    )
+    return httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=timeout)
+
+
+class ClientShards:
+    """The load's HTTP clients: users spread over small connection pools.
+
+    httpcore's pool scans every one of its connections each time a request is queued or finished, so one
+    pool of N connections costs O(N) per request event; at 128 users that made the client, not the server,
+    the bottleneck (benchmarks/client_capacity.py measured TTFT ~20x the truth). Pools of SHARD connections
+    keep that cost constant. Closed-loop user u always uses pool u // SHARD (one connection each, kept
+    alive); open-loop arrival i uses pool i mod n with no connection limit (in-flight is unbounded).
+    """
+
+    SHARD = 8
+
+    def __init__(self, base_url: str, *, api_key: str | None, timeouts: Timeouts, users: int | None) -> None:
+        # Open loop (users None): arrivals are dealt round-robin over a fixed number of pools.
+        count = 16 if users is None else max(1, -(-users // self.SHARD))
+        self._by_user = users is not None
+        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.clients = [
+            LeanClient(
+                base_url, headers=headers, connect_timeout=timeouts.connect_s, read_timeout=timeouts.read_s
+            )
+            for _ in range(count)
+        ]
+
+    def for_slot(self, slot: int) -> LeanClient:
+        if self._by_user:
+            return self.clients[(slot // self.SHARD) % len(self.clients)]
+        return self.clients[slot % len(self.clients)]
+
+    async def __aenter__(self) -> ClientShards:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for c in self.clients:
+            await c.aclose()
+
+
+def pick_client(client: httpx.AsyncClient | ClientShards, slot: int) -> httpx.AsyncClient | LeanClient:
+    return client.for_slot(slot) if isinstance(client, ClientShards) else client
+
+
+def _content_of(choice: Any) -> bool:
+    if not isinstance(choice, dict):
+        return False
+    if choice.get("text"):
+        return True
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        return bool(delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning"))
+    return False
+
+
+class _StreamState:
+    __slots__ = ("done", "failure", "outcome")
+
+    def __init__(self, outcome: RequestOutcome) -> None:
+        self.outcome = outcome
+        self.done = False
+        self.failure: tuple[str, str] | None = None
+
+    def handle_event(self, data: bytes, now: int) -> None:
+        if self.done:
+            return  # anything after [DONE] is ignored, as clients do
+        if data == b"[DONE]":
+            self.done = True
+            return
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SSEError(f"data line is not JSON ({type(exc).__name__})", data) from None
+        if not isinstance(obj, dict):
+            raise SSEError("data line is not a JSON object", data)
+        if obj.get("error"):
+            err = obj["error"]
+            msg = err.get("message") if isinstance(err, dict) else str(err)
+            self.failure = (SERVER_ERROR, f"server sent an error event: {str(msg)[:200]}")
+            return
+        choices = obj.get("choices")
+        if isinstance(choices, list) and any(_content_of(c) for c in choices):
+            self.outcome.chunk_ns.append(now)
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            ct, pt = usage.get("completion_tokens"), usage.get("prompt_tokens")
+            if isinstance(ct, int):
+                self.outcome.completion_tokens = ct
+            if isinstance(pt, int):
+                self.outcome.prompt_tokens = pt
+
+
+async def stream_request(
+    client: httpx.AsyncClient | LeanClient,
+    request: PreparedRequest,
+    *,
+    scheduled_ns: int,
+    total_timeout_s: float,
+    retries: int = 0,
+) -> RequestOutcome:
+    """Send one streaming request and record what arrived when. Never raises for server misbehaviour:
+    failures come back as an outcome with `status` set to the reason (cancellation propagates).
+
+    A kept-alive connection that the server closed before answering (no response byte received) is retried
+    once on a fresh connection, as browsers and urllib3 do; `outcome.reconnected` records it. With
+    `retries` > 0, HTTP 429/503 answers are retried up to that many times with backoff; `outcome.retries`
+    counts them. Either way the latency still counts from the first send."""
+    sent = time.perf_counter_ns()
+    outcome = RequestOutcome(
+        scheduled_ns=scheduled_ns, sent_ns=sent, requested_output_tokens=request.output_tokens
+    )
+    try:
+        async with asyncio.timeout(total_timeout_s):
+            while True:
+                hints: dict[str, str] = {}
+                await _attempt_with_reconnect(client, request, outcome, hints)
+                if outcome.status not in RETRYABLE_STATUSES or outcome.retries >= retries:
+                    if outcome.retries and not outcome.ok:
+                        outcome.error = f"{outcome.error} (after {outcome.retries} retries)"
+                    return outcome
+                delay = _retry_delay(outcome.retries, hints.get("retry-after"))
+                outcome.retries += 1
+                outcome.status, outcome.error, outcome.end_ns = "ok", None, None
+                await asyncio.sleep(delay)
+    except TimeoutError:
+        return _fail(outcome, TIMEOUT, f"no complete response within {total_timeout_s:g} s")
+
+
+def _retry_delay(retries_so_far: int, retry_after: str | None) -> float:
+    backoff: float = min(RETRY_CAP_S, RETRY_BASE_S * 2.0**retries_so_far)
+    try:
+        asked = float(retry_after) if retry_after is not None else 0.0
+    except ValueError:  # an HTTP date: not worth parsing for a benchmark; fall back to the backoff
+        asked = 0.0
+    return max(backoff, min(max(asked, 0.0), RETRY_AFTER_CAP_S))
+
+
+async def _attempt_with_reconnect(
+    client: httpx.AsyncClient | LeanClient,
+    request: PreparedRequest,
+    outcome: RequestOutcome,
+    hints: dict[str, str],
+) -> RequestOutcome:
+    try:
+        return await _attempt(client, request, outcome, hints)
+    except _StaleConnection:
+        outcome.reconnected = True
+        try:
+            return await _attempt(client, request, outcome, hints)
+        except _StaleConnection as exc:
+            return _fail(outcome, DISCONNECTED, f"server closed the connection before answering: {exc}")
+
+
+class _StaleConnection(Exception):
+    pass
+
+
+async def _attempt(
+    client: httpx.AsyncClient | LeanClient,
+    request: PreparedRequest,
+    outcome: RequestOutcome,
+    hints: dict[str, str],
+) -> RequestOutcome:
+    state = _StreamState(outcome)
+    parser = SSEParser()
+    answered = False
+    try:
+        async with client.stream("POST", request.path, content=request.body) as resp:
+            answered = True
+            if resp.status_code != 200:
+                if "retry-after" in resp.headers:
+                    hints["retry-after"] = resp.headers["retry-after"]
+                body = await _read_some(resp)
+                outcome.status = f"http_{resp.status_code}"
+                outcome.error = f"HTTP {resp.status_code}: {summarize_bytes(body, 200)}"
+                outcome.end_ns = time.perf_counter_ns()
+                return outcome
+            async for raw in resp.aiter_raw():
+                now = time.perf_counter_ns()
+                for data in parser.feed(raw):
+                    state.handle_event(data, now)
+                if state.failure is not None:
+                    break
+            if state.failure is None:
+                now = time.perf_counter_ns()
+                for data in parser.close():
+                    state.handle_event(data, now)
+    except httpx.TimeoutException as exc:
+        kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+        return _fail(outcome, TIMEOUT, f"{kind} timeout ({type(exc).__name__})")
+    except httpx.ConnectError as exc:
+        return _fail(outcome, CONNECT, f"cannot connect: {exc}")
+    except httpx.RemoteProtocolError as exc:
+        if not answered and "without sending a response" in str(exc):
+            raise _StaleConnection(str(exc)) from None
+        return _fail(outcome, DISCONNECTED, f"connection lost mid-stream: {exc}")
+    except (httpx.ReadError, httpx.WriteError) as exc:
+        return _fail(outcome, DISCONNECTED, f"connection lost mid-stream: {type(exc).__name__}: {exc}")
+    except SSEError as exc:
+        return _fail(outcome, MALFORMED, str(exc))
+    except httpx.HTTPError as exc:
+        return _fail(outcome, DISCONNECTED, f"{type(exc).__name__}: {exc}")
+    if state.failure is not None:
+        return _fail(outcome, *state.failure)
+    if not state.done and outcome.completion_tokens is None:
+        why = "stream ended before [DONE] and without usage"
+        if parser.truncated:
+            why += " (last line cut off)"
+        return _fail(outcome, DISCONNECTED, why)
+    outcome.end_ns = outcome.chunk_ns[-1] if outcome.chunk_ns else time.perf_counter_ns()
+    return outcome
+
+
+def _fail(outcome: RequestOutcome, reason: str, message: str) -> RequestOutcome:
+    outcome.status = reason
+    outcome.error = message
+    outcome.end_ns = time.perf_counter_ns()
+    return outcome
+
+
+async def _read_some(resp: httpx.Response | LeanResponse, limit: int = 2048) -> bytes:
+    data = b""
+    try:
+        async for raw in resp.aiter_raw():
+            data += raw
+            if len(data) >= limit:
+                break
+    except httpx.HTTPError:
+        pass
+    return data[:limit]
+
+
+def build_body(
+    *,
+    api: str,
+    model: str,
+    prompt: str,
+    max_tokens: int | None,
+    extras: dict[str, Any],
+    min_tokens: bool = False,
+) -> dict[str, Any]:
+    """The request body for one prompt; `extras` are the workload-wide parameters (recorded in the run)."""
+    body: dict[str, Any] = {"model": model}
+    if api == "chat":
+        body["messages"] = [{"role": "user", "content": prompt}]
+    else:
+        body["prompt"] = prompt
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+        if min_tokens:
+            body["min_tokens"] = max_tokens
+    body["stream"] = True
+    body["stream_options"] = {"include_usage": True}
+    body.update(extras)
+    return body
+
+
+def api_path(api: str) -> str:
+    return "/v1/chat/completions" if api == "chat" else "/v1/completions"

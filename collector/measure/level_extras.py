@@ -1,0 +1,154 @@
+"""Per-level measurements beside the request timings: GPU energy (NVML) and server /metrics deltas.
+
+Two alignment rules keep these figures comparable with the latency figures of the same level:
+- energy covers exactly the level's measurement window (first counted send, or first scheduled arrival in
+  rate mode, to the last completion), the window its output throughput is computed over;
+- /metrics is scraped after the warm-up (the runner warms up before `before_level`), so counter deltas such
+  as generation_tokens count the level's own requests only.
+Scrapes use their own small HTTP client: a scrape waiting behind the load client's pool would both be late
+and take a connection from the load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from collector.config.collect import CollectConfig
+from collector.measure.metrics import RequestOutcome
+from collector.measure.servermetrics import ServerMetricsTracker
+from collector.measure.telemetry import GPUSampler, level_energy, telemetry_record, unavailable
+from collector.schema import ClientHealth, Hardware, LevelResult, Telemetry
+from collector.server.server import ServerHandle
+
+_SCRAPE_TIMEOUT = httpx.Timeout(5.0)
+
+
+def measurement_window_ns(
+    outcomes: Sequence[RequestOutcome], *, from_scheduled: bool
+) -> tuple[int, int] | None:
+    """(start, end) in perf_counter ns: first send (or scheduled arrival) to the last completion, the same
+    window `metrics.measurement_window_s` uses; None when nothing completed."""
+    if not outcomes:
+        return None
+    start = min(o.scheduled_ns if from_scheduled else o.sent_ns for o in outcomes)
+    ends = [o.end_ns for o in outcomes if o.ok and o.end_ns is not None]
+    if not ends:
+        ends = [o.end_ns for o in outcomes if o.end_ns is not None]
+    if not ends or max(ends) <= start:
+        return None
+    return start, max(ends)
+
+
+class LevelExtras:
+    """Owns the GPU sampler for the whole run and a /metrics tracker (with its own client) per level."""
+
+    def __init__(
+        self,
+        config: CollectConfig,
+        handle: ServerHandle,
+        hardware: Hardware,
+        adapter: Any,
+        client: httpx.AsyncClient | None = None,  # the load client; kept for callers, not used for scrapes
+    ) -> None:
+        self._adapter = adapter
+        self._base_url = handle.base_url
+        api_key = config.api_key.get_secret_value() if config.api_key else None
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._scrape_client: httpx.AsyncClient | None = None
+        self._tracker: ServerMetricsTracker | None = None
+        self._gpus: list[int] = []
+        self._t_before = 0.0
+        # The sampler's clock is time.monotonic(); request times are perf_counter_ns(). Same clock on Linux,
+        # but the offset is measured rather than assumed.
+        self._perf_to_monotonic_s = time.monotonic() - time.perf_counter_ns() / 1e9
+        self.sampler: GPUSampler | None = None
+        self.no_telemetry_reason: str | None = None
+        if config.embedded:
+            self.no_telemetry_reason = "the embedded engine runs on the CPU; no GPU serves the model"
+        elif not handle.is_local:
+            self.no_telemetry_reason = (
+                "the server is remote; GPU telemetry needs the collector on the GPU host"
+            )
+        elif not hardware.nvml_available:
+            self.no_telemetry_reason = f"NVML unavailable: {hardware.nvml_reason}"
+        elif hardware.gpu_count == 0:
+            self.no_telemetry_reason = "no GPU serves the model"
+        else:
+            serving = [g.index for g in hardware.gpus][: hardware.gpu_count]
+            sampler = GPUSampler(serving, hz=config.telemetry_hz).start()
+            if sampler.available:
+                self.sampler = sampler
+                self._gpus = list(sampler.gpu_indices)
+                handle.gpu_count = handle.gpu_count or len(self._gpus)
+            else:
+                self.no_telemetry_reason = sampler.reason or "NVML unavailable"
+                sampler.stop()
+        self._hz = config.telemetry_hz
+
+    async def before_level(self) -> None:
+        """Call after the warm-up, right before the level's first request."""
+        if self.sampler is not None:
+            self._t_before = self.sampler.now()
+        if self._adapter.metrics_paths:
+            self._scrape_client = httpx.AsyncClient(
+                base_url=self._base_url,
+                headers=self._headers,
+                timeout=_SCRAPE_TIMEOUT,
+                limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+                trust_env=False,
+            )
+            self._tracker = ServerMetricsTracker(self._adapter, self._scrape_client)
+            await self._tracker.start()
+
+    def _sampler_time(self, perf_ns: int) -> float:
+        assert self.sampler is not None
+        return perf_ns / 1e9 + self._perf_to_monotonic_s - self.sampler.t0
+
+    async def after_level(
+        self,
+        result: LevelResult,
+        health: ClientHealth,
+        outcomes: Sequence[RequestOutcome] | None = None,
+        from_scheduled: bool = False,
+    ) -> LevelResult:
+        """The level's result with client health, server-metric deltas and energy attached.
+
+        outcomes: the level's requests, to align the energy window with the measurement window; without
+        them the window is before_level() .. now.
+        """
+        update: dict[str, Any] = {"client": health}
+        if self._tracker is not None:
+            try:
+                update["server_metrics"] = await self._tracker.stop()
+            finally:
+                self._tracker = None
+                await self._close_scraper()
+        if self.sampler is not None:
+            window = measurement_window_ns(outcomes or [], from_scheduled=from_scheduled)
+            if window is not None:
+                t_start, t_end = self._sampler_time(window[0]), self._sampler_time(window[1])
+            else:
+                t_start, t_end = self._t_before, self.sampler.now()
+            samples = self.sampler.window(t_start - 1.0, t_end + 1.0)
+            update["energy"] = level_energy(samples, t_start, t_end, result.output_tokens_total, self._gpus)
+        return result.model_copy(update=update)
+
+    async def _close_scraper(self) -> None:
+        client, self._scrape_client = self._scrape_client, None
+        if client is not None:
+            await client.aclose()
+
+    def telemetry(self) -> Telemetry:
+        if self.sampler is None:
+            return unavailable(self.no_telemetry_reason or "no GPU telemetry", None)
+        return telemetry_record(
+            self.sampler.window(0.0, self.sampler.now() + 1.0), self._hz, dropped=self.sampler.dropped
+        )
+
+    def close(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()

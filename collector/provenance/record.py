@@ -1,0 +1,217 @@
+"""Assembling the run record: provenance, hardware, software, workload and results in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from collector.backends import VersionInfo
+from collector.config.collect import CollectConfig
+from collector.provenance.facts import merge
+from collector.provenance.hardware import detect_hardware, detect_software
+from collector.provenance.redact import known_secrets, redact_argv, redact_text
+from collector.schema import (
+    Backend,
+    CIInfo,
+    Collector,
+    Dataset,
+    Hardware,
+    LevelResult,
+    ModelInfo,
+    Origin,
+    Quantization,
+    RunRecord,
+    Serving,
+    Telemetry,
+    Timeouts,
+    Workload,
+)
+from collector.server.server import ServerHandle
+
+
+def detect_run_hardware(config: CollectConfig, handle: ServerHandle) -> Hardware:
+    """Hardware of the serving host. The embedded engine is a CPU build; a remote server's hardware can only
+    be stated by flags (the collector host's own facts are still recorded, with a note)."""
+    if config.embedded:
+        return detect_hardware(gpu_indices=[], label=config.hardware_label)
+    hw = detect_hardware(gpu_indices=config.gpu_indices, label=config.hardware_label)
+    if not handle.is_local:
+        return hw.model_copy(update={"accelerator": "gpu" if config.hardware_label else hw.accelerator})
+    return hw
+
+
+def _git_sha() -> str | None:
+    here = Path(__file__).resolve().parent.parent
+    if not (here / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and len(sha) == 40 else None
+
+
+def ci_info() -> CIInfo | None:
+    """The CI run producing this record, from GitHub Actions' standard variables."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    server, repo, run = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+    return CIInfo(provider="github-actions", run_url=url)
+
+
+def public_url(url: str) -> str:
+    """The endpoint without credentials or query string (which may carry keys)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _quantization(config: CollectConfig, detected: Quantization | None) -> Quantization:
+    """What the server/model/launch line told us, overridden field by field by flags or the suite."""
+    return merge(detected or Quantization(), config.quantization)
+
+
+def _serving(config: CollectConfig, detected: Serving | None) -> Serving:
+    return merge(detected or Serving(), config.serving)
+
+
+def recorded_command(config: CollectConfig) -> list[str]:
+    """The collector's argv as recorded: secret flags redacted, and any secret value (the API key, a token
+    in the launch line or in the environment) scrubbed wherever it appears, e.g. inside --launch "..."."""
+    launch_argv: list[str] = []
+    if config.launch:
+        with contextlib.suppress(ValueError):
+            launch_argv = shlex.split(config.launch)
+    api_key = config.api_key.get_secret_value() if config.api_key else None
+    secrets = known_secrets({**os.environ, **config.launch_env}, launch_argv, [api_key])
+    return [redact_text(arg, secrets) for arg in redact_argv(config.command)]
+
+
+def _labels(config: CollectConfig, model: ModelInfo, hardware: Hardware, status: str) -> list[str]:
+    labels = list(config.labels)
+    if model.weights == "random":
+        labels.append("random-weights")
+    if hardware.accelerator == "cpu":
+        labels.append("cpu")
+    if status != "complete":
+        labels.append(status)
+    return list(dict.fromkeys(labels))
+
+
+def build_record(
+    *,
+    config: CollectConfig,
+    handle: ServerHandle,
+    model: str,
+    backend_name: str,
+    version: VersionInfo,
+    extras: dict[str, object],
+    input_method: str,
+    dataset_info: Any,
+    results: list[LevelResult],
+    status: str,
+    status_reason: str | None,
+    started: datetime,
+    finished: datetime,
+    run_id: str,
+    collector_version: str,
+    hardware: Hardware,
+    telemetry: Telemetry,
+) -> RunRecord:
+    model_info = handle.model or ModelInfo(name=model, weights="real")
+    if handle.model is None and "random-weights" in config.labels:
+        model_info = model_info.model_copy(update={"weights": "random"})
+    reported: dict[str, Any] = dict(handle.reported)
+    reported.update(version.reported)
+    backend = Backend(
+        name=backend_name,
+        version=handle.backend_version or version.version,
+        version_source=handle.backend_version_source if handle.backend_version else version.source,
+        endpoint=public_url(handle.base_url),
+        reported={k: v for k, v in reported.items() if isinstance(v, (str, int, float, bool)) or v is None},
+    )
+    params: dict[str, Any] = {"model": model, "stream": True, "stream_options": {"include_usage": True}}
+    if config.output_tokens is not None:
+        params["max_tokens"] = config.output_tokens if not config.length_jitter else "per request (jittered)"
+    params.update({k: v for k, v in extras.items() if k != "min_tokens"})
+    if "min_tokens" in extras:
+        params["min_tokens"] = "= max_tokens"
+    dataset = None
+    if dataset_info is not None:
+        fmt, digest, count = dataset_info
+        dataset = Dataset(path=str(config.dataset), sha256=digest, format=fmt, prompts=count)
+    workload = Workload(
+        api=config.api,
+        input_tokens=config.input_tokens if config.dataset is None else None,
+        output_tokens=config.output_tokens,
+        length_jitter=config.length_jitter,
+        input_length_method=input_method,  # type: ignore[arg-type]
+        ignore_eos=config.ignore_eos,
+        dataset=dataset,
+        seed=config.seed,
+        request_params=params,
+        mode=config.mode,
+        burstiness=config.burstiness if config.request_rates else None,
+        max_concurrency=config.max_concurrency,
+        requests_per_level=config.requests,
+        duration_s_per_level=config.duration_s,
+        warmup_requests=config.warmup,
+        repeats=config.repeats,
+        workers=config.workers,
+        timeouts=Timeouts(
+            connect_s=config.connect_timeout_s, read_s=config.read_timeout_s, total_s=config.request_timeout_s
+        ),
+        slo=config.slo,
+    )
+    from collector.measure.stats import repeat_summaries
+
+    notes = list(config.notes)
+    if not handle.is_local:
+        notes.append("The server is remote: host fields describe the collector host, not the serving host.")
+    if any(r.client is not None and r.client.saturated for r in results):
+        notes.append(
+            "At least one level was client-saturated: its latencies include the collector's queueing."
+        )
+    return RunRecord(
+        run_id=run_id,
+        created_at=datetime.now(UTC),
+        started_at=started,
+        finished_at=finished,
+        status=status,  # type: ignore[arg-type]
+        status_reason=status_reason,
+        origin=Origin(kind="measured"),
+        collector=Collector(version=collector_version, git_sha=_git_sha()),
+        command=recorded_command(config),
+        ci=ci_info(),
+        suite=config.suite,
+        backend=backend,
+        launch=handle.launch,
+        model=model_info,
+        quantization=_quantization(config, handle.quantization),
+        serving=_serving(config, handle.serving),
+        hardware=hardware,
+        software=detect_software(),
+        workload=workload,
+        results=results,
+        repeat_summaries=repeat_summaries(results) if config.repeats > 1 else [],
+        telemetry=telemetry,
+        labels=_labels(config, model_info, hardware, status),
+        notes=notes,
+    )

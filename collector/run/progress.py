@@ -1,0 +1,104 @@
+"""Progress display: one live line per level on a TTY, silence otherwise, and the end-of-run table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from collector.load.scheduling import LevelState
+from collector.measure.metrics import RequestOutcome
+from collector.schema import LevelResult
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._label = ""
+        self._last_draw = 0.0
+
+    def info(self, message: str) -> None:
+        """A status line shown on a TTY only (the final summary and errors are printed regardless)."""
+        if self.enabled:
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+    def level_started(self, label: str) -> None:
+        self._label = label
+        self._last_draw = 0.0
+
+    def on_outcome(self, state: LevelState, outcome: RequestOutcome) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last_draw < 0.2 and (state.total is None or len(state.outcomes) < state.total):
+            return
+        self._last_draw = now
+        elapsed = max(1e-9, (time.perf_counter_ns() - state.started_ns) / 1e9)
+        failed = sum(1 for o in state.outcomes if not o.ok)
+        total = "?" if state.total is None else str(state.total)
+        line = (
+            f"\r  {self._label}: {len(state.outcomes)}/{total} requests, {failed} failed, "
+            f"{state.output_tokens / elapsed:,.0f} tok/s"
+        )
+        self.stream.write(line.ljust(78))
+        self.stream.flush()
+
+    def level_finished(self, result: LevelResult) -> None:
+        if not self.enabled:
+            return
+        self.stream.write("\r" + " " * 78 + "\r")
+        self.stream.write(f"  {self._label}: done, {result.completed} ok, {result.failed} failed\n")
+        self.stream.flush()
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def summary_table(results: list[LevelResult]) -> str:
+    header = (
+        "level",
+        "ok",
+        "fail",
+        "TTFT p50",
+        "TTFT p99",
+        "TPOT p50",
+        "ITL p50",
+        "E2E p50",
+        "out tok/s",
+        "req/s",
+    )
+    rows = [header]
+    for r in results:
+        level = f"c={r.concurrency}" if r.concurrency is not None else f"rate={r.request_rate:g}"
+        if r.trial:
+            level += f" #{r.trial + 1}"
+        if r.status != "complete":
+            level += f" ({r.status})"
+        if r.client is not None and r.client.saturated:
+            level += " [client saturated]"
+        rows.append(
+            (
+                level,
+                str(r.completed),
+                str(r.failed),
+                _fmt(r.ttft_ms.p50 if r.ttft_ms else None),
+                _fmt(r.ttft_ms.p99 if r.ttft_ms else None),
+                _fmt(r.tpot_ms.p50 if r.tpot_ms else None, 2),
+                _fmt(r.itl_ms.p50 if r.itl_ms else None, 2),
+                _fmt(r.e2e_ms.p50 if r.e2e_ms else None),
+                _fmt(r.output_throughput_tok_s),
+                _fmt(r.request_throughput_rps, 2),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n(latencies in ms)"

@@ -1,0 +1,166 @@
+"""Reliability, fault 8: Ctrl-C (SIGINT) and SIGTERM during a sweep, sent to a real `inferboard collect`
+process. The run keeps its completed levels and the completed requests of the interrupted one, is marked
+`interrupted`, the server the collector started is stopped, and a second Ctrl-C leaves at once."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from netutil import free_port
+from rel_support import port_refuses, spawn, wait_for_text
+from scripted_server import Script, ScriptedServer
+
+from collector.schema import RunRecord, load_run
+
+HERE = Path(__file__).resolve().parents[1]
+FAST = ["--input-tokens", "8", "--output-tokens", "8", "--warmup", "0"]
+
+
+def _only_run(out: Path) -> RunRecord:
+    [path] = out.glob("*.json")
+    return load_run(path)
+
+
+def _assert_interrupted(record: RunRecord, sig: str) -> None:
+    assert record.status == "interrupted" and sig in (record.status_reason or "")
+    first, second = record.results
+    assert first.status == "complete" and first.failed == 0 and first.completed > 0
+    # In-flight requests were cancelled, not counted as failures; those that completed are kept.
+    assert second.status == "interrupted" and second.failed == 0 and second.completed >= 1
+    assert second.ttft_ms is not None and second.ttft_ms.count == second.completed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_sweep_writes_an_interrupted_run(tmp_path: Path, sig: signal.Signals) -> None:
+    progress = tmp_path / "progress.txt"
+    with ScriptedServer(Script(ttft_ms=5.0, itl_ms=25.0)) as srv:
+        args = ["--endpoint", srv.url, "--backend", "openai", "--concurrency", "1,4", "--duration", "1.5"]
+        proc = spawn([*FAST, *args, "--requests", "400"], tmp_path / "runs", progress)
+        try:
+            wait_for_text(progress, "c=1: done", 60, proc)
+            wait_for_text(progress, "c=4: ", 30, proc)
+            sent = time.monotonic()
+            proc.send_signal(sig)
+            stdout, _ = proc.communicate(timeout=30)
+            took = time.monotonic() - sent
+        finally:
+            proc.kill()
+    assert proc.returncode == 130
+    assert took < 10, took  # no waiting for the level's remaining 400 requests
+    _assert_interrupted(_only_run(tmp_path / "runs"), sig.name)
+    errors = [line for line in progress.read_text().splitlines() if line.startswith("error:")]
+    assert errors == [f"error: interrupted by {sig.name}: completed levels were kept"]
+    assert "run file:" in stdout and "(interrupted)" in stdout
+
+
+def _launch_line(port: int, *extra: str) -> str:
+    return f"{sys.executable} {HERE / 'rel_launchable.py'} --port {port} " + " ".join(extra)
+
+
+def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Path) -> None:
+    # The launched server ignores SIGTERM, so the collector's graceful stop would wait 10 s before SIGKILL;
+    # the second Ctrl-C must cut that short and still leave no server behind.
+    port = free_port()
+    progress, out = tmp_path / "progress.txt", tmp_path / "runs"
+    args = ["--launch", _launch_line(port, "--ignore-sigterm"), "--endpoint", f"http://127.0.0.1:{port}"]
+    args += ["--backend", "openai", "--concurrency", "1,2", "--requests", "400", "--ready-timeout", "30"]
+    proc = spawn([*FAST, *args], out, progress)
+    try:
+        wait_for_text(progress, "c=1: ", 60, proc)
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while not list(out.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the first Ctrl-C writes the run, then waits for the stubborn server
+        assert list(out.glob("*.json")), progress.read_text()
+        assert proc.poll() is None  # still in the graceful stop
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=5)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 130 and took < 3, took
+    deadline = time.monotonic() + 5
+    while not port_refuses(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert port_refuses(port), "the launched server outlived the collector"
+    record = _only_run(out)
+    assert record.status == "interrupted" and record.results[0].status == "interrupted"
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_sigint_with_the_embedded_engine_stops_it_promptly(tmp_path: Path) -> None:
+    # A stream left open would make llama.cpp's stop wait for its 30 s SSE keep-alive ping.
+    progress, out = tmp_path / "progress.txt", tmp_path / "runs"
+    args = [
+        "--concurrency",
+        "1,2",
+        "--duration",
+        "2",
+        "--requests",
+        "60",
+        "--input-tokens",
+        "8",
+        "--output-tokens",
+        "64",
+    ]
+    proc = spawn([*args, "--warmup", "0", "--engine-threads", "1"], out, progress)
+    try:
+        wait_for_text(progress, "c=1: done", 120, proc)
+        wait_for_text(progress, "c=2: ", 60, proc)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 130
+    assert took < 10, f"the engine took {took:.1f} s to stop"
+    _assert_interrupted(_only_run(out), "SIGINT")
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_sigterm_stops_a_launched_real_engine(tmp_path: Path) -> None:
+    from collector.server.engine import engine_command
+    from collector.server.ggufgen import cached_model
+
+    port = free_port()
+    argv = engine_command(cached_model("tiny", "f32").path, port=port, n_parallel=2, n_ctx=2048, n_threads=1)
+    progress, out = tmp_path / "progress.txt", tmp_path / "runs"
+    args = ["--launch", " ".join(argv), "--endpoint", f"http://127.0.0.1:{port}", "--backend", "llama.cpp"]
+    args += [
+        "--concurrency",
+        "1,2",
+        "--duration",
+        "2",
+        "--requests",
+        "60",
+        "--output-tokens",
+        "64",
+        "--ready-timeout",
+        "60",
+    ]
+    proc = spawn([*args, "--input-tokens", "8", "--warmup", "0"], out, progress)
+    try:
+        wait_for_text(progress, "c=1: done", 120, proc)
+        wait_for_text(progress, "c=2: ", 60, proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 130
+    assert port_refuses(port), "the launched engine is still serving"
+    _assert_interrupted(_only_run(out), "SIGTERM")
+    [log] = out.glob("server-*.log")  # the launched server's log is kept beside the run
+    assert log.stat().st_size > 0
