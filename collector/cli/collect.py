@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,33 +12,42 @@ from click.core import ParameterSource
 from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
+from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.facts import parse_quantization_pairs, parse_serving_pairs
 from collector.run.progress import Progress, summary_table
 from collector.schema import SLO
 
 
+def _items(param: click.Parameter, value: str) -> list[str]:
+    items = [v.strip() for v in value.split(",")]
+    if not all(items):
+        name = param.opts[0] if param.opts else param.name
+        raise click.BadParameter(f"{name} {value!r} has an empty item; give e.g. 1,2,4")
+    return items
+
+
 def _int_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
-    if not value:
+    if value is None:
         return []
     try:
-        return [int(v) for v in value.split(",") if v.strip()]
+        return [int(v) for v in _items(param, value)]
     except ValueError:
         raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
 
 
 def _float_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float]:
-    if not value:
+    if value is None:
         return []
     try:
-        return [float(v) for v in value.split(",") if v.strip()]
+        return [float(v) for v in _items(param, value)]
     except ValueError:
         raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
 
 
 def parse_slo(value: str | None) -> SLO | None:
-    """'ttft=500,tpot=50[,e2e=10000]' (milliseconds) -> SLO."""
-    if not value:
+    """'ttft=500,tpot=50[,e2e=10000]' (milliseconds) -> SLO; limits finite and > 0, each key once."""
+    if value is None:
         return None
     limits: dict[str, float] = {}
     for part in value.split(","):
@@ -45,10 +55,15 @@ def parse_slo(value: str | None) -> SLO | None:
         key = key.strip().lower()
         if not sep or key not in ("ttft", "tpot", "e2e"):
             raise click.BadParameter(f"expected e.g. 'ttft=500,tpot=50' (ms), got {value!r}")
+        if f"{key}_ms" in limits:
+            raise click.BadParameter(f"{key} is given twice in {value!r}")
         try:
-            limits[f"{key}_ms"] = float(num)
+            limit = float(num)
         except ValueError:
             raise click.BadParameter(f"{key} limit must be a number of ms, got {num!r}") from None
+        if not math.isfinite(limit) or limit <= 0:
+            raise click.BadParameter(f"{key} limit must be a finite number of ms > 0, got {num.strip()!r}")
+        limits[f"{key}_ms"] = limit
     return SLO(**limits)
 
 
@@ -119,6 +134,11 @@ def parse_slo(value: str | None) -> SLO | None:
 )
 @click.option(
     "--engine-threads", type=int, help="Embedded engine: CPU threads (default: llama.cpp's choice)."
+)
+@click.option(
+    "--engine-ctx",
+    type=int,
+    help="Embedded engine: TOTAL context, split across the slots [default: each slot sized to the workload].",
 )
 @click.option(
     "--concurrency",
@@ -224,6 +244,9 @@ def parse_slo(value: str | None) -> SLO | None:
 @click.option(
     "--gpus", "gpu_indices", callback=_int_list, help="GPU indices serving the model (default: all)."
 )
+@click.option(
+    "--telemetry-hz", type=float, default=10.0, show_default=True, help="GPU telemetry samples per second."
+)
 @click.option("--label", "labels", multiple=True, help="Extra label shown with the run (repeatable).")
 @click.option("--random-weights", is_flag=True, help="The server's model has random weights (label the run).")
 @click.option(
@@ -311,9 +334,7 @@ def config_from_options(opts: dict[str, object]) -> CollectConfig:
     try:
         return CollectConfig.model_validate(values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise click.UsageError(f"{where + ': ' if where else ''}{err['msg']}") from None
+        raise click.UsageError(validation_message(exc, more=False)) from None
 
 
 def run_config(config: CollectConfig, show_progress: object = None) -> int:

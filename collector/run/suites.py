@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
+from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.facts import merge
 from collector.run.progress import Progress, summary_table
@@ -40,6 +41,7 @@ SERVER_FLAGS = (
     "engine_dtype",
     "engine_parallel",
     "engine_threads",
+    "engine_ctx",
 )
 # CLI option name -> CollectConfig field, where they differ.
 _RENAMED = {
@@ -191,9 +193,7 @@ def cell_config(
     try:
         return CollectConfig.model_validate(values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SuiteError(f"cell {cell.name}: {where + ': ' if where else ''}{err['msg']}") from None
+        raise SuiteError(f"cell {cell.name}: {validation_message(exc, more=False)}") from None
 
 
 def _run_cell(cell: Cell, config: CollectConfig, progress: Progress) -> CellRun:

@@ -92,13 +92,18 @@ def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
 
     model_path, model = _embedded_model(config)
     slots = max(config.engine_parallel, max(config.concurrency or [1]), config.max_concurrency or 1)
-    per_slot = config.engine_ctx if config.engine_ctx != 4096 else _per_slot_context(config)
+    # engine_ctx is the engine's TOTAL context (as `--ctx` of `python -m collector.server.engine` and the
+    # suite's n_ctx say), split across the slots; unset, each slot is sized to fit the workload.
+    total_ctx = config.engine_ctx if config.engine_ctx is not None else _per_slot_context(config) * slots
+    per_slot = total_ctx // slots
+    if per_slot < 16:
+        raise ServerStartError(f"engine context {total_ctx} is too small for {slots} slots (16 tokens each)")
     # Leave one core to the collector: on a small host an engine on every core delays the client's own
     # timestamps, and the self-check would (rightly) flag every level as client-saturated.
     threads = config.engine_threads or max(1, (os.cpu_count() or 2) - 1)
     engine = EmbeddedEngine(
         model_path,
-        n_ctx=per_slot * slots,
+        n_ctx=total_ctx,
         n_parallel=slots,
         n_threads=threads,
         metrics=True,
