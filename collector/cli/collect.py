@@ -11,38 +11,13 @@ import click
 from click.core import ParameterSource
 from pydantic import ValidationError
 
+from collector.cli.options import model_options, parse_int_list
 from collector.config.collect import CollectConfig
 from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.facts import parse_quantization_pairs, parse_serving_pairs
 from collector.run.progress import Progress, summary_table
 from collector.schema import SLO
-
-
-def _items(param: click.Parameter, value: str) -> list[str]:
-    items = [v.strip() for v in value.split(",")]
-    if not all(items):
-        name = param.opts[0] if param.opts else param.name
-        raise click.BadParameter(f"{name} {value!r} has an empty item; give e.g. 1,2,4")
-    return items
-
-
-def _int_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
-    if value is None:
-        return []
-    try:
-        return [int(v) for v in _items(param, value)]
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
-
-
-def _float_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float]:
-    if value is None:
-        return []
-    try:
-        return [float(v) for v in _items(param, value)]
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
 
 
 def parse_slo(value: str | None) -> SLO | None:
@@ -69,163 +44,8 @@ def parse_slo(value: str | None) -> SLO | None:
 
 @click.command()
 @click.argument("suite", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--endpoint",
-    help="Base URL of a running OpenAI-compatible server. Omit to use the embedded llama.cpp engine.",
-)
-@click.option(
-    "--backend",
-    default="auto",
-    show_default=True,
-    help="Backend adapter: vllm, sglang, lmdeploy, trtllm, tgi, mlc, llama.cpp, ollama, transformers, "
-    "openai, or auto.",
-)
-@click.option("--model", help="Model id to request (default: the first one the server lists).")
-@click.option(
-    "--api",
-    type=click.Choice(["completions", "chat"]),
-    default="completions",
-    show_default=True,
-    help="OpenAI API to call.",
-)
-@click.option(
-    "--api-key",
-    envvar="OPENAI_API_KEY",
-    show_envvar=True,
-    help="Bearer token sent to the server; never written to disk.",
-)
-@click.option("--launch", help="Command that starts the server (managed launch); needs --endpoint.")
-@click.option(
-    "--ready-url",
-    help="URL that answers 200 once the launched server is ready [default: the backend's readiness path "
-    "under --endpoint, e.g. /health for llama.cpp; /v1/models when the backend is auto].",
-)
-@click.option(
-    "--ready-timeout",
-    type=float,
-    default=900.0,
-    show_default=True,
-    help="Seconds to wait for a launched server to become ready.",
-)
-@click.option(
-    "--gguf",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Embedded engine: serve this GGUF file instead of a generated random-weight model.",
-)
-@click.option(
-    "--shape",
-    default="tiny",
-    show_default=True,
-    help="Embedded engine: architecture shape of the generated random-weight model.",
-)
-@click.option(
-    "--dtype",
-    "engine_dtype",
-    default="f32",
-    show_default=True,
-    help="Embedded engine: weight type of the generated model (f32, f16, q8_0, q4_0).",
-)
-@click.option(
-    "--engine-parallel",
-    type=int,
-    default=4,
-    show_default=True,
-    help="Embedded engine: minimum parallel slots (raised to the highest concurrency).",
-)
-@click.option(
-    "--engine-threads", type=int, help="Embedded engine: CPU threads (default: llama.cpp's choice)."
-)
-@click.option(
-    "--engine-ctx",
-    type=int,
-    help="Embedded engine: TOTAL context, split across the slots [default: each slot sized to the workload].",
-)
-@click.option(
-    "--concurrency",
-    callback=_int_list,
-    help="Closed-loop users per level, e.g. 1,10,50,100 [default: 1,2,4 embedded; 1,10,50,100 else].",
-)
-@click.option(
-    "--request-rate",
-    "request_rates",
-    callback=_float_list,
-    help="Open-loop arrival rates in req/s per level, e.g. 2,4,8 (instead of --concurrency).",
-)
-@click.option(
-    "--burstiness",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Gamma shape of inter-arrival times in rate mode (1 = Poisson).",
-)
-@click.option("--max-concurrency", type=int, help="Cap on in-flight requests in rate mode.")
-@click.option("--requests", type=int, help="Counted requests per level [default: 24 embedded; 200 else].")
-@click.option(
-    "--duration", "duration_s", type=float, help="Seconds per level (with or instead of --requests)."
-)
-@click.option(
-    "--warmup", type=int, default=2, show_default=True, help="Uncounted warm-up requests per level."
-)
-@click.option(
-    "--repeats",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Trials per level; with 2+, run files carry 95% bootstrap confidence intervals.",
-)
-@click.option(
-    "--workers",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Load-generating processes (for many-core hosts at high concurrency).",
-)
-@click.option("--input-tokens", type=int, help="Prompt length in tokens [default: 128 embedded; 512 else].")
-@click.option(
-    "--output-tokens", type=int, help="Output length (max_tokens) [default: 64 embedded; 256 else]."
-)
-@click.option(
-    "--length-jitter",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Uniform jitter of lengths, e.g. 0.2 for +-20%.",
-)
-@click.option(
-    "--ignore-eos/--allow-eos",
-    default=True,
-    show_default=True,
-    help="Ask for exactly --output-tokens tokens (ignore_eos / min_tokens where supported).",
-)
-@click.option(
-    "--dataset",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="ShareGPT-format JSON or JSONL file of prompts.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the workload generator.")
+@model_options(CollectConfig)
 @click.option("--slo", help="SLOs for goodput, in ms, e.g. ttft=500,tpot=50.")
-@click.option("--connect-timeout", type=float, default=10.0, show_default=True, help="Seconds to connect.")
-@click.option(
-    "--read-timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Max seconds between bytes of a response.",
-)
-@click.option(
-    "--request-timeout",
-    type=float,
-    default=600.0,
-    show_default=True,
-    help="Max seconds for one whole request.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Retry HTTP 429/503 answers up to N times with backoff; retries are counted in the run file.",
-)
 @click.option(
     "--quantization",
     "quant",
@@ -240,29 +60,11 @@ def parse_slo(value: str | None) -> SLO | None:
     help="Serving facts: tensor_parallel=2, max_batch=256, prefix_caching=true ...",
 )
 @click.option("--tp", type=int, help="Tensor-parallel size (same as --serving tensor_parallel=N).")
-@click.option("--hardware-label", help="Hardware name to show when it cannot be detected (remote servers).")
 @click.option(
-    "--gpus", "gpu_indices", callback=_int_list, help="GPU indices serving the model (default: all)."
-)
-@click.option(
-    "--telemetry-hz", type=float, default=10.0, show_default=True, help="GPU telemetry samples per second."
+    "--gpus", "gpu_indices", callback=parse_int_list, help="GPU indices serving the model (default: all)."
 )
 @click.option("--label", "labels", multiple=True, help="Extra label shown with the run (repeatable).")
 @click.option("--random-weights", is_flag=True, help="The server's model has random weights (label the run).")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("runs"),
-    show_default=True,
-    help="Folder for the run file.",
-)
-@click.option(
-    "--max-request-records",
-    type=int,
-    default=500,
-    show_default=True,
-    help="Per-request records kept per level in the run file.",
-)
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: only on a terminal).")
 @click.option("--dry-run", is_flag=True, help="With a suite file: print the plan and exit.")
 @click.pass_context
@@ -323,10 +125,6 @@ def config_from_options(opts: dict[str, object]) -> CollectConfig:
         **provenance,
         "labels": labels,
         "slo": parse_slo(opts.pop("slo")),  # type: ignore[arg-type]
-        "ready_timeout_s": opts.pop("ready_timeout"),
-        "connect_timeout_s": opts.pop("connect_timeout"),
-        "read_timeout_s": opts.pop("read_timeout"),
-        "request_timeout_s": opts.pop("request_timeout"),
         "gpu_indices": opts.pop("gpu_indices") or None,
         "command": ["inferboard", *sys.argv[1:]],
     }

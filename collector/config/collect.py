@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -78,89 +78,163 @@ def check_endpoint(url: str | None) -> str | None:
 Seconds = Annotated[float, _bounded("a timeout", 0, MAX_SECONDS, low_open=True, why="a week")]
 
 
+def option(default: Any = None, help: str = "", *, flag: str | None = None, **cli: Any) -> Any:
+    """A field that is also a `collect` flag: its description is the --help text; `cli` carries click
+    settings the type cannot say (flag name, envvar, secondary off-flag). flag='' keeps it off the CLI."""
+    extra: Any = {"cli": {"flag": flag, **cli}} if flag != "" else {"cli": False}
+    if isinstance(default, list):
+        return Field(default_factory=list, description=help, json_schema_extra=extra)
+    return Field(default, description=help, json_schema_extra=extra)
+
+
 class CollectConfig(BaseModel):
+    """Everything one collection can be told; the `inferboard collect` flags are generated from it."""
+
     model_config = ConfigDict(extra="forbid", frozen=False)
 
     # What to hit
-    endpoint: str | None = Field(None, description="Base URL of a running server; None = embedded engine.")
-    backend: str = Field("auto", description="Backend adapter name, or 'auto' to identify the server.")
-    model: str | None = Field(None, description="Model id to request; None = the first the server lists.")
-    api: Literal["completions", "chat"] = "completions"
-    api_key: SecretStr | None = Field(None, description="Bearer token; never written anywhere.")
-    launch: str | None = Field(None, description="Command line that starts the server (managed launch).")
+    endpoint: str | None = option(
+        help="Base URL of a running OpenAI-compatible server. Omit to use the embedded llama.cpp engine."
+    )
+    backend: str = option(
+        "auto",
+        "Backend adapter: vllm, sglang, lmdeploy, trtllm, tgi, mlc, llama.cpp, ollama, transformers, "
+        "openai, or auto.",
+    )
+    model: str | None = option(help="Model id to request (default: the first one the server lists).")
+    api: Literal["completions", "chat"] = option("completions", "OpenAI API to call.")
+    api_key: SecretStr | None = option(
+        help="Bearer token sent to the server; never written to disk.", envvar="OPENAI_API_KEY"
+    )
+    launch: str | None = option(help="Command that starts the server (managed launch); needs --endpoint.")
     launch_env: dict[str, str] = Field(
-        default_factory=dict, description="Variables added to the launched server's environment."
+        default_factory=dict, description="Variables added to the launched server's environment (suites)."
     )
-    ready_url: str | None = Field(
-        None, description="URL that answers 200 once a launched server is ready (default: the backend's)."
+    ready_url: str | None = option(
+        help="URL that answers 200 once the launched server is ready [default: the backend's readiness path "
+        "under --endpoint, e.g. /health for llama.cpp; /v1/models when the backend is auto]."
     )
-    ready_timeout_s: Seconds = 900.0
+    ready_timeout_s: Seconds = option(
+        900.0, "Seconds to wait for a launched server to become ready.", flag="--ready-timeout"
+    )
 
     # Embedded engine
-    gguf: Path | None = None
-    shape: str = "tiny"
-    engine_dtype: str = "f32"
-    engine_ctx: int | None = Field(
-        None, ge=16, description="Total context of the engine, split across its slots; None = sized to fit."
+    gguf: Path | None = option(
+        help="Embedded engine: serve this GGUF file instead of a generated random-weight model."
     )
-    engine_parallel: Annotated[int, _bounded("engine parallel slots", 1, MAX_USERS, why="memory")] = 4
-    engine_threads: Annotated[int | None, _bounded("engine threads", 1, 4096)] = None
+    shape: str = option("tiny", "Embedded engine: architecture shape of the generated random-weight model.")
+    engine_dtype: str = option(
+        "f32", "Embedded engine: weight type of the generated model (f32, f16, q8_0, q4_0).", flag="--dtype"
+    )
+    engine_parallel: Annotated[int, _bounded("engine parallel slots", 1, MAX_USERS, why="memory")] = option(
+        4, "Embedded engine: minimum parallel slots (raised to the highest concurrency)."
+    )
+    engine_threads: Annotated[int | None, _bounded("engine threads", 1, 4096)] = option(
+        help="Embedded engine: CPU threads (default: llama.cpp's choice)."
+    )
+    engine_ctx: Annotated[int | None, _bounded("engine context", 16, MAX_TOKENS)] = option(
+        help="Embedded engine: TOTAL context, split across the slots "
+        "[default: each slot sized to the workload]."
+    )
 
     # Load
     concurrency: Annotated[
         list[int], _each("concurrency", 1, MAX_USERS, why="each user is a live connection; memory")
-    ] = Field(default_factory=list)
+    ] = option(
+        [], "Closed-loop users per level, e.g. 1,10,50,100 [default: 1,2,4 embedded; 1,10,50,100 else]."
+    )
     request_rates: Annotated[
         list[float], _each("request rate", 0, MAX_RATE, low_open=True, why="req/s one collector can send")
-    ] = Field(default_factory=list)
-    burstiness: Annotated[float, _bounded("burstiness", 0, 1000, low_open=True)] = 1.0
-    max_concurrency: Annotated[int | None, _bounded("max concurrency", 1, MAX_USERS, why="memory")] = None
-    requests: Annotated[int | None, _bounded("requests", 1, MAX_REQUESTS, why="memory per level")] = None
-    duration_s: Annotated[float | None, _bounded("duration", 0, MAX_SECONDS, low_open=True, why="a week")] = (
-        None
+    ] = option(
+        [],
+        "Open-loop arrival rates in req/s per level, e.g. 2,4,8 (instead of --concurrency).",
+        flag="--request-rate",
     )
-    warmup: Annotated[int, _bounded("warmup", 0, MAX_REQUESTS)] = 2
-    repeats: Annotated[int, _bounded("repeats", 1, 1000)] = 1
-    workers: Annotated[int, _bounded("workers", 1, 1024, why="load-generating processes")] = 1
-    retries: int = Field(0, ge=0, description="Retries of HTTP 429/503 answers per request (off by default).")
+    burstiness: Annotated[float, _bounded("burstiness", 0, 1000, low_open=True)] = option(
+        1.0, "Gamma shape of inter-arrival times in rate mode (1 = Poisson)."
+    )
+    max_concurrency: Annotated[int | None, _bounded("max concurrency", 1, MAX_USERS, why="memory")] = option(
+        help="Cap on in-flight requests in rate mode."
+    )
+    requests: Annotated[int | None, _bounded("requests", 1, MAX_REQUESTS, why="memory per level")] = option(
+        help="Counted requests per level [default: 24 embedded; 200 else]."
+    )
+    duration_s: Annotated[float | None, _bounded("duration", 0, MAX_SECONDS, low_open=True, why="a week")] = (
+        option(help="Seconds per level (with or instead of --requests).", flag="--duration")
+    )
+    warmup: Annotated[int, _bounded("warmup", 0, MAX_REQUESTS)] = option(
+        2, "Uncounted warm-up requests per level."
+    )
+    repeats: Annotated[int, _bounded("repeats", 1, 1000)] = option(
+        1, "Trials per level; with 2+, run files carry 95% bootstrap confidence intervals."
+    )
+    workers: Annotated[int, _bounded("workers", 1, 1024, why="load-generating processes")] = option(
+        1, "Load-generating processes (for many-core hosts at high concurrency)."
+    )
 
     # Workload
     input_tokens: Annotated[int | None, _bounded("input tokens", 1, MAX_TOKENS, why="no model's context")] = (
-        None
+        option(help="Prompt length in tokens [default: 128 embedded; 512 else].")
     )
     output_tokens: Annotated[
         int | None, _bounded("output tokens", 1, MAX_TOKENS, why="no model's context")
-    ] = None
-    length_jitter: float = Field(0.0, ge=0.0, lt=1.0)
-    ignore_eos: bool = True
-    dataset: Path | None = None
-    seed: int = 0
-    slo: SLO | None = None
+    ] = option(help="Output length (max_tokens) [default: 64 embedded; 256 else].")
+    length_jitter: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Uniform jitter of lengths, e.g. 0.2 for +-20%.",
+        json_schema_extra={"cli": {"flag": None}},
+    )
+    ignore_eos: bool = option(
+        True,
+        "Ask for exactly --output-tokens tokens (ignore_eos / min_tokens where supported).",
+        off_flag="--allow-eos",
+    )
+    dataset: Path | None = option(help="ShareGPT-format JSON or JSONL file of prompts.", exists=True)
+    seed: int = option(0, "Seed of the workload generator.")
+    slo: SLO | None = option(help="SLOs for goodput, in ms, e.g. ttft=500,tpot=50.", flag="")
     request_params: dict[str, Scalar] = Field(
         default_factory=dict, description="Extra body fields sent with every request (suite files)."
     )
 
     # Timeouts
-    connect_timeout_s: Seconds = 10.0
-    read_timeout_s: Seconds = 60.0
-    request_timeout_s: Seconds = 600.0
+    connect_timeout_s: Seconds = option(10.0, "Seconds to connect.", flag="--connect-timeout")
+    read_timeout_s: Seconds = option(60.0, "Max seconds between bytes of a response.", flag="--read-timeout")
+    request_timeout_s: Seconds = option(600.0, "Max seconds for one whole request.", flag="--request-timeout")
+    retries: int = Field(
+        0,
+        ge=0,
+        description="Retry HTTP 429/503 answers up to N times with backoff; retries are counted in the "
+        "run file.",
+        json_schema_extra={"cli": {"flag": None}},
+    )
 
     # Provenance
     quantization: Quantization = Field(
         default_factory=Quantization, description="Given by flags or a suite; wins over detected facts."
     )
     serving: Serving = Field(default_factory=Serving, description="Given by flags or a suite.")
-    hardware_label: str | None = None
-    gpu_indices: list[int] | None = None
-    telemetry_hz: Annotated[float, _bounded("telemetry rate", 0, 1000, low_open=True, why="Hz")] = 10.0
-    labels: list[str] = Field(default_factory=list)
+    hardware_label: str | None = option(
+        help="Hardware name to show when it cannot be detected (remote servers)."
+    )
+    gpu_indices: list[int] | None = Field(None, description="GPU indices serving the model (default: all).")
+    telemetry_hz: Annotated[float, _bounded("telemetry rate", 0, 1000, low_open=True, why="Hz")] = option(
+        10.0, "GPU telemetry samples per second."
+    )
+    labels: list[str] = Field(default_factory=list, description="Extra labels shown with the run.")
     notes: list[str] = Field(default_factory=list)
     command: list[str] = Field(default_factory=list)
     suite: Suite | None = None
 
     # Output
-    out: Path = Path("runs")
-    max_request_records: int = Field(500, ge=0)
+    out: Path = option(Path("runs"), "Folder for the run file.", file_okay=False)
+    max_request_records: int = Field(
+        500,
+        ge=0,
+        description="Per-request records kept per level in the run file.",
+        json_schema_extra={"cli": {"flag": None}},
+    )
 
     @field_validator("endpoint")
     @classmethod

@@ -43,13 +43,6 @@ SERVER_FLAGS = (
     "engine_threads",
     "engine_ctx",
 )
-# CLI option name -> CollectConfig field, where they differ.
-_RENAMED = {
-    "ready_timeout": "ready_timeout_s",
-    "connect_timeout": "connect_timeout_s",
-    "read_timeout": "read_timeout_s",
-    "request_timeout": "request_timeout_s",
-}
 
 
 class CellFailed(RuntimeError):
@@ -158,7 +151,7 @@ def _cli_values(cli_options: Mapping[str, object]) -> dict[str, Any]:
     if "gpu_indices" in opts:
         values["gpu_indices"] = opts.pop("gpu_indices") or None
     for name, value in opts.items():
-        values[_RENAMED.get(name, name)] = value
+        values[name] = value  # the collect options are named after CollectConfig's fields
     return values
 
 
