@@ -1,9 +1,10 @@
-"""Regenerate docs/cli.md from the live `--help` of every inferboard command.
+"""Regenerate docs/cli.md from the live `--help` of every inferboard command, and the suite option table
+of docs/suites.md from the options model.
 
     python tests/update_cli_docs.py
 
 tests/collector/cli/test_core_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
-reference cannot drift from the code.
+reference and the suite reference cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parent / "docs" / "cli.md"
+SUITES_DOC = HERE.parent / "docs" / "suites.md"
 # Run as a script, tests/ would be sys.path[0] and tests/collector would shadow the collector package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
@@ -39,6 +41,15 @@ def render() -> str:
     return "\n".join(parts)
 
 
+def render_suites(current: str) -> str:
+    """docs/suites.md with its generated option table replaced by the one the model gives now."""
+    from collector.config.docs import OPTIONS_END, OPTIONS_START, options_table
+
+    start, end = current.index(OPTIONS_START), current.index(OPTIONS_END) + len(OPTIONS_END)
+    return current[:start] + options_table() + current[end:]
+
+
 if __name__ == "__main__":
     DOC.write_text(render())
-    sys.stdout.write(f"wrote {DOC}\n")
+    SUITES_DOC.write_text(render_suites(SUITES_DOC.read_text()))
+    sys.stdout.write(f"wrote {DOC} and {SUITES_DOC}\n")

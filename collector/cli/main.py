@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from collector import __version__
+from collector.config.docs import suite_json_text
 from collector.schema import RunFileError, json_schema, load_run
 
 
@@ -21,14 +22,15 @@ def main() -> None:
     collect   measure a server (or the embedded llama.cpp engine) and write a run file
     build     validate runs/ and build the static site
     validate  check run files against the schema
-    schema    print the run file JSON Schema
+    schema    print the run file (or suite file) JSON Schema
     """
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of run files."""
-    click.echo(json.dumps(json_schema(), indent=2))
+@click.option("--suite", is_flag=True, help="Print the JSON Schema of suite files instead.")
+def schema(suite: bool) -> None:
+    """Print the JSON Schema of run files (or, with --suite, of suite files)."""
+    click.echo(suite_json_text() if suite else json.dumps(json_schema(), indent=2))
 
 
 @main.command()

@@ -15,7 +15,9 @@ import click
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-__all__ = ["flag_name", "model_options", "parse_float_list", "parse_int_list"]
+from collector.config.collect import cli_settings, flag_name
+
+__all__ = ["model_options", "parse_float_list", "parse_int_list"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,17 +46,6 @@ def parse_float_list(ctx: click.Context, param: click.Parameter, value: str | No
         return [float(v) for v in _items(param, value)]
     except ValueError:
         raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
-
-
-def _cli_settings(info: FieldInfo) -> dict[str, Any] | None:
-    extra = info.json_schema_extra
-    settings = extra.get("cli") if isinstance(extra, dict) else None
-    return dict(settings) if isinstance(settings, dict) else None
-
-
-def flag_name(name: str, info: FieldInfo) -> str:
-    settings = _cli_settings(info) or {}
-    return str(settings.get("flag") or "--" + name.replace("_", "-"))
 
 
 def _bare(annotation: Any) -> Any:
@@ -105,7 +96,7 @@ def model_options(model: type[BaseModel]) -> Callable[[F], F]:
     options = [
         _option(name, info, settings)
         for name, info in model.model_fields.items()
-        if (settings := _cli_settings(info)) is not None
+        if (settings := cli_settings(info)) is not None
     ]
 
     def decorate(func: F) -> F:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from collector.schema import SLO, Quantization, Serving, Suite
 from collector.schema.models import Scalar
@@ -85,6 +86,19 @@ def option(default: Any = None, help: str = "", *, flag: str | None = None, **cl
     if isinstance(default, list):
         return Field(default_factory=list, description=help, json_schema_extra=extra)
     return Field(default, description=help, json_schema_extra=extra)
+
+
+def cli_settings(info: FieldInfo) -> dict[str, Any] | None:
+    """The click settings of a field made with `option()`; None when it is not a flag."""
+    extra = info.json_schema_extra
+    settings = extra.get("cli") if isinstance(extra, dict) else None
+    return dict(settings) if isinstance(settings, dict) else None
+
+
+def flag_name(name: str, info: FieldInfo) -> str:
+    """The flag of a field: its `flag` setting, else --the-field-name."""
+    settings = cli_settings(info) or {}
+    return str(settings.get("flag") or "--" + name.replace("_", "-"))
 
 
 class CollectConfig(BaseModel):

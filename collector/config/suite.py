@@ -61,26 +61,33 @@ class SLOOptions(_Spec):
 class CollectOptions(_Spec):
     """Options of `inferboard collect` that a suite can set; None = the command's default."""
 
-    api: Literal["completions", "chat"] | None = None
-    input_tokens: int | None = Field(None, ge=1)
-    output_tokens: int | None = Field(None, ge=1)
-    length_jitter: float | None = Field(None, ge=0, le=1)
-    ignore_eos: bool | None = None
-    dataset: str | None = None
-    seed: int | None = None
-    concurrency: list[int] | None = Field(None, min_length=1)
-    request_rate: list[float] | None = Field(None, min_length=1)
-    burstiness: float | None = Field(None, gt=0)
-    max_concurrency: int | None = Field(None, ge=1)
+    api: Literal["completions", "chat"] | None = Field(None, description="`completions` or `chat`.")
+    input_tokens: int | None = Field(None, ge=1, description="Requested prompt length in tokens.")
+    output_tokens: int | None = Field(None, ge=1, description="Requested output length in tokens.")
+    length_jitter: float | None = Field(None, ge=0, le=1, description="Uniform jitter fraction of lengths.")
+    ignore_eos: bool | None = Field(None, description="Fixed-length outputs.")
+    dataset: str | None = Field(None, description="Prompts file, relative to the suite file.")
+    seed: int | None = Field(None, description="Workload seed.")
+    concurrency: list[int] | None = Field(None, min_length=1, description="Closed-loop levels, e.g. [1, 8].")
+    request_rate: list[float] | None = Field(
+        None, min_length=1, description="Open-loop rates in req/s; not together with `concurrency`."
+    )
+    burstiness: float | None = Field(None, gt=0, description="Gamma shape of inter-arrival times.")
+    max_concurrency: int | None = Field(None, ge=1, description="Cap on in-flight requests in rate mode.")
     requests: int | None = Field(None, ge=1, description="Requests counted per level.")
     duration_s: float | None = Field(None, gt=0, description="Time limit per level.")
     warmup: int | None = Field(None, ge=0, description="Uncounted warm-up requests per level.")
-    repeats: int | None = Field(None, ge=1)
-    timeouts: TimeoutOptions | None = None
-    slo: SLOOptions | None = None
-    telemetry_hz: float | None = Field(None, gt=0)
-    request_params: dict[str, Scalar] | None = None
-    api_key_env: str | None = Field(None, description="Name of the variable holding the API key.")
+    repeats: int | None = Field(None, ge=1, description="Trials per level.")
+    workers: int | None = Field(None, ge=1, description="Load-generating processes.")
+    retries: int | None = Field(None, ge=0, description="Retries of HTTP 429/503 answers per request.")
+    timeouts: TimeoutOptions | None = Field(None, description="`{connect_s, read_s, total_s}` in seconds.")
+    slo: SLOOptions | None = Field(None, description="`{ttft_ms, tpot_ms, e2e_ms}` for goodput.")
+    telemetry_hz: float | None = Field(None, gt=0, description="GPU sampling rate.")
+    request_params: dict[str, Scalar] | None = Field(None, description="Extra request body parameters.")
+    max_request_records: int | None = Field(
+        None, ge=0, description="Per-request records kept per level in the run file."
+    )
+    api_key_env: str | None = Field(None, description="*Name* of the variable holding the API key.")
 
     @model_validator(mode="after")
     def _positive_levels(self) -> CollectOptions:
@@ -138,6 +145,7 @@ class ServerSpec(_Spec):
     weights: Literal["real", "random"] | None = None
     env: dict[str, str] = Field(default_factory=dict)
     gpus: list[int] | None = None
+    hardware_label: str | None = None
     quantization: Quantization | None = None
     serving: Serving | None = None
     labels: list[str] = Field(default_factory=list)

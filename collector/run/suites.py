@@ -75,6 +75,9 @@ def _option_values(cell: Cell) -> dict[str, Any]:
         "warmup": opts.warmup,
         "repeats": opts.repeats,
         "telemetry_hz": opts.telemetry_hz,
+        "workers": opts.workers,
+        "retries": opts.retries,
+        "max_request_records": opts.max_request_records,
         "request_params": dict(opts.request_params) if opts.request_params else None,
     }
     if opts.timeouts is not None:
@@ -92,6 +95,7 @@ def _server_values(cell: Cell, environ: Mapping[str, str]) -> dict[str, Any]:
         "backend": server.backend,
         "model": server.model,
         "gpu_indices": server.gpus,
+        "hardware_label": server.hardware_label,
         "ready_timeout_s": server.ready_timeout_s,
     }
     if server.engine is not None:
