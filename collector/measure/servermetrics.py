@@ -25,6 +25,11 @@ from collector.backends.base import COUNTER_METRICS, GAUGE_METRICS, RATIO_METRIC
 from collector.schema import ServerMetrics
 
 DEFAULT_INTERVAL_S = 2.0
+# After a level, a server may still be adding the last requests to its counters (llama.cpp updates them
+# after the response is sent): the 'after' scrape is repeated until the counters stop moving, at most this
+# many times this far apart (a bounded poll, not a fixed sleep).
+SETTLE_SCRAPES = 20
+SETTLE_INTERVAL_S = 0.05
 SCRAPE_TIMEOUT = httpx.Timeout(5.0)
 
 
@@ -259,7 +264,7 @@ class ServerMetricsTracker:
             return ServerMetrics(error=f"{self._adapter.display_name} exposes no Prometheus metrics")
         if self._before is None:
             return ServerMetrics(scrapes=self._scrapes, error=self._last_error or "no scrape succeeded")
-        after = await self._scrape()
+        after = await self._settled_scrape()
         if after is None:
             return ServerMetrics(scrapes=self._scrapes, error=f"after the level: {self._last_error}")
         deltas, peaks, problems = level_metrics(self._before, after, self._samples)
@@ -269,6 +274,19 @@ class ServerMetricsTracker:
         return ServerMetrics(
             deltas=deltas, peaks=peaks, scrapes=self._scrapes, error="; ".join(problems) or None
         )
+
+    async def _settled_scrape(self) -> dict[str, float] | None:
+        """The 'after' snapshot once two scrapes in a row agree on every counter (bounded)."""
+        latest = await self._scrape()
+        for _ in range(SETTLE_SCRAPES):
+            if latest is None:
+                return None
+            await asyncio.sleep(SETTLE_INTERVAL_S)
+            again = await self._scrape()
+            if again is None or all(again.get(n) == latest.get(n) for n in COUNTER_METRICS):
+                return latest if again is None else again
+            latest = again
+        return latest
 
     async def cancel(self) -> None:
         """Stop sampling without a result (error and Ctrl-C paths)."""
