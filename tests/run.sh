@@ -37,4 +37,6 @@ export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check collector generator tests benchmarks
 .venv/bin/ruff format --check collector generator tests benchmarks
 .venv/bin/mypy
+# Dead code cannot come back (settings and whitelist: [tool.vulture] in pyproject.toml).
+.venv/bin/vulture
 .venv/bin/python -m pytest "$@"

@@ -22,10 +22,6 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def loop_name() -> str:
-    return "uvloop" if loop_factory() is not None else "asyncio"
-
-
 def run(coro: Coroutine[Any, Any, T]) -> T:
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(coro)

@@ -25,7 +25,6 @@ DISCONNECTED = "disconnected"
 MALFORMED = "malformed"
 CONNECT = "connect"
 SERVER_ERROR = "server_error"
-CANCELLED = "cancelled"
 
 # Opt-in retries (--retries N) only for the statuses that mean "try again later"; a 500 is a server bug and
 # is never retried. Backoff doubles from RETRY_BASE_S up to RETRY_CAP_S; a numeric Retry-After header is

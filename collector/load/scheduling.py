@@ -24,7 +24,6 @@ class LevelState:
 
     total: int | None
     outcomes: list[RequestOutcome] = field(default_factory=list)
-    in_flight: int = 0
     output_tokens: int = 0
     started_ns: int = 0
     consecutive_connect_failures: int = 0
@@ -87,14 +86,10 @@ async def closed_loop(
             i = next_index
             next_index += 1
             req = requests[(first_index + i) % len(requests)]
-            state.in_flight += 1
-            try:
-                now = time.perf_counter_ns()
-                outcome = await stream_request(
-                    http, req, scheduled_ns=now, total_timeout_s=total_timeout_s, retries=retries
-                )
-            finally:
-                state.in_flight -= 1
+            now = time.perf_counter_ns()
+            outcome = await stream_request(
+                http, req, scheduled_ns=now, total_timeout_s=total_timeout_s, retries=retries
+            )
             state.add(outcome)
 
     await _run_all([user(u) for u in range(concurrency)])
@@ -144,7 +139,6 @@ async def open_loop(
         req = requests[(first_index + i) % len(requests)]
         if limit is not None:
             await limit.acquire()
-        state.in_flight += 1
         try:
             outcome = await stream_request(
                 pick_client(client, i),
@@ -154,7 +148,6 @@ async def open_loop(
                 retries=retries,
             )
         finally:
-            state.in_flight -= 1
             if limit is not None:
                 limit.release()
         state.add(outcome)

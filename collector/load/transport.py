@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -295,7 +294,3 @@ def _parse_head(client: LeanClient, conn: _Conn, raw: bytes) -> LeanResponse:
         conn.close()
         raise httpx.RemoteProtocolError("unexpected 100 Continue")
     return LeanResponse(client, conn, status, headers, b"")
-
-
-def is_lean(client: Any) -> bool:
-    return isinstance(client, LeanClient)

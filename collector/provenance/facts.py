@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import gguf
-from pydantic import BaseModel
 
 from collector.schema import Quantization, Serving
 from collector.schema.models import Scalar
@@ -379,11 +378,6 @@ def merge(low: M, high: M) -> M:
         data["source"] = high.source if high.source != "unknown" else low.source
     result: M = type(low).model_validate(data)
     return result
-
-
-def is_empty(model: BaseModel) -> bool:
-    """True when no field carries information (everything None or empty, source aside)."""
-    return all(v in (None, {}, []) for k, v in model.model_dump().items() if k != "source")
 
 
 def gguf_file_type(path: str | Path) -> str | None:

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 import click
@@ -52,14 +52,6 @@ class EngineVersion:
     def label(self) -> str:
         build = self.llama_cpp_build or "unknown"
         return f"xllamacpp {self.xllamacpp} (llama.cpp build {build})"
-
-    def as_dict(self) -> dict[str, Scalar]:
-        return {
-            "xllamacpp": self.xllamacpp,
-            "llama_cpp_build": self.llama_cpp_build,
-            "build_info": self.build_info,
-            "label": self.label,
-        }
 
 
 def engine_version(build_info: str | None = None) -> EngineVersion:
@@ -189,9 +181,7 @@ class EmbeddedEngine:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property

@@ -18,7 +18,6 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 import httpx
@@ -194,9 +193,7 @@ class ManagedServer:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _fail(self, message: str) -> LaunchError:
@@ -310,10 +307,6 @@ class ManagedServer:
             self.returncode = proc.returncode
             self._flush_log()
         return self.returncode
-
-    def log_tail(self) -> list[str]:
-        """The last lines the server wrote (secrets scrubbed)."""
-        return self._log.last_lines() if self._log is not None else []
 
 
 def to_launch_record(

@@ -140,10 +140,6 @@ def _column(page: Any, index: int) -> list[str]:
     ]
 
 
-def _chart_count(page: Any, scope: str = "") -> int:
-    return int(page.eval_on_selector_all(f"{scope} .ib-chart .main-svg", "els => els.length"))
-
-
 def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "leaderboard/")
     page.wait_for_selector(".ib-leaderboard tbody tr td a")
