@@ -8,10 +8,11 @@ import re
 import tempfile
 from pathlib import Path
 
+from collector.errors import InferboardError
 from collector.schema import RunRecord
 
 
-class StoreError(OSError):
+class StoreError(InferboardError, OSError):
     """The run could not be written where asked. `saved_to` names where it was kept instead, if anywhere."""
 
     def __init__(self, message: str, saved_to: Path | None) -> None:

@@ -24,6 +24,7 @@ from collector.backends.tgi import TgiAdapter
 from collector.backends.transformers import TransformersAdapter
 from collector.backends.trtllm import TrtllmAdapter
 from collector.backends.vllm import VllmAdapter
+from collector.errors import InferboardError
 
 _SPECIFIC: tuple[BackendAdapter, ...] = (
     VllmAdapter(),
@@ -57,7 +58,7 @@ ALIASES: dict[str, str] = {
 }
 
 
-class UnknownBackendError(ValueError):
+class UnknownBackendError(InferboardError, ValueError):
     """The backend name is not one inferboard knows."""
 
 

@@ -21,6 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from collector.errors import InferboardError
 from collector.provenance.facts import (
     merge,
     normalize_dtype,
@@ -38,7 +39,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ALLOWED_SECRET_KEYS = frozenset({"api_key_env"})
 
 
-class SuiteError(ValueError):
+class SuiteError(InferboardError, ValueError):
     """A suite file that cannot be used; the message names the file and the key."""
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from collector import __version__
+from collector.errors import InferboardError
 from collector.schema import (
     Backend,
     Collector,
@@ -44,7 +45,7 @@ MAX_REQUEST_RECORDS = 1000  # per level, like collect: run files stay small
 _PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(InferboardError, ValueError):
     """A file that is not what the chosen format expects; the message names the file and the field."""
 
     def __init__(self, source: str, message: str, field: str | None = None) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from collector.errors import InferboardError
+
 Tokenize = Callable[[str], Awaitable[list[int] | None]]
 
 # Common English words: realistic token boundaries on real BPE vocabularies, ASCII for the random models.
@@ -282,7 +284,7 @@ _WORDS = [
 APPROX_CHARS_PER_TOKEN = 4.0
 
 
-class WorkloadError(ValueError):
+class WorkloadError(InferboardError, ValueError):
     pass
 
 

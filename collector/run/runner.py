@@ -17,6 +17,7 @@ import httpx
 
 from collector import __version__
 from collector.config.collect import CollectConfig
+from collector.errors import InferboardError
 from collector.load.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
 from collector.load.workload import Prompt, WorkloadError, load_dataset, synthetic_prompts
@@ -37,7 +38,7 @@ from collector.server.server import (
 from collector.store import StoreError, write_run
 
 
-class CollectError(RuntimeError):
+class CollectError(InferboardError, RuntimeError):
     """A failure before any measurement: one readable line, no run file written."""
 
     exit_code = 2

@@ -25,6 +25,7 @@ from typing import Any
 import click
 import httpx
 
+from collector.errors import InferboardError
 from collector.server.ggufgen import DTYPES, SHAPES, cached_model, model_name
 
 Scalar = str | int | float | bool | None
@@ -36,7 +37,7 @@ _QUIET_VERBOSITY = -1
 _LOG_VERBOSITY = 3
 
 
-class EngineError(RuntimeError):
+class EngineError(InferboardError, RuntimeError):
     """The embedded engine could not be started (bad model file, port in use, ...)."""
 
 

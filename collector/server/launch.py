@@ -23,6 +23,7 @@ from typing import IO
 import httpx
 import pynvml
 
+from collector.errors import InferboardError
 from collector.provenance.hardware import nvml_session, nvml_try
 from collector.provenance.redact import known_secrets, redact_argv, redact_env, redact_text
 from collector.schema import Launch, MemoryFootprint
@@ -33,7 +34,7 @@ _POLL_INTERVAL_S = 0.2
 _MAX_LINE_BYTES = 64 * 1024  # a progress bar without newlines is flushed in pieces of this size
 
 
-class LaunchError(RuntimeError):
+class LaunchError(InferboardError, RuntimeError):
     """The server could not be started or never became ready; the message ends with the log's last lines."""
 
 

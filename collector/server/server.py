@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.config.collect import CollectConfig
+from collector.errors import InferboardError
 from collector.schema import Launch, MemoryFootprint, ModelInfo, Quantization, Serving
 from collector.schema.models import Scalar
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(InferboardError, RuntimeError):
     """The server could not be started; the message is one readable line (plus a log tail if any)."""
 
 
