@@ -317,7 +317,7 @@ def test_every_page_loads_without_console_errors(site_url: str, watched: Watched
         "runs/aaaa00000004/",
     ):
         page = watched.goto(site_url + path)
-        page.wait_for_timeout(300)
+        page.wait_for_load_state("networkidle")  # every script and data file loaded (and run)
         if page.locator(".ib-chart").count():
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('.ib-chart')).every(c => c.querySelector('.main-svg'))"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,15 +149,23 @@ class ReplaySource:
         self.closed = True
 
 
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Poll for a condition (the sampler thread's progress) instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
 def test_sampler_thread_samples_marks_windows_and_bounds_memory() -> None:
     source = ReplaySource([Reading(power_w=200.0, energy_mj=float(i) * 20_000.0) for i in range(1000)])
     sampler = GPUSampler([0], hz=50.0, source=source, max_samples=30)
     with sampler:
         assert sampler.available and sampler.reason is None
         start = sampler.mark("level-0-start")
-        time.sleep(0.4)
+        _wait_for(lambda: source.reads >= 20)
         end = sampler.mark("level-0-end")
-        time.sleep(0.4)
+        _wait_for(lambda: source.reads >= 45)  # past the ring bound of 30
     assert source.closed
     assert sampler.marks == {"level-0-start": start, "level-0-end": end}
     kept = sampler.samples()
@@ -167,9 +175,7 @@ def test_sampler_thread_samples_marks_windows_and_bounds_memory() -> None:
     assert all(start <= s.t_s <= end for s in window)
     record = sampler.record(max_samples=10)
     assert len(record.samples) == 10 and record.samples_dropped == source.reads - 10
-    reads_after_stop = source.reads
-    time.sleep(0.1)
-    assert source.reads == reads_after_stop  # the thread is gone
+    assert sampler._thread is None  # stopped and joined: no read can follow
     sampler.stop()  # idempotent
 
 
@@ -177,9 +183,9 @@ def test_sampler_level_energy_uses_the_window() -> None:
     source = ReplaySource([Reading(power_w=150.0, util_pct=50.0, memory_used_mib=1000.0)])
     with GPUSampler([0], hz=50.0, source=source) as sampler:
         t_start = sampler.mark("start")
-        time.sleep(0.5)
+        _wait_for(lambda: len(sampler.window(t_start, sampler.now())) >= 10)
         t_end = sampler.mark("end")
-        time.sleep(0.1)
+        _wait_for(lambda: any(sample.t_s > t_end for sample in sampler.samples()))
     energy = sampler.level_energy(t_start, t_end, output_tokens=10)
     assert energy is not None
     assert energy.method == METHOD_POWER

@@ -52,6 +52,14 @@ def test_window_is_first_send_to_last_completion() -> None:
     assert measurement_window_ns([], from_scheduled=False) is None
 
 
+def _samples_past(sampler: GPUSampler, t_s: float, n: int, timeout_s: float = 30.0) -> None:
+    """Poll until the sampler thread has taken n samples after t_s (instead of a fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while sum(sample.t_s > t_s for sample in sampler.samples()) < n:
+        assert time.monotonic() < deadline, "the sampler stopped sampling"
+        time.sleep(0.005)
+
+
 def test_level_energy_is_measured_over_the_requests_window() -> None:
     config = CollectConfig()
     handle = ServerHandle(base_url="http://127.0.0.1:9", launch=Launch(mode="external"))
@@ -59,12 +67,13 @@ def test_level_energy_is_measured_over_the_requests_window() -> None:
     extras.sampler = GPUSampler([0], hz=50, source=SteadyPower()).start()
     extras._gpus = [0]
     try:
+        sampler = extras.sampler
         asyncio.run(extras.before_level())
-        time.sleep(0.3)  # idle before the first send: not part of the level
+        _samples_past(sampler, sampler.now(), 10)  # idle before the first send: not part of the level
         first = time.perf_counter_ns()
-        time.sleep(0.6)
+        _samples_past(sampler, sampler.now(), 25)
         last = time.perf_counter_ns()
-        time.sleep(0.3)  # idle after the last completion
+        _samples_past(sampler, sampler.now(), 10)  # idle after the last completion
         outcomes = [outcome(first, last, tokens=120)]
         result = aggregate_level(
             outcomes, concurrency=1, request_rate=None, measure_from_scheduled=False, ignore_eos=False
