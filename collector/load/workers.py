@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from collector.load import aio
 from collector.load.client import ClientShards, PreparedRequest, Timeouts
+from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, closed_loop, open_loop
 from collector.measure.metrics import RequestOutcome
 
@@ -107,23 +108,18 @@ def _worker_main(job: WorkerJob) -> list[RequestOutcome]:
 
 
 def jobs_for_level(
+    spec: LevelSpec,
     *,
     workers: int,
     base_url: str,
     api_key: str | None,
     timeouts: Timeouts,
     requests: list[PreparedRequest],
-    first_index: int,
-    concurrency: int | None,
-    count: int | None,
-    duration_s: float | None,
-    rate: float | None,
-    burstiness: float,
-    max_concurrency: int | None,
-    seed: int,
-    retries: int = 0,
 ) -> list[WorkerJob]:
-    start = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
+    """The level split across worker processes (users, counts and caps shared out; the start time is set
+    by `run_level_in_workers` once every worker is up)."""
+    concurrency, count, rate, max_concurrency = spec.concurrency, spec.count, spec.rate, spec.max_concurrency
+    first_index = spec.first_index
     users = split(concurrency, workers) if concurrency is not None else [0] * workers
     counts: list[int | None] = (
         list(split(count, workers)) if count is not None and rate is None else [count] * workers
@@ -143,15 +139,15 @@ def jobs_for_level(
                 first_index=offset if rate is None else first_index,
                 concurrency=users[w] or None,
                 count=counts[w],
-                duration_s=duration_s,
+                duration_s=spec.duration_s,
                 rate=rate,
-                burstiness=burstiness,
+                burstiness=spec.burstiness,
                 max_concurrency=caps[w],
-                seed=seed,
-                retries=retries,
+                seed=spec.seed,
+                retries=spec.retries,
                 worker=w,
                 workers=workers,
-                start_ns=start,
+                start_ns=0,  # set when every worker is up
             )
         )
         share = counts[w]

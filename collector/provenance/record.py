@@ -6,6 +6,7 @@ import contextlib
 import os
 import shlex
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from collector.backends import VersionInfo
 from collector.config.collect import CollectConfig
+from collector.measure.stats import repeat_summaries
 from collector.provenance.facts import merge
 from collector.provenance.hardware import detect_hardware, detect_software
 from collector.provenance.redact import known_secrets, redact_argv, redact_text
@@ -115,33 +117,39 @@ def _labels(config: CollectConfig, model: ModelInfo, hardware: Hardware, status:
     return list(dict.fromkeys(labels))
 
 
-def build_record(
-    *,
-    config: CollectConfig,
-    handle: ServerHandle,
-    model: str,
-    backend_name: str,
-    version: VersionInfo,
-    extras: dict[str, object],
-    input_method: str,
-    dataset_info: Any,
-    results: list[LevelResult],
-    status: str,
-    status_reason: str | None,
-    started: datetime,
-    finished: datetime,
-    run_id: str,
-    collector_version: str,
-    hardware: Hardware,
-    telemetry: Telemetry,
-) -> RunRecord:
+@dataclass(frozen=True)
+class RecordContext:
+    """What a run record is built from besides the options: the server reached, what was sent, how the
+    sweep ended and where it ran. One object instead of seventeen keyword arguments."""
+
+    handle: ServerHandle
+    model: str
+    backend_name: str
+    version: VersionInfo
+    extras: dict[str, object]
+    input_method: str
+    dataset_info: Any
+    results: list[LevelResult]
+    status: str
+    status_reason: str | None
+    started: datetime
+    finished: datetime
+    run_id: str
+    collector_version: str
+    hardware: Hardware
+    telemetry: Telemetry
+
+
+def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
+    handle, model, version, extras, results = ctx.handle, ctx.model, ctx.version, ctx.extras, ctx.results
+    hardware, dataset_info = ctx.hardware, ctx.dataset_info
     model_info = handle.model or ModelInfo(name=model, weights="real")
     if handle.model is None and "random-weights" in config.labels:
         model_info = model_info.model_copy(update={"weights": "random"})
     reported: dict[str, Any] = dict(handle.reported)
     reported.update(version.reported)
     backend = Backend(
-        name=backend_name,
+        name=ctx.backend_name,
         version=handle.backend_version or version.version,
         version_source=handle.backend_version_source if handle.backend_version else version.source,
         endpoint=public_url(handle.base_url),
@@ -162,7 +170,7 @@ def build_record(
         input_tokens=config.input_tokens if config.dataset is None else None,
         output_tokens=config.output_tokens,
         length_jitter=config.length_jitter,
-        input_length_method=input_method,  # type: ignore[arg-type]
+        input_length_method=ctx.input_method,  # type: ignore[arg-type]
         ignore_eos=config.ignore_eos,
         dataset=dataset,
         seed=config.seed,
@@ -180,8 +188,6 @@ def build_record(
         ),
         slo=config.slo,
     )
-    from collector.measure.stats import repeat_summaries
-
     notes = list(config.notes)
     if not handle.is_local:
         notes.append("The server is remote: host fields describe the collector host, not the serving host.")
@@ -190,14 +196,14 @@ def build_record(
             "At least one level was client-saturated: its latencies include the collector's queueing."
         )
     return RunRecord(
-        run_id=run_id,
+        run_id=ctx.run_id,
         created_at=datetime.now(UTC),
-        started_at=started,
-        finished_at=finished,
-        status=status,  # type: ignore[arg-type]
-        status_reason=status_reason,
+        started_at=ctx.started,
+        finished_at=ctx.finished,
+        status=ctx.status,  # type: ignore[arg-type]
+        status_reason=ctx.status_reason,
         origin=Origin(kind="measured"),
-        collector=Collector(version=collector_version, git_sha=_git_sha()),
+        collector=Collector(version=ctx.collector_version, git_sha=_git_sha()),
         command=recorded_command(config),
         ci=ci_info(),
         suite=config.suite,
@@ -211,7 +217,7 @@ def build_record(
         workload=workload,
         results=results,
         repeat_summaries=repeat_summaries(results) if config.repeats > 1 else [],
-        telemetry=telemetry,
-        labels=_labels(config, model_info, hardware, status),
+        telemetry=ctx.telemetry,
+        labels=_labels(config, model_info, hardware, ctx.status),
         notes=notes,
     )

@@ -19,12 +19,14 @@ from collector import __version__
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
 from collector.load.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
+from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
+from collector.load.workers import jobs_for_level, run_level_in_workers
 from collector.load.workload import Prompt, WorkloadError, load_dataset, synthetic_prompts
 from collector.measure.level_extras import LevelExtras
 from collector.measure.metrics import aggregate_level
 from collector.measure.selfcheck import LoopMonitor
-from collector.provenance.record import build_record, detect_run_hardware
+from collector.provenance.record import RecordContext, build_record, detect_run_hardware
 from collector.run.interrupts import Interrupt, handle_signals
 from collector.run.progress import Progress
 from collector.schema import Hardware, LevelResult, RunRecord, Telemetry
@@ -148,60 +150,46 @@ async def _run_level(
     shards: ClientShards,
     requests: list[PreparedRequest],
     state: LevelState,
-    concurrency: int | None,
-    rate: float | None,
-    first_index: int,
-    seed: int,
+    spec: LevelSpec,
 ) -> None:
-    timeouts_total = config.request_timeout_s
     if config.workers > 1:
-        from collector.load.workers import jobs_for_level, run_level_in_workers
-
         jobs = jobs_for_level(
+            spec,
             workers=config.workers,
             base_url=str(client.base_url).rstrip("/"),
             api_key=config.api_key.get_secret_value() if config.api_key else None,
             timeouts=Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s),
             requests=requests,
-            first_index=first_index,
-            concurrency=concurrency,
-            count=config.requests,
-            duration_s=config.duration_s,
-            rate=rate,
-            burstiness=config.burstiness,
-            max_concurrency=config.max_concurrency,
-            seed=seed,
-            retries=config.retries,
         )
         await run_level_in_workers(jobs, state)
         return
-    if rate is None:
-        assert concurrency is not None
+    if spec.rate is None:
+        assert spec.concurrency is not None
         await closed_loop(
             shards,
             requests,
-            concurrency=concurrency,
-            count=config.requests,
-            duration_s=config.duration_s,
-            total_timeout_s=timeouts_total,
+            concurrency=spec.concurrency,
+            count=spec.count,
+            duration_s=spec.duration_s,
+            total_timeout_s=spec.total_timeout_s,
             state=state,
-            first_index=first_index,
-            retries=config.retries,
+            first_index=spec.first_index,
+            retries=spec.retries,
         )
     else:
         await open_loop(
             shards,
             requests,
-            rate=rate,
-            burstiness=config.burstiness,
-            count=config.requests,
-            duration_s=config.duration_s,
-            max_concurrency=config.max_concurrency,
-            total_timeout_s=timeouts_total,
-            seed=seed,
+            rate=spec.rate,
+            burstiness=spec.burstiness,
+            count=spec.count,
+            duration_s=spec.duration_s,
+            max_concurrency=spec.max_concurrency,
+            total_timeout_s=spec.total_timeout_s,
+            seed=spec.seed,
             state=state,
-            first_index=first_index,
-            retries=config.retries,
+            first_index=spec.first_index,
+            retries=spec.retries,
         )
 
 
@@ -268,23 +256,25 @@ async def _collect_with_server(
         finished = datetime.now(UTC)
 
     record = build_record(
-        config=config,
-        handle=handle,
-        model=model,
-        backend_name=adapter.name,
-        version=version,
-        extras=extras,
-        input_method=method,
-        dataset_info=dataset_info,
-        results=results,
-        status=status,
-        status_reason=reason,
-        started=started,
-        finished=finished,
-        run_id=uuid.uuid4().hex,
-        collector_version=__version__,
-        hardware=hardware,
-        telemetry=telemetry,
+        config,
+        RecordContext(
+            handle=handle,
+            model=model,
+            backend_name=adapter.name,
+            version=version,
+            extras=extras,
+            input_method=method,
+            dataset_info=dataset_info,
+            results=results,
+            status=status,
+            status_reason=reason,
+            started=started,
+            finished=finished,
+            run_id=uuid.uuid4().hex,
+            collector_version=__version__,
+            hardware=hardware,
+            telemetry=telemetry,
+        ),
     )
     exit_code = 0
     message = None
@@ -349,19 +339,9 @@ async def _sweep(
                     if stop is not None:
                         return results, stop[0], stop[1], extras.telemetry()
                     cursor += config.warmup
+                    spec = LevelSpec.from_config(config, concurrency, rate, trial, cursor)
                     result, cursor = await _measure_level(
-                        config,
-                        client,
-                        shards,
-                        requests,
-                        handle,
-                        extras,
-                        progress,
-                        interrupt,
-                        concurrency,
-                        rate,
-                        trial,
-                        cursor,
+                        config, client, shards, requests, handle, extras, progress, interrupt, spec
                     )
                 results.append(result)
                 progress.level_finished(result)
@@ -427,20 +407,13 @@ async def _measure_level(
     extras: LevelExtras,
     progress: Progress,
     interrupt: Interrupt,
-    concurrency: int | None,
-    rate: float | None,
-    trial: int,
-    cursor: int,
+    spec: LevelSpec,
 ) -> tuple[LevelResult, int]:
     state = LevelState(total=config.requests, on_outcome=progress.on_outcome)
     status = "complete"
     await extras.before_level()
     async with LoopMonitor() as monitor:
-        task = asyncio.create_task(
-            _run_level(
-                config, client, shards, requests, state, concurrency, rate, cursor, config.seed + trial
-            )
-        )
+        task = asyncio.create_task(_run_level(config, client, shards, requests, state, spec))
         interrupt.current = task
         try:
             await task
@@ -456,17 +429,17 @@ async def _measure_level(
         status = "incomplete"
     result = aggregate_level(
         state.outcomes,
-        concurrency=concurrency,
-        request_rate=rate,
-        measure_from_scheduled=rate is not None,
+        concurrency=spec.concurrency,
+        request_rate=spec.rate,
+        measure_from_scheduled=spec.open_loop,
         ignore_eos=config.ignore_eos,
         slo=config.slo,
         gpu_count=handle.gpu_count,
         max_request_records=config.max_request_records,
         level_start_ns=state.started_ns or None,
-        trial=trial,
+        trial=spec.trial,
     )
-    result = await extras.after_level(result, monitor.health(), state.outcomes, rate is not None)
+    result = await extras.after_level(result, monitor.health(), state.outcomes, spec.open_loop)
     result.status = status  # type: ignore[assignment]
     result.retries = sum(o.retries for o in state.outcomes)
-    return result, cursor + len(state.outcomes)
+    return result, spec.first_index + len(state.outcomes)
