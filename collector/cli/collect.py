@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -13,33 +11,13 @@ from pydantic import ValidationError
 
 from collector.cli.options import model_options, parse_int_list
 from collector.config.collect import CollectConfig
+from collector.config.flags import parse_slo, provenance_options
 from collector.errors import validation_message
 from collector.load import aio
-from collector.provenance.facts import parse_quantization_pairs, parse_serving_pairs
-from collector.run.progress import Progress, summary_table
-from collector.schema import SLO
-
-
-def parse_slo(value: str | None) -> SLO | None:
-    """'ttft=500,tpot=50[,e2e=10000]' (milliseconds) -> SLO; limits finite and > 0, each key once."""
-    if value is None:
-        return None
-    limits: dict[str, float] = {}
-    for part in value.split(","):
-        key, sep, num = part.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in ("ttft", "tpot", "e2e"):
-            raise click.BadParameter(f"expected e.g. 'ttft=500,tpot=50' (ms), got {value!r}")
-        if f"{key}_ms" in limits:
-            raise click.BadParameter(f"{key} is given twice in {value!r}")
-        try:
-            limit = float(num)
-        except ValueError:
-            raise click.BadParameter(f"{key} limit must be a number of ms, got {num!r}") from None
-        if not math.isfinite(limit) or limit <= 0:
-            raise click.BadParameter(f"{key} limit must be a finite number of ms > 0, got {num.strip()!r}")
-        limits[f"{key}_ms"] = limit
-    return SLO(**limits)
+from collector.run.progress import Progress, result_lines
+from collector.run.runner import CollectError
+from collector.run.runner import collect as run_collect
+from collector.run.suites import run_suite
 
 
 @click.command()
@@ -85,8 +63,6 @@ def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
     show_progress = opts.pop("progress")
     dry_run = bool(opts.pop("dry_run"))
     if suite is not None:
-        from collector.run.suites import run_suite
-
         # Only flags given explicitly (or through their environment variable) override the suite.
         given = {
             name: value
@@ -98,17 +74,6 @@ def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
         raise click.UsageError("--dry-run needs a suite file")
     config = config_from_options(opts)
     sys.exit(run_config(config, show_progress=show_progress))
-
-
-def provenance_options(quant: tuple[str, ...], serving: tuple[str, ...], tp: int | None) -> dict[str, Any]:
-    """--quantization/--serving/--tp as schema objects (source 'flag'); bad items name the flag."""
-    try:
-        return {
-            "quantization": parse_quantization_pairs(quant),
-            "serving": parse_serving_pairs(serving, tensor_parallel=tp),
-        }
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def config_from_options(opts: dict[str, object]) -> CollectConfig:
@@ -137,19 +102,14 @@ def config_from_options(opts: dict[str, object]) -> CollectConfig:
 
 def run_config(config: CollectConfig, show_progress: object = None) -> int:
     """Run one collection and print its outcome; returns the exit status."""
-    from collector.run.runner import CollectError
-    from collector.run.runner import collect as run_collect
-
     progress = Progress(enabled=None if show_progress is None else bool(show_progress))
     try:
         result = aio.run(run_collect(config, progress))
     except CollectError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    if result.record.results:
-        click.echo(summary_table(result.record.results))
-    if result.path is not None:
-        click.echo(f"run file: {result.path}")
+    for line in result_lines(result.record.results, result.path):
+        click.echo(line)
     if result.message:
         click.echo(f"error: {result.message}" if result.exit_code else result.message, err=True)
     return result.exit_code

@@ -8,6 +8,7 @@ names. When the report holds every successful request with its timings, inferboa
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -263,8 +264,6 @@ def parse(files: list[tuple[Path, Any]]) -> ToolRun:
 
 def _request_body(bench: Any) -> dict[str, Scalar]:
     """Request parameters guidellm sent (from the first recorded request), prompt excluded."""
-    import json
-
     requests = bench.get("requests") if isinstance(bench, dict) else None
     ok = requests.get("successful") if isinstance(requests, dict) else None
     if not isinstance(ok, list) or not ok or not isinstance(ok[0], dict):

@@ -51,13 +51,16 @@ class PreparedRequest:
     output_tokens: int | None
 
 
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    """The bearer-token header every request to the server carries (load, probes, /metrics scrapes)."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
 def make_client(
     base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int | None
 ) -> httpx.AsyncClient:
     """max_connections None = no limit (open-loop load, where in-flight requests are not bounded)."""
-    headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
+    headers = {"Accept": "text/event-stream", "Content-Type": "application/json", **auth_headers(api_key)}
     size = None if max_connections is None else max(1, max_connections)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=60.0)
     timeout = httpx.Timeout(
@@ -82,9 +85,7 @@ class ClientShards:
         # Open loop (users None): arrivals are dealt round-robin over a fixed number of pools.
         count = 16 if users is None else max(1, -(-users // self.SHARD))
         self._by_user = users is not None
-        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+        headers = {"Accept": "text/event-stream", "Content-Type": "application/json", **auth_headers(api_key)}
         self.clients = [
             LeanClient(
                 base_url, headers=headers, connect_timeout=timeouts.connect_s, read_timeout=timeouts.read_s

@@ -18,29 +18,14 @@ from typing import Any
 import httpx
 
 from collector.config.collect import CollectConfig
-from collector.measure.metrics import RequestOutcome
+from collector.load.client import auth_headers
+from collector.measure.metrics import RequestOutcome, measurement_window_ns
 from collector.measure.servermetrics import ServerMetricsTracker
 from collector.measure.telemetry import GPUSampler, level_energy, telemetry_record, unavailable
 from collector.schema import ClientHealth, Hardware, LevelResult, Telemetry
 from collector.server.server import ServerHandle
 
 _SCRAPE_TIMEOUT = httpx.Timeout(5.0)
-
-
-def measurement_window_ns(
-    outcomes: Sequence[RequestOutcome], *, from_scheduled: bool
-) -> tuple[int, int] | None:
-    """(start, end) in perf_counter ns: first send (or scheduled arrival) to the last completion, the same
-    window `metrics.measurement_window_s` uses; None when nothing completed."""
-    if not outcomes:
-        return None
-    start = min(o.scheduled_ns if from_scheduled else o.sent_ns for o in outcomes)
-    ends = [o.end_ns for o in outcomes if o.ok and o.end_ns is not None]
-    if not ends:
-        ends = [o.end_ns for o in outcomes if o.end_ns is not None]
-    if not ends or max(ends) <= start:
-        return None
-    return start, max(ends)
 
 
 class LevelExtras:
@@ -57,7 +42,7 @@ class LevelExtras:
         self._adapter = adapter
         self._base_url = handle.base_url
         api_key = config.api_key.get_secret_value() if config.api_key else None
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers = auth_headers(api_key)
         self._scrape_client: httpx.AsyncClient | None = None
         self._tracker: ServerMetricsTracker | None = None
         self._gpus: list[int] = []

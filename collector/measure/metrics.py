@@ -140,17 +140,27 @@ def goodput(metrics: Sequence[RequestMetrics], attempted: int, window_s: float, 
     )
 
 
-def measurement_window_s(outcomes: Sequence[RequestOutcome], *, measure_from_scheduled: bool) -> float:
-    """First counted send (t0) to the last completion of the completed requests, in seconds."""
+def measurement_window_ns(
+    outcomes: Sequence[RequestOutcome], *, from_scheduled: bool
+) -> tuple[int, int] | None:
+    """(start, end) in perf_counter ns: the first counted send (t0; the first scheduled arrival in rate mode)
+    to the last completion of the completed requests (of any request when none completed). None when
+    nothing ended after the start. Throughput and the level's energy are both taken over this window."""
     if not outcomes:
-        return 0.0
-    start = min(o.scheduled_ns if measure_from_scheduled else o.sent_ns for o in outcomes)
+        return None
+    start = min(o.scheduled_ns if from_scheduled else o.sent_ns for o in outcomes)
     ends = [o.end_ns for o in outcomes if o.ok and o.end_ns is not None]
     if not ends:
         ends = [o.end_ns for o in outcomes if o.end_ns is not None]
-    if not ends:
-        return 0.0
-    return max(0.0, (max(ends) - start) / 1e9)
+    if not ends or max(ends) <= start:
+        return None
+    return start, max(ends)
+
+
+def measurement_window_s(outcomes: Sequence[RequestOutcome], *, measure_from_scheduled: bool) -> float:
+    """The measurement window's length in seconds (0 when there is none)."""
+    window = measurement_window_ns(outcomes, from_scheduled=measure_from_scheduled)
+    return 0.0 if window is None else (window[1] - window[0]) / 1e9
 
 
 def _request_record(o: RequestOutcome, m: RequestMetrics | None, level_start_ns: int) -> RequestRecord:

@@ -102,3 +102,11 @@ def summary_table(results: list[LevelResult]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n(latencies in ms)"
+
+
+def result_lines(results: list[LevelResult], path: object | None) -> list[str]:
+    """What `collect` prints after a run (and after each suite cell): the level table and the run file."""
+    lines = [summary_table(results)] if results else []
+    if path is not None:
+        lines.append(f"run file: {path}")
+    return lines

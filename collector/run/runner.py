@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 
 from collector import __version__
+from collector.backends import UnknownBackendError, get_adapter
+from collector.backends.detect import detect_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
 from collector.load.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
@@ -217,9 +219,6 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
 async def _collect_with_server(
     config: CollectConfig, handle: ServerHandle, progress: Progress, interrupt: Interrupt
 ) -> CollectResult:
-    from collector.backends import UnknownBackendError, get_adapter
-    from collector.backends.detect import detect_backend
-
     timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s)
     max_conn = max([*config.concurrency, config.max_concurrency or 0, 64])
     api_key = config.api_key.get_secret_value() if config.api_key else None

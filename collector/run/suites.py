@@ -22,11 +22,13 @@ import click
 from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
+from collector.config.flags import parse_slo, provenance_options
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.facts import merge
-from collector.run.progress import Progress, summary_table
+from collector.run.progress import Progress, result_lines
+from collector.run.runner import CollectError, collect
 from collector.schema import SLO
 
 # Flags that pick the server: a suite names its own, so these make no sense beside one.
@@ -131,8 +133,6 @@ def _api_key(cell: Cell, environ: Mapping[str, str]) -> str | None:
 
 def _cli_values(cli_options: Mapping[str, object]) -> dict[str, Any]:
     """Explicit command-line flags as CollectConfig fields (they override the suite)."""
-    from collector.cli.collect import parse_slo, provenance_options
-
     opts = dict(cli_options)
     clashing = [name for name in SERVER_FLAGS if name in opts]
     if clashing:
@@ -194,13 +194,9 @@ def cell_config(
 
 
 def _run_cell(cell: Cell, config: CollectConfig, progress: Progress) -> CellRun:
-    from collector.run.runner import collect
-
     result = aio.run(collect(config, progress))
-    if result.record.results:
-        click.echo(summary_table(result.record.results))
-    if result.path is not None:
-        click.echo(f"run file: {result.path}")
+    for line in result_lines(result.record.results, result.path):
+        click.echo(line)
     if result.exit_code == 130:
         raise KeyboardInterrupt  # the runner kept what it had; the user asked to stop the whole suite
     if result.exit_code != 0:
@@ -216,8 +212,6 @@ def run_suite(
 ) -> int:
     """Run (or with dry_run, plan) every cell of a suite; returns the exit status: 0 when every cell
     produced a complete run, 1 when any failed, 2 for an unusable suite or flags, 130 when interrupted."""
-    from collector.run.runner import CollectError
-
     try:
         cells = expand(load_suite(path))
     except SuiteError as exc:

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from collector.backends import UnknownBackendError, get_adapter
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
+from collector.provenance.facts import (
+    gguf_quantization,
+    merge,
+    normalize_dtype,
+    quantization_from_argv,
+    serving_from_argv,
+)
 from collector.schema import Launch, MemoryFootprint, ModelInfo, Quantization, Serving
 from collector.schema.models import Scalar
+from collector.server.engine import EmbeddedEngine
+from collector.server.ggufgen import cached_model, read_random_marker
+from collector.server.launch import LaunchError, ManagedServer, to_launch_record
 
 
 class ServerStartError(InferboardError, RuntimeError):
@@ -41,8 +54,6 @@ def _per_slot_context(config: CollectConfig) -> int:
 
 def _embedded_model(config: CollectConfig) -> tuple[Path, ModelInfo]:
     """The GGUF to serve and what the record says about it (random or real weights, honestly)."""
-    from collector.server.ggufgen import cached_model, read_random_marker
-
     if config.gguf is not None:
         if not config.gguf.is_file():
             raise ServerStartError(f"GGUF model file not found: {config.gguf}")
@@ -76,8 +87,6 @@ def _embedded_model(config: CollectConfig) -> tuple[Path, ModelInfo]:
 
 
 def _gguf_quantization(path: Path, kv_cache: Scalar) -> Quantization:
-    from collector.provenance.facts import gguf_quantization, normalize_dtype
-
     try:
         detected = gguf_quantization(path)
     except ValueError:  # a foreign GGUF we cannot read is still servable
@@ -89,8 +98,6 @@ def _gguf_quantization(path: Path, kv_cache: Scalar) -> Quantization:
 @contextlib.contextmanager
 def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
     """Start llama.cpp in-process (xllamacpp) on a free loopback port; always stopped on exit."""
-    from collector.server.engine import EmbeddedEngine
-
     model_path, model = _embedded_model(config)
     slots = max(config.engine_parallel, max(config.concurrency or [1]), config.max_concurrency or 1)
     # engine_ctx is the engine's TOTAL context (as `--ctx` of `python -m collector.server.engine` and the
@@ -147,8 +154,6 @@ def launch_ready_url(config: CollectConfig) -> str:
     assert config.endpoint is not None
     if config.ready_url:
         return config.ready_url
-    from collector.backends import UnknownBackendError, get_adapter
-
     path = "/v1/models"
     if config.backend != "auto":
         with contextlib.suppress(UnknownBackendError):
@@ -158,8 +163,6 @@ def launch_ready_url(config: CollectConfig) -> str:
 
 def _launched_facts(argv: Sequence[str]) -> tuple[Quantization, Serving]:
     """Quantization and serving facts a launch line states; a GGUF file it serves is read for its type."""
-    from collector.provenance.facts import merge, quantization_from_argv, serving_from_argv
-
     quantization = quantization_from_argv(argv)
     for arg in argv:
         value = arg.partition("=")[2] or arg
@@ -177,8 +180,6 @@ def managed_server(
 
     ready_url: ignored when it is just the endpoint (the runner's default); see launch_ready_url().
     """
-    from collector.server.launch import LaunchError, ManagedServer, to_launch_record
-
     assert config.launch is not None and config.endpoint is not None
     if ready_url is None or ready_url.rstrip("/") == config.endpoint.rstrip("/"):
         ready_url = launch_ready_url(config)
@@ -219,9 +220,6 @@ def external_server(config: CollectConfig) -> ServerHandle:
 
 
 def _is_loopback(url: str) -> bool:
-    import ipaddress
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
