@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
-from collector.schema import SLO, Quantization, Serving, Suite
+from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
 from collector.schema.models import Scalar
 
 EMBEDDED_DEFAULTS = {"concurrency": [1, 2, 4], "requests": 24, "input_tokens": 128, "output_tokens": 64}
@@ -264,6 +264,13 @@ class CollectConfig(BaseModel):
                     f"SLO {name.removesuffix('_ms')} must be a finite number of ms > 0, got {limit}"
                 )
         return value
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The per-request timeouts as the run record states them (and the client applies them)."""
+        return Timeouts(
+            connect_s=self.connect_timeout_s, read_s=self.read_timeout_s, total_s=self.request_timeout_s
+        )
 
     @property
     def embedded(self) -> bool:

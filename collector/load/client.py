@@ -18,6 +18,7 @@ import httpx
 from collector.load.sse import SSEError, SSEParser, summarize_bytes
 from collector.load.transport import LeanClient, LeanResponse
 from collector.measure.metrics import RequestOutcome
+from collector.schema import Timeouts
 
 # Failure reasons (the keys of LevelResult.errors besides http_<status>).
 TIMEOUT = "timeout"
@@ -33,13 +34,6 @@ RETRYABLE_STATUSES = ("http_429", "http_503")
 RETRY_BASE_S = 0.25
 RETRY_CAP_S = 4.0
 RETRY_AFTER_CAP_S = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    connect_s: float = 10.0
-    read_s: float = 60.0
-    total_s: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)

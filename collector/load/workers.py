@@ -20,10 +20,11 @@ import time
 from dataclasses import dataclass
 
 from collector.load import aio
-from collector.load.client import ClientShards, PreparedRequest, Timeouts
+from collector.load.client import ClientShards, PreparedRequest
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, closed_loop, open_loop
 from collector.measure.metrics import RequestOutcome
+from collector.schema import Timeouts
 
 START_DELAY_S = 0.2  # margin between telling the workers the start time and the start
 

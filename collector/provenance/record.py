@@ -31,7 +31,6 @@ from collector.schema import (
     RunRecord,
     Serving,
     Telemetry,
-    Timeouts,
     Workload,
 )
 from collector.server.server import ServerHandle
@@ -183,9 +182,7 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         warmup_requests=config.warmup,
         repeats=config.repeats,
         workers=config.workers,
-        timeouts=Timeouts(
-            connect_s=config.connect_timeout_s, read_s=config.read_timeout_s, total_s=config.request_timeout_s
-        ),
+        timeouts=config.timeouts,
         slo=config.slo,
     )
     notes = list(config.notes)

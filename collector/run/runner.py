@@ -20,7 +20,7 @@ from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import detect_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
-from collector.load.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
+from collector.load.client import ClientShards, PreparedRequest, api_path, build_body, make_client
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
 from collector.load.workers import jobs_for_level, run_level_in_workers
@@ -160,7 +160,7 @@ async def _run_level(
             workers=config.workers,
             base_url=str(client.base_url).rstrip("/"),
             api_key=config.api_key.get_secret_value() if config.api_key else None,
-            timeouts=Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s),
+            timeouts=config.timeouts,
             requests=requests,
         )
         await run_level_in_workers(jobs, state)
@@ -219,7 +219,7 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
 async def _collect_with_server(
     config: CollectConfig, handle: ServerHandle, progress: Progress, interrupt: Interrupt
 ) -> CollectResult:
-    timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s)
+    timeouts = config.timeouts
     max_conn = max([*config.concurrency, config.max_concurrency or 0, 64])
     api_key = config.api_key.get_secret_value() if config.api_key else None
     async with make_client(
@@ -329,9 +329,7 @@ async def _sweep(
                 async with ClientShards(
                     str(client.base_url).rstrip("/"),
                     api_key=config.api_key.get_secret_value() if config.api_key else None,
-                    timeouts=Timeouts(
-                        config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s
-                    ),
+                    timeouts=config.timeouts,
                     users=concurrency,
                 ) as shards:
                     stop = await _warmup(config, shards, requests, concurrency, cursor, interrupt)
