@@ -21,7 +21,7 @@ from collector.config.collect import CollectConfig
 from collector.load.client import auth_headers
 from collector.measure.metrics import RequestOutcome, measurement_window_ns
 from collector.measure.servermetrics import ServerMetricsTracker
-from collector.measure.telemetry import GPUSampler, level_energy, telemetry_record, unavailable
+from collector.measure.telemetry import GPUSampler, unavailable
 from collector.schema import ClientHealth, Hardware, LevelResult, Telemetry
 from collector.server.server import ServerHandle
 
@@ -45,7 +45,6 @@ class LevelExtras:
         self._headers = auth_headers(api_key)
         self._scrape_client: httpx.AsyncClient | None = None
         self._tracker: ServerMetricsTracker | None = None
-        self._gpus: list[int] = []
         self._t_before = 0.0
         # The sampler's clock is time.monotonic(); request times are perf_counter_ns(). Same clock on Linux,
         # but the offset is measured rather than assumed.
@@ -67,12 +66,10 @@ class LevelExtras:
             sampler = GPUSampler(serving, hz=config.telemetry_hz).start()
             if sampler.available:
                 self.sampler = sampler
-                self._gpus = list(sampler.gpu_indices)
-                handle.gpu_count = handle.gpu_count or len(self._gpus)
+                handle.gpu_count = handle.gpu_count or len(sampler.gpu_indices)
             else:
                 self.no_telemetry_reason = sampler.reason or "NVML unavailable"
                 sampler.stop()
-        self._hz = config.telemetry_hz
 
     async def before_level(self) -> None:
         """Call after the warm-up, right before the level's first request."""
@@ -118,8 +115,7 @@ class LevelExtras:
                 t_start, t_end = self._sampler_time(window[0]), self._sampler_time(window[1])
             else:
                 t_start, t_end = self._t_before, self.sampler.now()
-            samples = self.sampler.window(t_start - 1.0, t_end + 1.0)
-            update["energy"] = level_energy(samples, t_start, t_end, result.output_tokens_total, self._gpus)
+            update["energy"] = self.sampler.level_energy(t_start, t_end, result.output_tokens_total)
         return result.model_copy(update=update)
 
     async def _close_scraper(self) -> None:
@@ -130,9 +126,7 @@ class LevelExtras:
     def telemetry(self) -> Telemetry:
         if self.sampler is None:
             return unavailable(self.no_telemetry_reason or "no GPU telemetry", None)
-        return telemetry_record(
-            self.sampler.window(0.0, self.sampler.now() + 1.0), self._hz, dropped=self.sampler.dropped
-        )
+        return self.sampler.record()
 
     def close(self) -> None:
         if self.sampler is not None:

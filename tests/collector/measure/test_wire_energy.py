@@ -65,7 +65,6 @@ def test_level_energy_is_measured_over_the_requests_window() -> None:
     handle = ServerHandle(base_url="http://127.0.0.1:9", launch=Launch(mode="external"))
     extras = LevelExtras(config, handle, detect_hardware(gpu_indices=[]), NoMetrics())
     extras.sampler = GPUSampler([0], hz=50, source=SteadyPower()).start()
-    extras._gpus = [0]
     try:
         sampler = extras.sampler
         asyncio.run(extras.before_level())
