@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from collector.metrics import RequestOutcome
+from collector.plausibility import stream_shape_problem
 from collector.sse import SSEError, SSEParser, summarize_bytes
 from collector.transport import LeanClient, LeanResponse
 
@@ -246,6 +247,8 @@ async def _attempt(
                 outcome.error = f"HTTP {resp.status_code}: {summarize_bytes(body, 200)}"
                 outcome.end_ns = time.perf_counter_ns()
                 return outcome
+            if (problem := stream_shape_problem(resp.headers)) is not None:
+                return _fail(outcome, MALFORMED, problem)
             async for raw in resp.aiter_raw():
                 now = time.perf_counter_ns()
                 for data in parser.feed(raw):

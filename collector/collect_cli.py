@@ -15,6 +15,7 @@ from collector.config import CollectConfig
 from collector.progress import Progress, summary_table
 from collector.provenance import parse_quantization_pairs, parse_serving_pairs
 from collector.schema import SLO
+from collector.scrub import scrub
 
 
 def _int_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
@@ -325,12 +326,12 @@ def run_config(config: CollectConfig, show_progress: object = None) -> int:
     try:
         result = aio.run(run_collect(config, progress))
     except CollectError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(scrub(f"error: {exc}"), err=True)
         return exc.exit_code
     if result.record.results:
         click.echo(summary_table(result.record.results))
     if result.path is not None:
         click.echo(f"run file: {result.path}")
     if result.message:
-        click.echo(f"error: {result.message}" if result.exit_code else result.message, err=True)
+        click.echo(scrub(f"error: {result.message}" if result.exit_code else result.message), err=True)
     return result.exit_code

@@ -28,6 +28,8 @@ from collector.hardware import nvml_session, nvml_try
 from collector.redact import known_secrets, redact_argv, redact_env, redact_text
 from collector.schema import Launch, MemoryFootprint
 from collector.schema.models import Scalar
+from collector.scrub import register as register_secrets
+from collector.scrub import registered as registered_secrets
 
 LOG_TAIL_LINES = 20
 _POLL_INTERVAL_S = 0.2
@@ -50,7 +52,7 @@ class _ScrubbingLogWriter(threading.Thread):
         self._lock = threading.Lock()
 
     def _write(self, log: IO[str], raw: bytes) -> None:
-        line = redact_text(raw.decode("utf-8", errors="replace"), self._secrets)
+        line = redact_text(raw.decode("utf-8", errors="replace"), [*self._secrets, *registered_secrets()])
         log.write(line)
         log.flush()
         stripped = line.rstrip("\r\n")
@@ -178,6 +180,7 @@ class ManagedServer:
         self.grace_s = grace_s
         self.gpu_indices = gpu_indices
         self.secrets = known_secrets(self.env, self.argv, extra_secrets)
+        register_secrets(self.secrets)
         self.startup_s: float | None = None
         self.host_rss_mib: float | None = None
         self.gpu_used_mib: float | None = None

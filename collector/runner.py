@@ -25,6 +25,7 @@ from collector.metrics import aggregate_level
 from collector.progress import Progress
 from collector.provenance_record import build_record, detect_run_hardware
 from collector.schema import Hardware, LevelResult, RunRecord, Telemetry
+from collector.scrub import register_run_secrets
 from collector.selfcheck import LoopMonitor
 from collector.server import ServerHandle, ServerStartError, embedded_server, external_server, managed_server
 from collector.store import StoreError, write_run
@@ -201,6 +202,8 @@ async def _run_level(
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
     """Run the whole sweep and write the run file. Raises CollectError before any load is sent."""
     progress = progress or Progress(enabled=False)
+    api_key = config.api_key.get_secret_value() if config.api_key else None
+    register_run_secrets(api_key, config.launch, config.launch_env)
     interrupt = Interrupt()
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
         try:

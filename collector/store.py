@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from collector.schema import RunRecord
+from collector.scrub import scrubbed_json
 
 
 class StoreError(OSError):
@@ -44,7 +45,8 @@ def run_filename(record: RunRecord) -> str:
 
 
 def serialize(record: RunRecord) -> bytes:
-    return (record.model_dump_json(indent=1) + "\n").encode("utf-8")
+    """The run file's bytes: every registered secret scrubbed from every string, whatever put it there."""
+    return (scrubbed_json(record.model_dump(mode="json")) + "\n").encode("utf-8")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
