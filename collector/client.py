@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from collector.deadline import control_client
 from collector.metrics import RequestOutcome
 from collector.plausibility import stream_shape_problem
 from collector.sse import SSEError, SSEParser, summarize_bytes
@@ -54,9 +55,15 @@ class PreparedRequest:
 
 
 def make_client(
-    base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int | None
+    base_url: str,
+    *,
+    api_key: str | None,
+    timeouts: Timeouts,
+    max_connections: int | None,
+    total_s: float | None = None,
 ) -> httpx.AsyncClient:
-    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded)."""
+    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded).
+    total_s: a total deadline per call (control-plane clients; see collector/deadline.py)."""
     headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
@@ -65,6 +72,8 @@ def make_client(
     timeout = httpx.Timeout(
         connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s, pool=timeouts.total_s
     )
+    if total_s is not None:
+        return control_client(base_url, headers=headers, timeout=timeout, limits=limits, total_s=total_s)
     return httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=timeout)
 
 

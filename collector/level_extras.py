@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from collector.config import CollectConfig
+from collector.deadline import control_client
 from collector.metrics import RequestOutcome
 from collector.schema import ClientHealth, Hardware, LevelResult, Telemetry
 from collector.server import ServerHandle
@@ -25,6 +26,7 @@ from collector.servermetrics import ServerMetricsTracker
 from collector.telemetry import GPUSampler, level_energy, telemetry_record, unavailable
 
 _SCRAPE_TIMEOUT = httpx.Timeout(5.0)
+_SCRAPE_DEADLINE_S = 10.0  # a scrape sits between levels: it must never hold the sweep (or a Ctrl-C)
 
 
 def measurement_window_ns(
@@ -94,12 +96,12 @@ class LevelExtras:
         if self.sampler is not None:
             self._t_before = self.sampler.now()
         if self._adapter.metrics_paths:
-            self._scrape_client = httpx.AsyncClient(
-                base_url=self._base_url,
+            self._scrape_client = control_client(
+                self._base_url,
                 headers=self._headers,
                 timeout=_SCRAPE_TIMEOUT,
                 limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
-                trust_env=False,
+                total_s=_SCRAPE_DEADLINE_S,
             )
             self._tracker = ServerMetricsTracker(self._adapter, self._scrape_client)
             await self._tracker.start()

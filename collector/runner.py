@@ -18,7 +18,8 @@ import httpx
 from collector import __version__
 from collector.client import ClientShards, PreparedRequest, Timeouts, api_path, build_body, make_client
 from collector.config import CollectConfig
-from collector.interrupts import Interrupt, handle_signals
+from collector.deadline import control_deadline_s, control_failure
+from collector.interrupts import Interrupt, Interrupted, blocking_phase, handle_signals, setup_interruption
 from collector.level_extras import LevelExtras
 from collector.load import LevelState, ServerGone, closed_loop, open_loop
 from collector.metrics import aggregate_level
@@ -38,6 +39,10 @@ class CollectError(RuntimeError):
     exit_code = 2
 
 
+class SetupInterrupted(CollectError):
+    exit_code = 130
+
+
 @dataclass
 class CollectResult:
     record: RunRecord
@@ -49,12 +54,8 @@ class CollectResult:
 async def _served_models(client: httpx.AsyncClient, base_url: str) -> list[str]:
     try:
         resp = await client.get("/v1/models", timeout=15.0)
-    except httpx.ConnectError:
-        raise CollectError(f"server unreachable at {base_url}: connection refused or host unknown") from None
-    except httpx.TimeoutException:
-        raise CollectError(f"server at {base_url} did not answer GET /v1/models within 15 s") from None
     except httpx.HTTPError as exc:
-        raise CollectError(f"server at {base_url} failed on GET /v1/models: {type(exc).__name__}") from None
+        raise CollectError(control_failure(exc, base_url, "GET /v1/models", 15.0)) from None
     if resp.status_code in (401, 403):
         raise CollectError(
             f"server at {base_url} rejected the API key (HTTP {resp.status_code} on /v1/models)"
@@ -206,20 +207,28 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
     register_run_secrets(api_key, config.launch, config.launch_env)
     interrupt = Interrupt()
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
+        interrupt.current = asyncio.current_task()  # until the first level, a signal cancels the setup
         try:
-            if config.embedded:
-                progress.info("starting the embedded llama.cpp engine ...")
-                handle = stack.enter_context(embedded_server(config))
-            elif config.launch:
-                log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
-                config.out.mkdir(parents=True, exist_ok=True)
-                progress.info(f"launching server, log: {log_path}")
-                handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
-            else:
-                handle = external_server(config)
-        except ServerStartError as exc:
-            raise CollectError(str(exc)) from None
-        return await _collect_with_server(config, handle, progress, interrupt)
+            try:
+                with blocking_phase(interrupt):
+                    if config.embedded:
+                        progress.info("starting the embedded llama.cpp engine ...")
+                        handle = stack.enter_context(embedded_server(config))
+                    elif config.launch:
+                        log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
+                        config.out.mkdir(parents=True, exist_ok=True)
+                        progress.info(f"launching server, log: {log_path}")
+                        handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
+                    else:
+                        handle = external_server(config)
+            except ServerStartError as exc:
+                raise CollectError(str(exc)) from None
+            return await _collect_with_server(config, handle, progress, interrupt)
+        except (asyncio.CancelledError, Interrupted) as exc:
+            message = setup_interruption(interrupt, exc)
+            if message is None:
+                raise
+            raise SetupInterrupted(message) from None
 
 
 async def _collect_with_server(
@@ -232,7 +241,11 @@ async def _collect_with_server(
     max_conn = max([*config.concurrency, config.max_concurrency or 0, 64])
     api_key = config.api_key.get_secret_value() if config.api_key else None
     async with make_client(
-        handle.base_url, api_key=api_key, timeouts=timeouts, max_connections=max_conn
+        handle.base_url,
+        api_key=api_key,
+        timeouts=timeouts,
+        max_connections=max_conn,
+        total_s=control_deadline_s(),
     ) as client:
         served = await _served_models(client, handle.base_url)
         model = _choose_model(config, served, handle.base_url)
@@ -325,12 +338,22 @@ async def _sweep(
     results: list[LevelResult] = []
     extras = LevelExtras(config, handle, hardware, adapter, client)
     cursor = 0
+    interrupt.current = (
+        None  # the setup is over: from here a signal stops the current level, keeping the rest
+    )
     try:
         for concurrency, rate in config.levels():
             for trial in range(config.repeats):
                 label = f"c={concurrency}" if rate is None else f"rate={rate:g}/s"
                 if config.repeats > 1:
                     label += f" trial {trial + 1}/{config.repeats}"
+                if interrupt.fired:  # a signal between levels
+                    return (
+                        results,
+                        "interrupted",
+                        f"stopped by {interrupt.signal_name} before {label}",
+                        (extras.telemetry()),
+                    )
                 progress.level_started(label)
                 # Fresh pools per level, shared by its warm-up and measurement (warm connections carry over).
                 async with ClientShards(
@@ -401,6 +424,8 @@ async def _warmup(
         )
     )
     interrupt.current = task
+    if interrupt.fired:
+        task.cancel()
     try:
         await task
     except asyncio.CancelledError:
@@ -438,6 +463,8 @@ async def _measure_level(
             )
         )
         interrupt.current = task
+        if interrupt.fired:  # the signal came while the level was being set up
+            task.cancel()
         try:
             await task
         except asyncio.CancelledError:

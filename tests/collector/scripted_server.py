@@ -63,6 +63,7 @@ class Script:
     sigkill_at: int = -1  # the server process SIGKILLs itself two chunks into this request index
     echo_text: str = ""  # quoted by echo_500 / echo_event (a server leaking what it was given)
     usage_completion_tokens: int | None = None  # reported in usage instead of the streamed count
+    models_trickle: bool = False  # GET /v1/models answers headers, then one byte every 0.2 s, forever
 
     def fault_for(self, index: int) -> str:
         if index in self.faults:
@@ -212,6 +213,14 @@ class ScriptedServer:
             writer.transport.abort()
 
     async def _get(self, writer: asyncio.StreamWriter, path: str) -> None:
+        if self.script.models_trickle and path.startswith("/v1/models"):
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            )
+            while True:  # bytes keep coming, so no per-read timeout ever fires
+                writer.write(b"1\r\n \r\n")
+                await writer.drain()
+                await asyncio.sleep(0.2)
         if path.startswith("/v1/models"):
             body = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode()
             status = "200 OK"

@@ -4,11 +4,14 @@ stream contradicts, 200 answers that are not an SSE stream. Real server processe
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from netutil import free_port
-from rel_support import FAST, cli, spawn
+from rel_support import FAST, cli, port_refuses, spawn, wait_for_text
 from scripted_server import Script, ScriptedServer
 
 HERE = Path(__file__).resolve().parent
@@ -93,3 +96,88 @@ def test_a_200_that_is_not_an_sse_stream_is_malformed_naming_the_content_type(tm
     errors = " | ".join(r.error or "" for r in level.requests if r.status != "ok")
     assert "response is application/json, not an SSE stream" in errors
     assert "response is compressed (content-encoding: gzip)" in errors
+
+
+def test_a_trickling_setup_call_hits_its_total_deadline(tmp_path: Path) -> None:
+    # /v1/models sends a byte every 0.2 s forever: no read timeout fires, only the total deadline.
+    with ScriptedServer(Script(models_trickle=True)) as srv:
+        args = [*FAST, "--endpoint", srv.url, "--concurrency", "1", "--requests", "1"]
+        started = time.monotonic()
+        result = cli(args, tmp_path / "runs", env={"INFERBOARD_CONTROL_DEADLINE_S": "2"})
+    assert result.exit_code == 2
+    assert (
+        result.error_lines() == [f"error: server at {srv.url} did not answer GET /v1/models within 15 s"]
+        or "no complete answer within 2 s" in result.stderr
+    )
+    assert time.monotonic() - started < 60
+    assert not result.run_files()
+
+
+def test_ctrl_c_during_setup_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    # 1. While a launched server is (forever) getting ready: the wait is synchronous.
+    port = free_port()
+    launch = f"{sys.executable} -c 'import time; time.sleep(600)'"
+    args = [*FAST, "--launch", launch, "--endpoint", f"http://127.0.0.1:{port}", "--ready-timeout", "600"]
+    proc = spawn([*args, "--concurrency", "1"], tmp_path / "a", tmp_path / "err-a.txt")
+    wait_for_text(tmp_path / "err-a.txt", "launching server", 60, proc)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    err = (tmp_path / "err-a.txt").read_text()
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 130, err
+    assert errors == [
+        "error: interrupted by SIGINT before the first level: nothing was measured, no run file written"
+    ]
+    assert "Traceback" not in err and not list((tmp_path / "a").glob("*.json"))
+    # 2. While a setup call is waiting on the server (the models probe, trickling).
+    with ScriptedServer(Script(models_trickle=True)) as srv:
+        proc = spawn(
+            [*FAST, "--endpoint", srv.url, "--concurrency", "1"], tmp_path / "b", tmp_path / "err-b.txt"
+        )
+        _wait_for_connection(srv.url, proc)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    err = (tmp_path / "err-b.txt").read_text()
+    assert proc.returncode == 130, err
+    assert "error: interrupted by SIGINT before the first level" in err and "Traceback" not in err
+
+
+def _wait_for_connection(url: str, proc: subprocess.Popen[str]) -> None:
+    """Poll until the collector holds a TCP connection to the server's port (its probe is in flight)."""
+    port = url.rsplit(":", 1)[1]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        table = Path("/proc/net/tcp").read_text() + Path("/proc/net/tcp6").read_text()
+        hex_port = f"{int(port):04X}"
+        if any(
+            f":{hex_port} " in line.split()[2] + " " and line.split()[3] == "01"
+            for line in table.splitlines()[1:]
+            if len(line.split()) > 3
+        ):
+            return
+        assert proc.poll() is None
+        time.sleep(0.05)
+    raise AssertionError("the collector never connected")
+
+
+def test_https_to_a_plain_http_server_names_the_tls_failure(tmp_path: Path) -> None:
+    # A real plain-HTTP server (Python's http.server answers a TLS hello with an HTTP 400).
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while port_refuses(port):
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.05)
+        result = cli([*FAST, "--endpoint", f"https://127.0.0.1:{port}", "--concurrency", "1"], tmp_path / "r")
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert result.exit_code == 2
+    (line,) = result.error_lines()
+    assert line.startswith(f"error: TLS failed with https://127.0.0.1:{port}") and "try http://" in line
