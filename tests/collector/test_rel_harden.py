@@ -105,10 +105,9 @@ def test_a_trickling_setup_call_hits_its_total_deadline(tmp_path: Path) -> None:
         started = time.monotonic()
         result = cli(args, tmp_path / "runs", env={"INFERBOARD_CONTROL_DEADLINE_S": "2"})
     assert result.exit_code == 2
-    assert (
-        result.error_lines() == [f"error: server at {srv.url} did not answer GET /v1/models within 15 s"]
-        or "no complete answer within 2 s" in result.stderr
-    )
+    assert result.error_lines() == [
+        f"error: server at {srv.url} did not complete GET /v1/models: no complete answer within 2 s in all"
+    ]
     assert time.monotonic() - started < 60
     assert not result.run_files()
 
