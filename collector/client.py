@@ -96,17 +96,29 @@ class ClientShards:
         headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self.clients = [
-            LeanClient(
-                base_url, headers=headers, connect_timeout=timeouts.connect_s, read_timeout=timeouts.read_s
-            )
-            for _ in range(count)
-        ]
+        self._count = count
+        self._base_url = base_url
+        self._headers = headers
+        self._timeouts = timeouts
+        # Pools are made on first use: a large level (say 100,000 users, most of whom never get a request
+        # when --requests is small) must start at once and hold memory only for the users that send.
+        self._clients: dict[int, LeanClient] = {}
+
+    @property
+    def clients(self) -> list[LeanClient]:
+        return list(self._clients.values())
 
     def for_slot(self, slot: int) -> LeanClient:
-        if self._by_user:
-            return self.clients[(slot // self.SHARD) % len(self.clients)]
-        return self.clients[slot % len(self.clients)]
+        index = (slot // self.SHARD) % self._count if self._by_user else slot % self._count
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = LeanClient(
+                self._base_url,
+                headers=self._headers,
+                connect_timeout=self._timeouts.connect_s,
+                read_timeout=self._timeouts.read_s,
+            )
+        return client
 
     async def __aenter__(self) -> ClientShards:
         return self
@@ -115,7 +127,7 @@ class ClientShards:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for c in self.clients:
+        for c in list(self._clients.values()):
             await c.aclose()
 
 

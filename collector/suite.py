@@ -250,27 +250,62 @@ def _find_secrets(node: Any, path: str = "") -> Iterator[str]:
             yield from _find_secrets(item, f"{path}[{i}]")
 
 
+# A suite is a page of settings: these limits are far above any real one and stop a "billion laughs" file
+# (a few lines of nested aliases that expand to billions of nodes once walked) before anything walks it.
+_MAX_SUITE_BYTES = 1024 * 1024
+_MAX_EXPANDED_NODES = 100_000
+
+
+def _check_size_and_aliases(text: str, path: Path | str) -> None:
+    if len(text) > _MAX_SUITE_BYTES:
+        raise SuiteError(f"{path}: suite file is {len(text)} characters, over the {_MAX_SUITE_BYTES} limit")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)  # aliases stay shared here: composing is cheap
+    sizes: dict[int, int] = {}
+
+    def expanded(node: yaml.Node) -> int:  # nodes after alias expansion, each shared node counted once
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a recursive alias counts as a leaf
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            sizes[id(node)] = min(_MAX_EXPANDED_NODES + 1, 1 + sum(expanded(c) for c in children))
+        return sizes[id(node)]
+
+    if root is not None and expanded(root) > _MAX_EXPANDED_NODES:
+        raise SuiteError(
+            f"{path}: YAML expands to over {_MAX_EXPANDED_NODES} values through aliases (*name); "
+            "write the values out"
+        )
+
+
 def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     """Validate suite text; SuiteError names `path` and the offending key."""
     try:
+        _check_size_and_aliases(text, path)
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise SuiteError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise SuiteError(f"{path}: {where}invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite file must be a YAML mapping with 'name' and 'servers'")
-    for key in _find_secrets(raw):
-        raise SuiteError(
-            f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
-            "run); write ${VARIABLE} and set it in the environment"
-        )
+    # The schema first: an unknown key is reported as unknown (it may merely look like a secret's name);
+    # nothing is run or saved before the secrets check below has passed too.
     try:
         spec = SuiteFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SuiteError(f"{path}: {_location(first['loc'])}: {first['msg']}{more}") from None
+    for key in _find_secrets(raw):
+        raise SuiteError(
+            f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
+            "run); write ${VARIABLE} and set it in the environment"
+        )
     names = [s.name for s in spec.servers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -4,6 +4,7 @@ stream contradicts, 200 answers that are not an SSE stream. Real server processe
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -180,3 +181,58 @@ def test_https_to_a_plain_http_server_names_the_tls_failure(tmp_path: Path) -> N
     assert result.exit_code == 2
     (line,) = result.error_lines()
     assert line.startswith(f"error: TLS failed with https://127.0.0.1:{port}") and "try http://" in line
+
+
+def test_a_huge_concurrency_level_starts_at_once_with_bounded_memory(tmp_path: Path) -> None:
+    # Users and their connection pools are made lazily: 5,000,000 users for 20 requests used to mean
+    # 5,000,000 coroutines and 625,000 pools before the first request (gigabytes, and no Ctrl-C meanwhile).
+    with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0)) as srv:
+        args = [*FAST, "--endpoint", srv.url, "--concurrency", "5000000", "--requests", "20"]
+        entry = "from collector.cli import main; main()"
+        cmd = [sys.executable, "-c", entry, "collect", *args, "--out", str(tmp_path)]
+        with (tmp_path / "out.txt").open("w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, for its resource usage
+    assert proc.returncode == 0, (tmp_path / "out.txt").read_text()
+    assert usage.ru_maxrss < 400 * 1024  # KiB: the collector's own peak, whatever the level size
+    level = json.loads(next(tmp_path.glob("*.json")).read_text())["results"][0]
+    assert level["concurrency"] == 5_000_000 and level["completed"] == 20
+
+
+BOMB = (
+    "name: x\na: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9))
+    + "servers:\n  - {name: s, endpoint: 'http://127.0.0.1:9'}\n"
+)
+
+
+def test_suite_alias_bomb_and_unknown_key_are_one_relevant_line(tmp_path: Path) -> None:
+    entry = "from collector.cli import main; main()"
+    cases = {
+        "bomb.yaml": (BOMB, "expands to over 100000 values through aliases"),
+        "unknown.yaml": (
+            "name: x\nservers:\n  - {name: s, endpoint: 'http://127.0.0.1:9', cache_key: warm}\n",
+            "servers[0].cache_key: Extra inputs are not permitted",
+        ),
+    }
+    for name, (text, expected) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                entry,
+                "collect",
+                str(tmp_path / name),
+                "--dry-run",
+                "--out",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,  # the bomb spun a CPU core for ever before
+        )
+        assert done.returncode != 0 and expected in done.stderr, done.stderr
+        assert "secret" not in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
