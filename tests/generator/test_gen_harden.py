@@ -182,3 +182,41 @@ def test_validate_reports_deep_nesting_and_duplicates_and_goes_on(tmp_path: Path
     assert "c-deep.json: JSON nested too deeply" in done.stderr
     assert "b.json: field 'run_id': duplicate run id 'dup000000001'" in done.stderr
     assert f"ok: {folder / 'e.json'}" in done.stdout  # it went on after the bad files
+
+
+VLLM_SUMMARY = Path(__file__).parents[1] / "fixtures" / "imports" / "vllm" / "c2_summary_only.json"
+
+
+def test_import_of_impossible_or_deeply_nested_files_is_one_line(tmp_path: Path) -> None:
+    negative = json.loads(VLLM_SUMMARY.read_text(encoding="utf-8"))
+    negative["completed"] = -5
+    (tmp_path / "negative.json").write_text(json.dumps(negative), encoding="utf-8")
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000, encoding="utf-8")
+    for name, expected in (("negative.json", "completed"), ("deep.json", "nested too deeply")):
+        done = inferboard("import", "vllm", str(tmp_path / name), "--out", str(tmp_path / "runs"))
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert name in done.stderr and expected in done.stderr
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_validate_refuses_non_finite_and_impossible_values(tmp_path: Path) -> None:
+    base = record_dict(make_run("neg000000001"))
+    level = base["results"][0]
+    cases = {
+        "nan.json": ("output_throughput_tok_s", "NaN"),
+        "neg-throughput.json": ("output_throughput_tok_s", -1.0),
+        "neg-count.json": ("output_tokens_total", -3),
+    }
+    for name, (field, value) in cases.items():
+        data = json.loads(json.dumps(base))
+        data["results"][0][field] = value
+        (tmp_path / name).write_text(json.dumps(data).replace('"NaN"', "NaN"), encoding="utf-8")
+    if level.get("requests"):
+        data = json.loads(json.dumps(base))
+        data["results"][0]["requests"][0]["ttft_ms"] = -4.0
+        (tmp_path / "neg-latency.json").write_text(json.dumps(data), encoding="utf-8")
+    done = inferboard("validate", str(tmp_path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    invalid = [line for line in done.stderr.splitlines() if line.startswith("invalid:")]
+    assert len(invalid) == len(list(tmp_path.glob("*.json"))), done.stderr
