@@ -236,3 +236,13 @@ def test_suite_alias_bomb_and_unknown_key_are_one_relevant_line(tmp_path: Path) 
         assert done.returncode != 0 and expected in done.stderr, done.stderr
         assert "secret" not in done.stderr and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_deeply_nested_dataset_is_one_line(tmp_path: Path) -> None:
+    for name, text in (("deep.json", "[" * 100000 + "]" * 100000), ("deep.jsonl", "[" * 100000 + "\n")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0)) as srv:
+            args = ["--backend", "openai", "--endpoint", srv.url, "--dataset", str(tmp_path / name)]
+            result = cli([*args, "--concurrency", "1", "--requests", "1"], tmp_path / "runs")
+        assert result.exit_code == 2
+        assert len(result.error_lines()) == 1 and "JSON nested too deeply" in result.stderr, result.stderr
