@@ -31,6 +31,7 @@ from collector.provenance import (
 from collector.redact import is_secret_name, known_secrets, redact_argv, redact_text
 from collector.schema import Quantization, Serving, Suite
 from collector.schema.models import Scalar
+from collector.yamlguard import YamlTooBig, check_size_and_aliases
 
 T = TypeVar("T")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -231,60 +232,47 @@ def _location(loc: Sequence[int | str]) -> str:
     return out or "(top level)"
 
 
-def _find_secrets(node: Any, path: str = "") -> Iterator[str]:
-    """Keys of the raw YAML holding a literal secret (a `${VAR}` reference is fine)."""
+def _find_secrets(node: Any, path: str = "", shaped_only: bool = False) -> Iterator[str]:
+    """Keys of the raw YAML holding a literal secret (a `${VAR}` reference is fine). shaped_only: only
+    values that look like a secret whatever their key (`sk-…`, `hf_…`, a bearer token)."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}" if path else str(key)
             literal = isinstance(value, str | int | float) and not _ENV_REF.fullmatch(str(value).strip())
-            if is_secret_name(str(key)) and key not in _ALLOWED_SECRET_KEYS and literal and str(value):
+            shaped = not shaped_only or redact_text(str(value)) != str(value)
+            if (
+                is_secret_name(str(key))
+                and key not in _ALLOWED_SECRET_KEYS
+                and literal
+                and str(value)
+                and shaped
+            ):
                 yield here
             elif key == "launch" and isinstance(value, str | list):
                 argv = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
                 if any(not _ENV_REF.fullmatch(s) for s in known_secrets(argv=argv)):
                     yield f"{here} (a secret value in the launch line)"
             else:
-                yield from _find_secrets(value, here)
+                yield from _find_secrets(value, here, shaped_only)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            yield from _find_secrets(item, f"{path}[{i}]")
+            yield from _find_secrets(item, f"{path}[{i}]", shaped_only)
 
 
-# A suite is a page of settings: these limits are far above any real one and stop a "billion laughs" file
-# (a few lines of nested aliases that expand to billions of nodes once walked) before anything walks it.
-_MAX_SUITE_BYTES = 1024 * 1024
-_MAX_EXPANDED_NODES = 100_000
-
-
-def _check_size_and_aliases(text: str, path: Path | str) -> None:
-    if len(text) > _MAX_SUITE_BYTES:
-        raise SuiteError(f"{path}: suite file is {len(text)} characters, over the {_MAX_SUITE_BYTES} limit")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)  # aliases stay shared here: composing is cheap
-    sizes: dict[int, int] = {}
-
-    def expanded(node: yaml.Node) -> int:  # nodes after alias expansion, each shared node counted once
-        if id(node) not in sizes:
-            sizes[id(node)] = 0  # a recursive alias counts as a leaf
-            children: list[yaml.Node] = []
-            if isinstance(node, yaml.SequenceNode):
-                children = list(node.value)
-            elif isinstance(node, yaml.MappingNode):
-                children = [n for pair in node.value for n in pair]
-            sizes[id(node)] = min(_MAX_EXPANDED_NODES + 1, 1 + sum(expanded(c) for c in children))
-        return sizes[id(node)]
-
-    if root is not None and expanded(root) > _MAX_EXPANDED_NODES:
-        raise SuiteError(
-            f"{path}: YAML expands to over {_MAX_EXPANDED_NODES} values through aliases (*name); "
-            "write the values out"
-        )
+def _secret_error(path: Path | str, key: str) -> SuiteError:
+    return SuiteError(
+        f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
+        "run); write ${VARIABLE} and set it in the environment"
+    )
 
 
 def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     """Validate suite text; SuiteError names `path` and the offending key."""
     try:
-        _check_size_and_aliases(text, path)
+        check_size_and_aliases(text)
         raw = yaml.safe_load(text)
+    except YamlTooBig as exc:
+        raise SuiteError(f"{path}: {exc}") from None
     except RecursionError:
         raise SuiteError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
@@ -293,19 +281,19 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
         raise SuiteError(f"{path}: {where}invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite file must be a YAML mapping with 'name' and 'servers'")
-    # The schema first: an unknown key is reported as unknown (it may merely look like a secret's name);
-    # nothing is run or saved before the secrets check below has passed too.
+    # The schema first: an unknown key that merely has a secret-like name (`cache_key: warm`) is reported
+    # as unknown; a value shaped like a secret is still reported as one. Nothing is run or saved before
+    # the full secrets check below has passed too.
     try:
         spec = SuiteFile.model_validate(raw)
     except ValidationError as exc:
+        for key in _find_secrets(raw, shaped_only=True):
+            raise _secret_error(path, key) from None
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SuiteError(f"{path}: {_location(first['loc'])}: {first['msg']}{more}") from None
     for key in _find_secrets(raw):
-        raise SuiteError(
-            f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
-            "run); write ${VARIABLE} and set it in the environment"
-        )
+        raise _secret_error(path, key)
     names = [s.name for s in spec.servers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
