@@ -26,6 +26,7 @@ from collector.config import CollectConfig
 from collector.progress import Progress, summary_table
 from collector.provenance import merge
 from collector.schema import SLO
+from collector.scrub import scrub
 from collector.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 
 # Flags that pick the server: a suite names its own, so these make no sense beside one.
@@ -242,7 +243,7 @@ def run_suite(
 
     def on_error(cell: Cell, exc: Exception) -> None:
         kind = "could not run" if isinstance(exc, SuiteError | CollectError) else "failed"
-        click.echo(f"error: cell {cell.name} {kind}: {str(exc).strip().splitlines()[0]}", err=True)
+        click.echo(scrub(f"error: cell {cell.name} {kind}: {str(exc).strip().splitlines()[0]}"), err=True)
 
     try:
         outcomes = run_cells(cells, run_one, on_error)
@@ -252,5 +253,5 @@ def run_suite(
     failed = [o for o in outcomes if o.error is not None]
     click.echo(f"suite {Path(path).name}: {len(outcomes) - len(failed)} of {len(outcomes)} cells complete")
     for outcome in failed:
-        click.echo(f"  failed: {outcome.cell.name}: {outcome.error}", err=True)
+        click.echo(scrub(f"  failed: {outcome.cell.name}: {outcome.error}"), err=True)
     return 1 if failed else 0
