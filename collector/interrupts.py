@@ -93,9 +93,14 @@ def blocking_phase(interrupt: Interrupt) -> Iterator[None]:
     they return (a launch may wait minutes for readiness), so a plain handler raises `Interrupted` at once.
     The step's own cleanup (stopping a half-started server) runs as the exception unwinds."""
 
+    active = True
+
     def raise_interrupted(signum: int, _frame: object) -> None:
-        interrupt.signal_name = signal.Signals(signum).name
-        raise Interrupted(interrupt.signal_name)
+        # Inert once the phase is over, in case a handler could not be put back (getsignal() gives None
+        # for one installed from C): the loop's wakeup fd still delivers the signal to the loop's handler.
+        if active:
+            interrupt.signal_name = signal.Signals(signum).name
+            raise Interrupted(interrupt.signal_name)
 
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     try:
@@ -107,6 +112,7 @@ def blocking_phase(interrupt: Interrupt) -> Iterator[None]:
     try:
         yield
     finally:
+        active = False
         for sig, handler in previous.items():
             if handler is not None:
                 signal.signal(sig, handler)
