@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from collector.errors import InferboardError
+from collector.provenance.scrub import scrubbed_json
 from collector.schema import RunRecord
 
 
@@ -45,7 +46,8 @@ def run_filename(record: RunRecord) -> str:
 
 
 def serialize(record: RunRecord) -> bytes:
-    return (record.model_dump_json(indent=1) + "\n").encode("utf-8")
+    """The run file's bytes: every registered secret scrubbed from every string, whatever put it there."""
+    return (scrubbed_json(record.model_dump(mode="json")) + "\n").encode("utf-8")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -31,6 +31,10 @@ def _build(
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        # The half-built staging folder is removed on the way out; the previous site is untouched.
+        click.echo(f"error: interrupted by SIGINT: the build stopped and {site} was left as it was", err=True)
+        sys.exit(130)
 
 
 @click.command()
@@ -48,7 +52,8 @@ def _build(
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("site"),
     show_default=True,
-    help="Output folder of the static site (replaced when the build succeeds).",
+    help="Output folder of the static site (replaced when the build succeeds). Only a folder "
+    "inferboard built (it holds a .inferboard-site file) or an empty one is replaced; any other is refused.",
 )
 @click.option(
     "--strict",

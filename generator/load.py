@@ -61,8 +61,13 @@ def load_runs(runs_dir: Path) -> LoadResult:
     result = LoadResult()
     seen_ids: dict[str, Path] = {}
     slugs: set[str] = set()
+    root = runs_dir.resolve()
     for path in run_files(runs_dir):
         result.files_seen += 1
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            # A link can make the site publish any file the builder can read (~/.ssh, another project).
+            result.problems.append(clean_text(f"{path}: a symbolic link to outside the runs folder"))
+            continue
         if not path.is_file():
             result.problems.append(f"{path}: not a regular file")
             continue

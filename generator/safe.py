@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 # for stashed HTML, so a run string must never carry them into a page.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Invisible characters that change how text reads: bidirectional overrides/isolates/marks (a model name
+# that displays reversed, "Trojan Source") and zero-width characters (two names that look identical).
+# Shown as U+FFFD so a reader sees that something was there.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 # Characters that Markdown, its extensions (emoji shortcodes, attr lists, tables) or a template engine
 # could give meaning to. Encoding them as numeric entities leaves the visible text unchanged.
@@ -31,6 +35,7 @@ def clean_text(value: object) -> str:
     """A run-file value as displayable text: no control characters, no lone surrogates."""
     text = value if isinstance(value, str) else str(value)
     text = _CONTROL.sub("\ufffd", text)
+    text = _INVISIBLE.sub("\ufffd", text)
     return _SURROGATE.sub("\ufffd", text)
 
 

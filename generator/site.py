@@ -24,6 +24,7 @@ from mkdocs.plugins import BasePlugin
 from generator.load import load_runs
 from generator.pages import SiteContext, write_pages
 from generator.render import FragmentStore
+from generator.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.tables import level_frame, run_frame
 
 ASSETS = Path(__file__).parent / "assets"
@@ -216,6 +217,31 @@ def build_site(
         raise BuildError(f"{runs_dir}: runs folder not found")
     config = find_config(config_file)
     _check_site_dir(site_dir, runs_dir, config.parent)
+    try:
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        with build_lock(site_dir):
+            check_replaceable(site_dir)
+            return _build_unlocked(
+                runs_dir, site_dir, strict, config, docs_dir, guide_dir, site_url, file_urls, started
+            )
+    except SiteDirError as exc:
+        raise BuildError(str(exc)) from None
+    except OSError as exc:  # a full or read-only disk: the previous site is still in place
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(f"cannot write the site {site_dir}: {exc.strerror or exc}{where}") from None
+
+
+def _build_unlocked(
+    runs_dir: Path,
+    site_dir: Path,
+    strict: bool,
+    config: Path,
+    docs_dir: Path | None,
+    guide_dir: Path | None,
+    site_url: str | None,
+    file_urls: bool,
+    started: float,
+) -> BuildReport:
     loaded = load_runs(runs_dir)
     report = BuildReport(
         site_dir=site_dir,
@@ -245,10 +271,10 @@ def build_site(
     if guides:
         nav.append({"Guides": [{title: path} for title, path in guides]})
 
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
         report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, ctx.fragments, site_url, dir_urls)
+        mark(staging)
         _swap_in(staging, site_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

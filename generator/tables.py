@@ -184,6 +184,7 @@ def run_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
 
 
 def _stat(summary: Summary | None, name: str) -> float | None:
+    # Schema v2: any statistic may be absent (an import keeps only what its tool reported).
     value = None if summary is None else getattr(summary, name)
     return None if value is None else float(value)
 

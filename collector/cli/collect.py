@@ -14,6 +14,7 @@ from collector.config.collect import CollectConfig
 from collector.config.flags import parse_slo, provenance_options
 from collector.errors import validation_message
 from collector.load import aio
+from collector.provenance.scrub import scrub
 from collector.run.progress import Progress, result_lines
 from collector.run.runner import CollectError
 from collector.run.runner import collect as run_collect
@@ -106,10 +107,10 @@ def run_config(config: CollectConfig, show_progress: object = None) -> int:
     try:
         result = aio.run(run_collect(config, progress))
     except CollectError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(scrub(f"error: {exc}"), err=True)
         return exc.exit_code
     for line in result_lines(result.record.results, result.path):
         click.echo(line)
     if result.message:
-        click.echo(f"error: {result.message}" if result.exit_code else result.message, err=True)
+        click.echo(scrub(f"error: {result.message}" if result.exit_code else result.message), err=True)
     return result.exit_code

@@ -41,14 +41,23 @@ def validate(paths: tuple[Path, ...]) -> None:
     for p in paths:
         files.extend(sorted(p.glob("*.json")) if p.is_dir() else [p])
     bad = 0
+    seen: dict[str, Path] = {}
     for f in files:
         try:
-            load_run(f)
+            run_id = load_run(f).run_id
         except RunFileError as exc:
             bad += 1
             click.echo(f"invalid: {exc}", err=True)
-        else:
-            click.echo(f"ok: {f}")
+            continue
+        if run_id in seen:  # the same rule as `inferboard build`, which keeps only the first
+            bad += 1
+            click.echo(
+                f"invalid: {f}: field 'run_id': duplicate run id {run_id!r} (first in {seen[run_id]})",
+                err=True,
+            )
+            continue
+        seen[run_id] = f
+        click.echo(f"ok: {f}")
     if bad:
         click.echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)
@@ -78,3 +87,8 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+# click caches each command's help option the first time the command is invoked; a command invoked on its own
+# (tests, `python -m`) would otherwise lose the group's `-h` alias for good.
+for _command in main.commands.values():
+    _command.context_settings.setdefault("help_option_names", ["-h", "--help"])

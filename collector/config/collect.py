@@ -39,9 +39,9 @@ def _bounded(name: str, low: float, high: float, *, low_open: bool = False, why:
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
         if value < low or (low_open and value == low):
-            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value:g}")
+            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value:.15g}")
         if value > high:
-            raise ValueError(f"{name} must be <= {high:g}{' (' + why + ')' if why else ''}, got {value:g}")
+            raise ValueError(f"{name} must be <= {high:g}{' (' + why + ')' if why else ''}, got {value:.15g}")
         return value
 
     return AfterValidator(check)

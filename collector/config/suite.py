@@ -21,6 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
 from collector.errors import InferboardError
 from collector.provenance.facts import (
     merge,
@@ -242,46 +243,68 @@ def _location(loc: Sequence[int | str]) -> str:
     return out or "(top level)"
 
 
-def _find_secrets(node: Any, path: str = "") -> Iterator[str]:
-    """Keys of the raw YAML holding a literal secret (a `${VAR}` reference is fine)."""
+def _find_secrets(node: Any, path: str = "", shaped_only: bool = False) -> Iterator[str]:
+    """Keys of the raw YAML holding a literal secret (a `${VAR}` reference is fine). shaped_only: only
+    values that look like a secret whatever their key (`sk-…`, `hf_…`, a bearer token)."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}" if path else str(key)
             literal = isinstance(value, str | int | float) and not _ENV_REF.fullmatch(str(value).strip())
-            if is_secret_name(str(key)) and key not in _ALLOWED_SECRET_KEYS and literal and str(value):
+            shaped = not shaped_only or redact_text(str(value)) != str(value)
+            if (
+                is_secret_name(str(key))
+                and key not in _ALLOWED_SECRET_KEYS
+                and literal
+                and str(value)
+                and shaped
+            ):
                 yield here
             elif key == "launch" and isinstance(value, str | list):
                 argv = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
                 if any(not _ENV_REF.fullmatch(s) for s in known_secrets(argv=argv)):
                     yield f"{here} (a secret value in the launch line)"
             else:
-                yield from _find_secrets(value, here)
+                yield from _find_secrets(value, here, shaped_only)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            yield from _find_secrets(item, f"{path}[{i}]")
+            yield from _find_secrets(item, f"{path}[{i}]", shaped_only)
+
+
+def _secret_error(path: Path | str, key: str) -> SuiteError:
+    return SuiteError(
+        f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
+        "run); write ${VARIABLE} and set it in the environment"
+    )
 
 
 def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     """Validate suite text; SuiteError names `path` and the offending key."""
     try:
+        check_size_and_aliases(text)
         raw = yaml.safe_load(text)
+    except YamlTooBig as exc:
+        raise SuiteError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise SuiteError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise SuiteError(f"{path}: {where}invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite file must be a YAML mapping with 'name' and 'servers'")
-    for key in _find_secrets(raw):
-        raise SuiteError(
-            f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
-            "run); write ${VARIABLE} and set it in the environment"
-        )
+    # The schema first: an unknown key that merely has a secret-like name (`cache_key: warm`) is reported
+    # as unknown; a value shaped like a secret is still reported as one. Nothing is run or saved before
+    # the full secrets check below has passed too.
     try:
         spec = SuiteFile.model_validate(raw)
     except ValidationError as exc:
+        for key in _find_secrets(raw, shaped_only=True):
+            raise _secret_error(path, key) from None
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SuiteError(f"{path}: {_location(first['loc'])}: {first['msg']}{more}") from None
+    for key in _find_secrets(raw):
+        raise _secret_error(path, key)
     names = [s.name for s in spec.servers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

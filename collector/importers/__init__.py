@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from collector.importers import aiperf, guidellm, vllm
 from collector.importers.common import (
@@ -35,6 +38,21 @@ def import_files(fmt: str, paths: Sequence[Path], opts: ImportOptions) -> RunRec
         except OSError as exc:
             raise ImportFormatError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
     sources = [source_file(path, raw) for path, raw in raws]
+    where = ", ".join(str(path) for path in paths)
+    # One line for whatever a hostile or broken file makes the conversion trip on: a value the run schema
+    # refuses (completed=-5, a negative latency) or nesting too deep for the JSON decoder.
+    try:
+        return _convert(fmt, raws, sources, opts)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        value = repr(first.get("input"))[:60]
+        raise ImportFormatError(where, f"{first['msg']} (got {value})", field or None) from None
+    except RecursionError:
+        raise ImportFormatError(where, "JSON nested too deeply") from None
+
+
+def _convert(fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts: ImportOptions) -> RunRecord:
     if fmt == "vllm":
         run = vllm.parse(raws)
     else:

@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 
+from collector.load.deadline import control_client
 from collector.load.sse import SSEError, SSEParser, summarize_bytes
 from collector.load.transport import LeanClient, LeanResponse
 from collector.measure.metrics import RequestOutcome
+from collector.measure.plausibility import stream_shape_problem
 from collector.schema import Timeouts
 
 # Failure reasons (the keys of LevelResult.errors besides http_<status>).
@@ -51,15 +53,23 @@ def auth_headers(api_key: str | None) -> dict[str, str]:
 
 
 def make_client(
-    base_url: str, *, api_key: str | None, timeouts: Timeouts, max_connections: int | None
+    base_url: str,
+    *,
+    api_key: str | None,
+    timeouts: Timeouts,
+    max_connections: int | None,
+    total_s: float | None = None,
 ) -> httpx.AsyncClient:
-    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded)."""
+    """max_connections None = no limit (open-loop load, where in-flight requests are not bounded).
+    total_s: a total deadline per call (control-plane clients; see collector/load/deadline.py)."""
     headers = {"Accept": "text/event-stream", "Content-Type": "application/json", **auth_headers(api_key)}
     size = None if max_connections is None else max(1, max_connections)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=60.0)
     timeout = httpx.Timeout(
         connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s, pool=timeouts.total_s
     )
+    if total_s is not None:
+        return control_client(base_url, headers=headers, timeout=timeout, limits=limits, total_s=total_s)
     return httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=timeout)
 
 
@@ -80,17 +90,29 @@ class ClientShards:
         count = 16 if users is None else max(1, -(-users // self.SHARD))
         self._by_user = users is not None
         headers = {"Accept": "text/event-stream", "Content-Type": "application/json", **auth_headers(api_key)}
-        self.clients = [
-            LeanClient(
-                base_url, headers=headers, connect_timeout=timeouts.connect_s, read_timeout=timeouts.read_s
-            )
-            for _ in range(count)
-        ]
+        self._count = count
+        self._base_url = base_url
+        self._headers = headers
+        self._timeouts = timeouts
+        # Pools are made on first use: a large level (say 100,000 users, most of whom never get a request
+        # when --requests is small) must start at once and hold memory only for the users that send.
+        self._clients: dict[int, LeanClient] = {}
+
+    @property
+    def clients(self) -> list[LeanClient]:
+        return list(self._clients.values())
 
     def for_slot(self, slot: int) -> LeanClient:
-        if self._by_user:
-            return self.clients[(slot // self.SHARD) % len(self.clients)]
-        return self.clients[slot % len(self.clients)]
+        index = (slot // self.SHARD) % self._count if self._by_user else slot % self._count
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = LeanClient(
+                self._base_url,
+                headers=self._headers,
+                connect_timeout=self._timeouts.connect_s,
+                read_timeout=self._timeouts.read_s,
+            )
+        return client
 
     async def __aenter__(self) -> ClientShards:
         return self
@@ -99,7 +121,7 @@ class ClientShards:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for c in self.clients:
+        for c in list(self._clients.values()):
             await c.aclose()
 
 
@@ -240,6 +262,8 @@ async def _attempt(
                 outcome.error = f"HTTP {resp.status_code}: {summarize_bytes(body, 200)}"
                 outcome.end_ns = time.perf_counter_ns()
                 return outcome
+            if (problem := stream_shape_problem(resp.headers)) is not None:
+                return _fail(outcome, MALFORMED, problem)
             async for raw in resp.aiter_raw():
                 now = time.perf_counter_ns()
                 for data in parser.feed(raw):

@@ -47,6 +47,7 @@ class ServerGone(RuntimeError):
 # After this many connection failures in a row the server is considered gone: stop the level rather than
 # hammering a dead port for the rest of its requests.
 SERVER_GONE_AFTER = 8
+_USER_BATCH = 1024
 
 
 def _check_server(state: LevelState) -> None:
@@ -92,7 +93,20 @@ async def closed_loop(
             )
             state.add(outcome)
 
-    await _run_all([user(u) for u in range(concurrency)])
+    # Users are started in batches, yielding to the loop between them, and never more than there are
+    # requests to send: a huge level starts at once, holds only what it uses and stays interruptible.
+    users = concurrency if count is None else min(concurrency, count)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for first in range(0, users, _USER_BATCH):
+            tasks.extend(asyncio.create_task(user(u)) for u in range(first, min(users, first + _USER_BATCH)))
+            await asyncio.sleep(0)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    await _gather_or_cancel(tasks)
 
 
 def arrival_offsets_s(n: int, rate: float, burstiness: float, seed: int) -> np.ndarray:
@@ -170,10 +184,6 @@ async def open_loop(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-
-
-async def _run_all(coros: list) -> None:  # type: ignore[type-arg]
-    await _gather_or_cancel([asyncio.create_task(c) for c in coros])
 
 
 async def _gather_or_cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -424,6 +424,8 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
             items = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise WorkloadError(f"dataset {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise WorkloadError(f"dataset {path}: JSON nested too deeply") from None
         fmt = "sharegpt-json"
     else:
         items = []
@@ -434,6 +436,8 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
                 items.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise WorkloadError(f"dataset {path}: line {lineno} is not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise WorkloadError(f"dataset {path}: line {lineno}: JSON nested too deeply") from None
         fmt = "jsonl"
     prompts = [p for p in (_prompt_from_item(i) for i in items) if p]
     if not prompts:

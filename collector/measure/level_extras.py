@@ -19,6 +19,7 @@ import httpx
 
 from collector.config.collect import CollectConfig
 from collector.load.client import auth_headers
+from collector.load.deadline import control_client
 from collector.measure.metrics import RequestOutcome, measurement_window_ns
 from collector.measure.servermetrics import ServerMetricsTracker
 from collector.measure.telemetry import GPUSampler, unavailable
@@ -26,6 +27,7 @@ from collector.schema import ClientHealth, Hardware, LevelResult, Telemetry
 from collector.server.server import ServerHandle
 
 _SCRAPE_TIMEOUT = httpx.Timeout(5.0)
+_SCRAPE_DEADLINE_S = 10.0  # a scrape sits between levels: it must never hold the sweep (or a Ctrl-C)
 
 
 class LevelExtras:
@@ -76,12 +78,12 @@ class LevelExtras:
         if self.sampler is not None:
             self._t_before = self.sampler.now()
         if self._adapter.metrics_paths:
-            self._scrape_client = httpx.AsyncClient(
-                base_url=self._base_url,
+            self._scrape_client = control_client(
+                self._base_url,
                 headers=self._headers,
                 timeout=_SCRAPE_TIMEOUT,
                 limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
-                trust_env=False,
+                total_s=_SCRAPE_DEADLINE_S,
             )
             self._tracker = ServerMetricsTracker(self._adapter, self._scrape_client)
             await self._tracker.start()

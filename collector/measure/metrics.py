@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from collector.measure.plausibility import usage_mismatch
 from collector.schema import SLO, Goodput, LevelResult, RequestRecord, Summary
 
 NS_PER_MS = 1_000_000
@@ -48,6 +49,7 @@ class RequestMetrics:
     output_tokens: int
     chunks: int
     usage_fallback: bool
+    usage_mismatch: bool = False
 
     @property
     def per_user_tok_s(self) -> float | None:
@@ -80,8 +82,11 @@ def request_metrics(outcome: RequestOutcome, *, measure_from_scheduled: bool) ->
     chunks = outcome.chunk_ns
     ttft = (chunks[0] - t0) / NS_PER_MS
     e2e = (chunks[-1] - t0) / NS_PER_MS
-    usage_fallback = outcome.completion_tokens is None
-    n = len(chunks) if outcome.completion_tokens is None else outcome.completion_tokens
+    # A reported count the stream contradicts (negative, or 100,000 tokens in 6 chunks) is not trusted: the
+    # request is flagged and what was streamed is counted (see collector/plausibility.py for the tolerance).
+    mismatch = usage_mismatch(outcome.completion_tokens, len(chunks))
+    usage_fallback = outcome.completion_tokens is None or mismatch
+    n = len(chunks) if usage_fallback or outcome.completion_tokens is None else outcome.completion_tokens
     itl = tuple((b - a) / NS_PER_MS for a, b in itertools.pairwise(chunks))
     return RequestMetrics(
         ttft_ms=ttft,
@@ -91,6 +96,7 @@ def request_metrics(outcome: RequestOutcome, *, measure_from_scheduled: bool) ->
         output_tokens=n,
         chunks=len(chunks),
         usage_fallback=usage_fallback,
+        usage_mismatch=mismatch,
     )
 
 
@@ -175,6 +181,7 @@ def _request_record(o: RequestOutcome, m: RequestMetrics | None, level_start_ns:
         output_tokens=None if m is None else m.output_tokens,
         chunks=len(o.chunk_ns),
         usage_fallback=False if m is None else m.usage_fallback,
+        usage_mismatch=False if m is None else m.usage_mismatch,
         error=None if o.error is None else o.error[:300],
     )
 
@@ -255,6 +262,7 @@ def aggregate_level(
         errors=dict(sorted(errors.items())),
         length_mismatches=mismatches,
         usage_fallbacks=sum(1 for m in done if m.usage_fallback),
+        usage_mismatches=sum(1 for m in done if m.usage_mismatch),
         reconnects=sum(1 for o in outcomes_final if o.reconnected),
         duration_s=window,
         achieved_request_rate=achieved_rate,

@@ -19,9 +19,33 @@ REDACTED = "<redacted>"
 # A name is secret-looking when one of its words (split on - _ . and case changes) ends with one of these.
 # Word-based on purpose: `--max-num-batched-tokens` and `TOKENIZERS_PARALLELISM` are not secrets.
 _SECRET_WORD = re.compile(
-    r"(key|keys|token|secret|secrets|password|passwd|pwd|auth|authorization|credential|credentials|"
-    r"signature|cookie)$",
+    r"(key|keys|token|secret|secrets|password|passwords|passwd|passphrase|passcode|pwd|auth|"
+    r"authorization|credential|credentials|creds|signature|cookie|jwt)$",
     re.IGNORECASE,
+)
+# Short words that are secret only as the last word of a name (`--admin-pass`, `MYAPP_PASS`, `--hf-tok`):
+# anywhere else they are too common (`--pass-through`, `--tok-per-chunk`).
+_SECRET_LAST_WORD = frozenset({"pass", "pw", "tok", "pin", "otp"})
+# `code` is a secret in `--access-code` but not in `--trust-remote-code` or `--exit-code`: it counts only
+# after a word that makes it one.
+_CODE_QUALIFIERS = frozenset(
+    {
+        "access",
+        "auth",
+        "pass",
+        "pin",
+        "otp",
+        "secret",
+        "security",
+        "invite",
+        "verification",
+        "activation",
+        "login",
+        "api",
+        "admin",
+        "recovery",
+        "unlock",
+    }
 )
 _NAME_SPLIT = re.compile(r"[-_.\s]+")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.DOTALL)
@@ -69,7 +93,12 @@ def is_secret_name(name: str) -> bool:
         return False
     bare = name.lstrip("-")
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", bare)  # camelCase -> camel_Case
-    return any(_SECRET_WORD.search(word) for word in _NAME_SPLIT.split(spaced) if word)
+    words = [word.lower() for word in _NAME_SPLIT.split(spaced) if word]
+    if any(_SECRET_WORD.search(word) for word in words):
+        return True
+    if words and words[-1] in _SECRET_LAST_WORD:
+        return True
+    return len(words) >= 2 and words[-1] == "code" and words[-2] in _CODE_QUALIFIERS
 
 
 def redact_patterns(text: str) -> str:

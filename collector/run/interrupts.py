@@ -77,3 +77,50 @@ def handle_signals(interrupt: Interrupt) -> Iterator[None]:
             loop.remove_signal_handler(sig)
             if previous[sig] is not None:
                 signal.signal(sig, previous[sig])
+
+
+class Interrupted(BaseException):
+    """A signal while the loop's thread was blocked in setup (starting a server, waiting for it)."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+@contextlib.contextmanager
+def blocking_phase(interrupt: Interrupt) -> Iterator[None]:
+    """For synchronous setup steps run on the loop's thread: the loop cannot run its signal callbacks until
+    they return (a launch may wait minutes for readiness), so a plain handler raises `Interrupted` at once.
+    The step's own cleanup (stopping a half-started server) runs as the exception unwinds."""
+
+    active = True
+
+    def raise_interrupted(signum: int, _frame: object) -> None:
+        # Inert once the phase is over, in case a handler could not be put back (getsignal() gives None
+        # for one installed from C): the loop's wakeup fd still delivers the signal to the loop's handler.
+        if active:
+            interrupt.signal_name = signal.Signals(signum).name
+            raise Interrupted(interrupt.signal_name)
+
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    try:
+        for sig in _SIGNALS:
+            signal.signal(sig, raise_interrupted)
+    except ValueError:  # not the main thread: signals stay with the loop
+        yield
+        return
+    try:
+        yield
+    finally:
+        active = False
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def setup_interruption(interrupt: Interrupt, exc: BaseException) -> str | None:
+    """The one-line message for a signal that stopped the setup, or None when `exc` is not one."""
+    if isinstance(exc, Interrupted) or (isinstance(exc, asyncio.CancelledError) and interrupt.fired):
+        name = interrupt.signal_name or "SIGINT"
+        return f"interrupted by {name} before the first level: nothing was measured, no run file written"
+    return None

@@ -21,6 +21,7 @@ from collector.backends.detect import detect_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
 from collector.load.client import ClientShards, PreparedRequest, api_path, build_body, make_client
+from collector.load.deadline import control_deadline_s, control_failure
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
 from collector.load.workers import jobs_for_level, run_level_in_workers
@@ -29,7 +30,14 @@ from collector.measure.level_extras import LevelExtras
 from collector.measure.metrics import aggregate_level
 from collector.measure.selfcheck import LoopMonitor
 from collector.provenance.record import RecordContext, build_record, detect_run_hardware
-from collector.run.interrupts import Interrupt, handle_signals
+from collector.provenance.scrub import register_run_secrets
+from collector.run.interrupts import (
+    Interrupt,
+    Interrupted,
+    blocking_phase,
+    handle_signals,
+    setup_interruption,
+)
 from collector.run.progress import Progress
 from collector.schema import Hardware, LevelResult, RunRecord, Telemetry
 from collector.server.server import (
@@ -48,6 +56,10 @@ class CollectError(InferboardError, RuntimeError):
     exit_code = 2
 
 
+class SetupInterrupted(CollectError):
+    exit_code = 130
+
+
 @dataclass
 class CollectResult:
     record: RunRecord
@@ -59,12 +71,8 @@ class CollectResult:
 async def _served_models(client: httpx.AsyncClient, base_url: str) -> list[str]:
     try:
         resp = await client.get("/v1/models", timeout=15.0)
-    except httpx.ConnectError:
-        raise CollectError(f"server unreachable at {base_url}: connection refused or host unknown") from None
-    except httpx.TimeoutException:
-        raise CollectError(f"server at {base_url} did not answer GET /v1/models within 15 s") from None
     except httpx.HTTPError as exc:
-        raise CollectError(f"server at {base_url} failed on GET /v1/models: {type(exc).__name__}") from None
+        raise CollectError(control_failure(exc, base_url, "GET /v1/models", 15.0)) from None
     if resp.status_code in (401, 403):
         raise CollectError(
             f"server at {base_url} rejected the API key (HTTP {resp.status_code} on /v1/models)"
@@ -198,22 +206,32 @@ async def _run_level(
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
     """Run the whole sweep and write the run file. Raises CollectError before any load is sent."""
     progress = progress or Progress(enabled=False)
+    api_key = config.api_key.get_secret_value() if config.api_key else None
+    register_run_secrets(api_key, config.launch, config.launch_env)
     interrupt = Interrupt()
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
+        interrupt.current = asyncio.current_task()  # until the first level, a signal cancels the setup
         try:
-            if config.embedded:
-                progress.info("starting the embedded llama.cpp engine ...")
-                handle = stack.enter_context(embedded_server(config))
-            elif config.launch:
-                log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
-                config.out.mkdir(parents=True, exist_ok=True)
-                progress.info(f"launching server, log: {log_path}")
-                handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
-            else:
-                handle = external_server(config)
-        except ServerStartError as exc:
-            raise CollectError(str(exc)) from None
-        return await _collect_with_server(config, handle, progress, interrupt)
+            try:
+                with blocking_phase(interrupt):
+                    if config.embedded:
+                        progress.info("starting the embedded llama.cpp engine ...")
+                        handle = stack.enter_context(embedded_server(config))
+                    elif config.launch:
+                        log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
+                        config.out.mkdir(parents=True, exist_ok=True)
+                        progress.info(f"launching server, log: {log_path}")
+                        handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
+                    else:
+                        handle = external_server(config)
+            except ServerStartError as exc:
+                raise CollectError(str(exc)) from None
+            return await _collect_with_server(config, handle, progress, interrupt)
+        except (asyncio.CancelledError, Interrupted) as exc:
+            message = setup_interruption(interrupt, exc)
+            if message is None:
+                raise
+            raise SetupInterrupted(message) from None
 
 
 async def _collect_with_server(
@@ -223,7 +241,11 @@ async def _collect_with_server(
     max_conn = max([*config.concurrency, config.max_concurrency or 0, 64])
     api_key = config.api_key.get_secret_value() if config.api_key else None
     async with make_client(
-        handle.base_url, api_key=api_key, timeouts=timeouts, max_connections=max_conn
+        handle.base_url,
+        api_key=api_key,
+        timeouts=timeouts,
+        max_connections=max_conn,
+        total_s=control_deadline_s(),
     ) as client:
         served = await _served_models(client, handle.base_url)
         model = _choose_model(config, served, handle.base_url)
@@ -318,12 +340,22 @@ async def _sweep(
     results: list[LevelResult] = []
     extras = LevelExtras(config, handle, hardware, adapter, client)
     cursor = 0
+    interrupt.current = (
+        None  # the setup is over: from here a signal stops the current level, keeping the rest
+    )
     try:
         for concurrency, rate in config.levels():
             for trial in range(config.repeats):
                 label = f"c={concurrency}" if rate is None else f"rate={rate:g}/s"
                 if config.repeats > 1:
                     label += f" trial {trial + 1}/{config.repeats}"
+                if interrupt.fired:  # a signal between levels
+                    return (
+                        results,
+                        "interrupted",
+                        f"stopped by {interrupt.signal_name} before {label}",
+                        (extras.telemetry()),
+                    )
                 progress.level_started(label)
                 # Fresh pools per level, shared by its warm-up and measurement (warm connections carry over).
                 async with ClientShards(
@@ -382,6 +414,8 @@ async def _warmup(
         )
     )
     interrupt.current = task
+    if interrupt.fired:
+        task.cancel()
     try:
         await task
     except asyncio.CancelledError:
@@ -412,6 +446,8 @@ async def _measure_level(
     async with LoopMonitor() as monitor:
         task = asyncio.create_task(_run_level(config, client, shards, requests, state, spec))
         interrupt.current = task
+        if interrupt.fired:  # the signal came while the level was being set up
+            task.cancel()
         try:
             await task
         except asyncio.CancelledError:

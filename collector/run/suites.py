@@ -27,6 +27,7 @@ from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, lo
 from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.facts import merge
+from collector.provenance.scrub import scrub
 from collector.run.progress import Progress, result_lines
 from collector.run.runner import CollectError, collect
 from collector.schema import SLO
@@ -233,7 +234,7 @@ def run_suite(
 
     def on_error(cell: Cell, exc: Exception) -> None:
         kind = "could not run" if isinstance(exc, SuiteError | CollectError) else "failed"
-        click.echo(f"error: cell {cell.name} {kind}: {str(exc).strip().splitlines()[0]}", err=True)
+        click.echo(scrub(f"error: cell {cell.name} {kind}: {str(exc).strip().splitlines()[0]}"), err=True)
 
     try:
         outcomes = run_cells(cells, run_one, on_error)
@@ -243,5 +244,5 @@ def run_suite(
     failed = [o for o in outcomes if o.error is not None]
     click.echo(f"suite {Path(path).name}: {len(outcomes) - len(failed)} of {len(outcomes)} cells complete")
     for outcome in failed:
-        click.echo(f"  failed: {outcome.cell.name}: {outcome.error}", err=True)
+        click.echo(scrub(f"  failed: {outcome.cell.name}: {outcome.error}"), err=True)
     return 1 if failed else 0

@@ -8,7 +8,7 @@ function in `upgrade.py` (older files are upgraded on load, newer ones are refus
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -278,21 +278,25 @@ class Workload(Strict):
 
 
 class Goodput(Strict):
-    requests: int = Field(description="Completed requests that met every SLO.")
+    requests: int = Field(description="Completed requests that met every SLO.", ge=0)
     fraction: float = Field(
-        description="requests / all requests sent at this level (failed count as misses)."
+        description="requests / all requests sent at this level (failed count as misses).", ge=0, le=1
     )
-    rate_rps: float = Field(description="requests / measurement window.")
+    rate_rps: float = Field(description="requests / measurement window.", ge=0)
 
 
 class Energy(Strict):
     method: str = Field(description="'nvml-energy-counter' or 'nvml-power-integration'.")
-    joules: float | None = Field(None, description="Energy used by the serving GPUs over the window.")
-    joules_per_output_token: float | None = Field(None, description="joules / output tokens of the level.")
-    avg_power_w: float | None = Field(None, description="Mean power over the window (all serving GPUs).")
-    peak_memory_mib: float | None = Field(None, description="Peak GPU memory used during the window.")
+    joules: float | None = Field(None, description="Energy used by the serving GPUs over the window.", ge=0)
+    joules_per_output_token: float | None = Field(
+        None, description="joules / output tokens of the level.", ge=0
+    )
+    avg_power_w: float | None = Field(
+        None, description="Mean power over the window (all serving GPUs).", ge=0
+    )
+    peak_memory_mib: float | None = Field(None, description="Peak GPU memory used during the window.", ge=0)
     avg_utilization_pct: float | None = Field(None, description="Mean SM utilisation during the window.")
-    samples: int = Field(description="Telemetry samples in the window.")
+    samples: int = Field(description="Telemetry samples in the window.", ge=0)
     valid: bool = Field(description="Whether the figures are trustworthy.")
     invalid_reason: str | None = Field(None, description="Why not, when not valid.")
 
@@ -321,13 +325,21 @@ class RequestRecord(Strict):
     scheduled_ms: float = Field(description="Scheduled send time relative to the level start.")
     sent_ms: float = Field(description="Actual send time relative to the level start.")
     status: str = Field(description="'ok' or the failure reason.")
-    ttft_ms: float | None = Field(None, description="TTFT of this request.")
-    e2e_ms: float | None = Field(None, description="E2E latency of this request.")
-    tpot_ms: float | None = Field(None, description="TPOT of this request.")
-    input_tokens: int | None = Field(None, description="Prompt tokens reported by the server.")
-    output_tokens: int | None = Field(None, description="Output tokens (server usage, else chunk count).")
-    chunks: int = Field(0, description="Content-bearing SSE chunks received.")
+    ttft_ms: float | None = Field(None, description="TTFT of this request.", ge=0)
+    e2e_ms: float | None = Field(None, description="E2E latency of this request.", ge=0)
+    tpot_ms: float | None = Field(None, description="TPOT of this request.", ge=0)
+    input_tokens: int | None = Field(None, description="Prompt tokens reported by the server.", ge=0)
+    output_tokens: int | None = Field(
+        None, description="Output tokens (server usage, else chunk count).", ge=0
+    )
+    chunks: int = Field(0, description="Content-bearing SSE chunks received.", ge=0)
     usage_fallback: bool = Field(False, description="True when output tokens were counted from chunks.")
+    usage_mismatch: bool = Field(
+        False,
+        description="True when the server's usage.completion_tokens disagreed with the content chunks it "
+        "streamed beyond the tolerance (negative, fewer than the chunks, or over 16 per chunk); the chunks "
+        "were counted instead.",
+    )
     error: str | None = Field(None, description="Short description of the failure.")
 
 
@@ -346,8 +358,17 @@ class LevelResult(Strict):
     completed: int = Field(description="Requests that completed successfully.", ge=0)
     failed: int = Field(description="Requests that failed (any reason).", ge=0)
     errors: dict[str, int] = Field(default_factory=dict, description="Failed requests by reason.")
-    length_mismatches: int = Field(0, description="Completed requests whose output length != requested.")
-    usage_fallbacks: int = Field(0, description="Completed requests with no server usage (chunks counted).")
+    length_mismatches: int = Field(
+        0, description="Completed requests whose output length != requested.", ge=0
+    )
+    usage_fallbacks: int = Field(
+        0, description="Completed requests with no server usage (chunks counted).", ge=0
+    )
+    usage_mismatches: int = Field(
+        0,
+        description="Completed requests whose reported usage disagreed with the stream (chunks counted).",
+        ge=0,
+    )
     reconnects: int = Field(
         0,
         description="Requests re-sent once because the server closed a kept-alive connection before "
@@ -360,7 +381,7 @@ class LevelResult(Strict):
         ge=0,
     )
     duration_s: float = Field(description="Measurement window: first send to last completion.", ge=0)
-    achieved_request_rate: float | None = Field(None, description="Sends per second actually achieved.")
+    achieved_request_rate: float | None = Field(None, description="Sends per second actually achieved.", ge=0)
     ttft_ms: Summary | None = Field(description="Time to first token.")
     tpot_ms: Summary | None = Field(description="Time per output token after the first.")
     itl_ms: Summary | None = Field(description="Inter-chunk latency, pooled over all requests.")
@@ -369,21 +390,23 @@ class LevelResult(Strict):
     tokens_per_chunk: Summary | None = Field(None, description="Output tokens per content chunk.")
     input_tokens_observed: Summary | None = Field(None, description="Server-reported prompt tokens.")
     output_tokens_observed: Summary | None = Field(None, description="Output tokens per request.")
-    itl_quantiles_ms: list[float] = Field(
+    itl_quantiles_ms: list[Annotated[float, Field(ge=0)]] = Field(
         default_factory=list, description="ITL at percentiles 0, 1, ..., 100 (for CDF charts)."
     )
-    output_throughput_tok_s: float = Field(description="Output tokens / window.")
-    output_throughput_per_gpu_tok_s: float | None = Field(None, description="Output throughput / GPU count.")
-    total_token_throughput_tok_s: float = Field(0.0, description="(Input + output tokens) / window.")
-    request_throughput_rps: float = Field(description="Completed requests / window.")
-    input_tokens_total: int = Field(description="Prompt tokens of completed requests.")
-    output_tokens_total: int = Field(description="Output tokens of completed requests.")
+    output_throughput_tok_s: float = Field(description="Output tokens / window.", ge=0)
+    output_throughput_per_gpu_tok_s: float | None = Field(
+        None, description="Output throughput / GPU count.", ge=0
+    )
+    total_token_throughput_tok_s: float = Field(0.0, description="(Input + output tokens) / window.", ge=0)
+    request_throughput_rps: float = Field(description="Completed requests / window.", ge=0)
+    input_tokens_total: int = Field(description="Prompt tokens of completed requests.", ge=0)
+    output_tokens_total: int = Field(description="Output tokens of completed requests.", ge=0)
     goodput: Goodput | None = Field(None, description="Requests meeting every SLO (when SLOs were given).")
     energy: Energy | None = Field(None, description="GPU energy over the level (absent without NVML).")
     server_metrics: ServerMetrics | None = Field(None, description="Server /metrics deltas and peaks.")
     client: ClientHealth | None = Field(None, description="The collector's own health during the level.")
     requests: list[RequestRecord] = Field(default_factory=list, description="Per-request records (bounded).")
-    requests_dropped: int = Field(0, description="Per-request records not kept because of the bound.")
+    requests_dropped: int = Field(0, description="Per-request records not kept because of the bound.", ge=0)
 
 
 class RepeatSummary(Strict):

@@ -96,7 +96,12 @@ def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
         ) from None
     except OSError as exc:
         raise RunFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
-    return parse_run(data, str(p))
+    except RecursionError:
+        raise RunFileError(str(p), "JSON nested too deeply") from None
+    try:
+        return parse_run(data, str(p))
+    except RecursionError:
+        raise RunFileError(str(p), "JSON nested too deeply") from None
 
 
 def json_schema() -> dict[str, Any]:

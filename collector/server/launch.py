@@ -26,6 +26,8 @@ import pynvml
 from collector.errors import InferboardError
 from collector.provenance.hardware import nvml_session, nvml_try
 from collector.provenance.redact import known_secrets, redact_argv, redact_env, redact_text
+from collector.provenance.scrub import register as register_secrets
+from collector.provenance.scrub import registered as registered_secrets
 from collector.schema import Launch, MemoryFootprint
 from collector.schema.models import Scalar
 
@@ -50,7 +52,7 @@ class _ScrubbingLogWriter(threading.Thread):
         self._lock = threading.Lock()
 
     def _write(self, log: IO[str], raw: bytes) -> None:
-        line = redact_text(raw.decode("utf-8", errors="replace"), self._secrets)
+        line = redact_text(raw.decode("utf-8", errors="replace"), [*self._secrets, *registered_secrets()])
         log.write(line)
         log.flush()
         stripped = line.rstrip("\r\n")
@@ -178,6 +180,7 @@ class ManagedServer:
         self.grace_s = grace_s
         self.gpu_indices = gpu_indices
         self.secrets = known_secrets(self.env, self.argv, extra_secrets)
+        register_secrets(self.secrets)
         self.startup_s: float | None = None
         self.host_rss_mib: float | None = None
         self.gpu_used_mib: float | None = None

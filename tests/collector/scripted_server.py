@@ -13,6 +13,7 @@ until SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import signal
@@ -40,6 +41,10 @@ FAULTS = (
     "trickle",  # SSE comment lines forever, never a token: only a whole-request timeout ends it
     "huge_bad_line",  # a ~huge_line_bytes data line that is not JSON
     "all_huge",  # every content chunk is ~huge_line_bytes long (long-line throughput)
+    "echo_500",  # HTTP 500 whose body quotes the request's Authorization header and `echo_text`
+    "echo_event",  # an SSE error event quoting the Authorization header and `echo_text`
+    "json_200",  # 200 with a whole (non-streamed) JSON completion instead of SSE
+    "gzip_sse",  # a valid SSE stream, gzip-compressed (content-encoding: gzip)
 )
 
 
@@ -56,6 +61,9 @@ class Script:
     huge_line_bytes: int = 1_000_000
     retry_after_s: float | None = None  # sent as Retry-After with http_429 / http_503 when set
     sigkill_at: int = -1  # the server process SIGKILLs itself two chunks into this request index
+    echo_text: str = ""  # quoted by echo_500 / echo_event (a server leaking what it was given)
+    usage_completion_tokens: int | None = None  # reported in usage instead of the streamed count
+    models_trickle: bool = False  # GET /v1/models answers headers, then one byte every 0.2 s, forever
 
     def fault_for(self, index: int) -> str:
         if index in self.faults:
@@ -170,6 +178,8 @@ class ScriptedServer:
         for line in lines[1:]:
             if line.lower().startswith("content-length:"):
                 length = int(line.split(":", 1)[1])
+            if line.lower().startswith("authorization:"):
+                self.last_authorization = line.split(":", 1)[1].strip()
         body = await reader.readexactly(length) if length else b""
         return method, path, body
 
@@ -203,6 +213,14 @@ class ScriptedServer:
             writer.transport.abort()
 
     async def _get(self, writer: asyncio.StreamWriter, path: str) -> None:
+        if self.script.models_trickle and path.startswith("/v1/models"):
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            )
+            while True:  # bytes keep coming, so no per-read timeout ever fires
+                writer.write(b"1\r\n \r\n")
+                await writer.drain()
+                await asyncio.sleep(0.2)
         if path.startswith("/v1/models"):
             body = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode()
             status = "200 OK"
@@ -236,6 +254,18 @@ class ScriptedServer:
             return True
         if fault == "stall_before_headers":
             await asyncio.sleep(3600)
+        leak = f"{getattr(self, 'last_authorization', '')} {self.script.echo_text}"
+        if fault == "echo_500":
+            body = json.dumps({"error": {"message": f"invalid credentials: {leak}"}}).encode()
+            writer.write(
+                f"HTTP/1.1 500 Error\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+            return True
+        if fault in ("json_200", "gzip_sse"):
+            return await self._whole_body(writer, fault)
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
         )
@@ -260,6 +290,12 @@ class ScriptedServer:
                 obj = {"id": "x", "object": "text_completion", "choices": [{"index": 0, "text": text}]}
             return json.dumps(obj, separators=(",", ":")).encode()
 
+        if fault == "echo_event":
+            send(json.dumps({"error": {"message": f"rejected: {leak}"}}).encode())
+            send(b"[DONE]")
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
         if fault == "trickle":
             while True:  # bytes keep coming (so no read timeout fires), but never a token
                 comment = b": still working\n\n"
@@ -306,6 +342,8 @@ class ScriptedServer:
             else:
                 send(content(i, " tok" * per))
             await writer.drain()
+        if self.script.usage_completion_tokens is not None:
+            n = self.script.usage_completion_tokens
         usage = {"prompt_tokens": 8, "completion_tokens": n, "total_tokens": 8 + n}
         if fault != "no_usage":
             choice_key = "delta" if chat else "text"
@@ -316,6 +354,24 @@ class ScriptedServer:
             send(json.dumps(last).encode())
         send(b"[DONE]")
         writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+    async def _whole_body(self, writer: asyncio.StreamWriter, fault: str) -> bool:
+        """A 200 that is not a plain SSE stream: a whole JSON completion, or SSE compressed with gzip."""
+        if fault == "json_200":
+            body = json.dumps(
+                {"choices": [{"index": 0, "text": " tok tok"}], "usage": {"completion_tokens": 2}}
+            ).encode()
+            head = "content-type: application/json"
+        else:
+            events = b"".join(
+                b"data: " + json.dumps({"choices": [{"index": 0, "text": " tok"}]}).encode() + b"\n\n"
+                for _ in range(4)
+            )
+            body = gzip.compress(events + b"data: [DONE]\n\n")
+            head = "content-type: text/event-stream\r\ncontent-encoding: gzip"
+        writer.write(f"HTTP/1.1 200 OK\r\n{head}\r\ncontent-length: {len(body)}\r\n\r\n".encode() + body)
         await writer.drain()
         return True
 
