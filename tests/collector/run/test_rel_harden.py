@@ -184,8 +184,8 @@ def test_https_to_a_plain_http_server_names_the_tls_failure(tmp_path: Path) -> N
 
 
 def test_a_huge_concurrency_level_starts_at_once_with_bounded_memory(tmp_path: Path) -> None:
-    # Users and their connection pools are made lazily: 100,000 users (the largest legal level) for 20 requests used to mean
-    # 100,000 coroutines and 12,500 pools before the first request (gigabytes, and no Ctrl-C meanwhile).
+    # Users and their connection pools are made lazily: 100,000 users (the largest legal level) for 20
+    # requests used to mean 100,000 coroutines and 12,500 pools before the first request.
     with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0)) as srv:
         args = [*FAST, "--endpoint", srv.url, "--concurrency", "100000", "--requests", "20"]
         entry = "from collector.cli import main; main()"
