@@ -67,7 +67,7 @@ def test_capacity_equals_the_servers_batch_limit() -> None:
     assert [p.level for p in result.probes] == [1, 2, 4, 3]
     assert result.attainment_at_capacity == 1.0
     # Four users, three slots: one request in each round of four waits a whole service time.
-    assert result.attainment_at_next_level <= 0.75
+    assert result.attainment_at_next_level is not None and result.attainment_at_next_level <= 0.75
 
 
 def test_a_maximum_below_the_batch_limit_is_reported_as_a_lower_bound() -> None:

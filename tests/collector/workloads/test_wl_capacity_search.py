@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -13,7 +13,7 @@ from collector.workloads.capacity import CapacityError, CapacitySearch, find_cap
 SLO_TTFT = SLO(ttft_ms=300.0)
 
 
-def step_probe(capacity: float, seen: list[float]) -> Callable[[float], object]:
+def step_probe(capacity: float, seen: list[float]) -> Callable[[float], Awaitable[float]]:
     """Attainment 1.0 up to `capacity`, 0.5 above it; records the levels probed."""
 
     async def probe(level: float) -> float:
