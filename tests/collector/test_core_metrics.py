@@ -174,5 +174,14 @@ def test_every_request_level_definition_is_implemented() -> None:
         "length_mismatches",
         "joules_per_output_token",
         "summary",
+        # collector/workloads and the reasoning figures of collector.metrics
+        "ttfr_ms",
+        "ttfa_ms",
+        "reasoning_tokens",
+        "turn_ttft_ms",
+        "prefix_cache_hit_rate",
+        "trace_send_error_ms",
+        "slo_attainment",
+        "capacity",
     }
     assert keys == implemented
