@@ -1,0 +1,99 @@
+"""The capacity search against the real embedded llama.cpp engine with 2 parallel slots: a third concurrent
+request waits for a slot (about one service time), so at a TTFT SLO of half a service time the capacity is
+the number of slots."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collector.backends import get_adapter
+from collector.client import ClientShards, PreparedRequest, Timeouts
+from collector.engine import EmbeddedEngine
+from collector.ggufgen import generate_gguf
+from collector.load import LevelState, closed_loop
+from collector.metrics import aggregate_level
+from collector.schema import SLO, Capacity, LevelResult
+from collector.workloads.capacity import find_capacity
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+SLOTS = 2
+OUTPUT = 256
+ADAPTER = get_adapter("llama.cpp")
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    model = generate_gguf(Path(tmp_path_factory.mktemp("models")) / "tiny.gguf", "tiny", "f32")
+    with EmbeddedEngine(model.path, n_ctx=2048, n_parallel=SLOTS, metrics=True, alias="tiny") as engine:
+        yield engine.base_url
+
+
+def _requests() -> list[PreparedRequest]:
+    extras = ADAPTER.request_extras(ignore_eos=True, output_tokens=OUTPUT)
+    return [
+        PreparedRequest(
+            "/v1/completions",
+            json.dumps(
+                {
+                    "model": "tiny",
+                    "prompt": f"{i:08x} a short prompt",
+                    "max_tokens": OUTPUT,
+                    "stream": True,
+                    **extras,
+                }
+            ).encode(),
+            OUTPUT,
+        )
+        for i in range(64)
+    ]
+
+
+async def _level(url: str, users: int, count: int, slo: SLO | None) -> LevelResult:
+    state = LevelState(total=count)
+    async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+        await closed_loop(
+            shards,
+            _requests(),
+            concurrency=users,
+            count=count,
+            duration_s=None,
+            total_timeout_s=120,
+            state=state,
+        )
+    return aggregate_level(
+        state.outcomes,
+        concurrency=users,
+        request_rate=None,
+        measure_from_scheduled=False,
+        ignore_eos=True,
+        slo=slo,
+    )
+
+
+async def _search(url: str) -> tuple[Capacity, float]:
+    await _level(url, 1, 2, None)  # warm-up: the first request pays one-off costs
+    single = await _level(url, 1, 3, None)
+    service_ms = statistics.median(r.e2e_ms or 0.0 for r in single.requests)
+    slo = SLO(ttft_ms=service_ms / 2)
+
+    async def probe(level: float) -> float:
+        users = int(level)
+        result = await _level(url, users, 4 * users, slo)
+        assert result.goodput is not None and result.failed == 0
+        return result.goodput.fraction
+
+    return await find_capacity(probe, mode="concurrency", slo=slo, attainment=0.8, maximum=8), service_ms
+
+
+def test_capacity_equals_the_engines_parallel_slots(url: str) -> None:
+    result, service_ms = asyncio.run(_search(url))
+    assert service_ms > 20  # the SLO is meaningful only if a service time dwarfs the prefill
+    assert result.capacity == SLOTS, result
+    assert result.next_level == SLOTS + 1
+    assert [p.level for p in result.probes] == [1, 2, 4, 3]
