@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,24 +75,32 @@ async def _level(url: str, users: int, count: int, slo: SLO | None) -> LevelResu
     )
 
 
-async def _search(url: str) -> tuple[Capacity, float]:
+async def _service_ms(url: str) -> float:
+    """One service time: the fastest of two requests sent alone (contention only ever inflates it)."""
+    single = await _level(url, 1, 2, None)
+    return min(r.e2e_ms or 0.0 for r in single.requests)
+
+
+async def _search(url: str) -> tuple[Capacity, list[float]]:
     await _level(url, 1, 2, None)  # warm-up: the first request pays one-off costs
-    single = await _level(url, 1, 3, None)
-    service_ms = statistics.median(r.e2e_ms or 0.0 for r in single.requests)
-    slo = SLO(ttft_ms=service_ms / 2)
+    services: list[float] = []
 
     async def probe(level: float) -> float:
+        # This machine is shared: its speed drifts by several times over a minute, so the SLO (half a
+        # service time) is re-measured right before each probe rather than once for the whole search.
+        services.append(await _service_ms(url))
         users = int(level)
-        result = await _level(url, users, 4 * users, slo)
+        result = await _level(url, users, 4 * users, SLO(ttft_ms=services[-1] / 2))
         assert result.goodput is not None and result.failed == 0
         return result.goodput.fraction
 
-    return await find_capacity(probe, mode="concurrency", slo=slo, attainment=0.8, maximum=8), service_ms
+    slo = SLO(ttft_ms=await _service_ms(url) / 2)
+    return await find_capacity(probe, mode="concurrency", slo=slo, attainment=0.8, maximum=8), services
 
 
 def test_capacity_equals_the_engines_parallel_slots(url: str) -> None:
-    result, service_ms = asyncio.run(_search(url))
-    assert service_ms > 20  # the SLO is meaningful only if a service time dwarfs the prefill
+    result, services = asyncio.run(_search(url))
+    assert min(services) > 20  # the SLO is meaningful only if a service time dwarfs the prefill
     assert result.capacity == SLOTS, result
     assert result.next_level == SLOTS + 1
     assert [p.level for p in result.probes] == [1, 2, 4, 3]
