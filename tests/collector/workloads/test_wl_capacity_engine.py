@@ -86,11 +86,30 @@ async def _search(url: str) -> tuple[Capacity, list[float]]:
     services: list[float] = []
 
     async def probe(level: float) -> float:
-        # This machine is shared: its speed drifts by several times over a minute, so the SLO (half a
-        # service time) is re-measured right before each probe rather than once for the whole search.
-        services.append(await _service_ms(url))
+        # This machine is shared: its speed drifts by several times within a minute, so the SLO (half a
+        # service time) is measured around each probe, the faster of just before and just after it.
+        before = await _service_ms(url)
         users = int(level)
-        result = await _level(url, users, 4 * users, SLO(ttft_ms=services[-1] / 2))
+        state = LevelState(total=4 * users)
+        async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+            await closed_loop(
+                shards,
+                _requests(),
+                concurrency=users,
+                count=4 * users,
+                duration_s=None,
+                total_timeout_s=120,
+                state=state,
+            )
+        services.append(min(before, await _service_ms(url)))
+        result = aggregate_level(
+            state.outcomes,
+            concurrency=users,
+            request_rate=None,
+            measure_from_scheduled=False,
+            ignore_eos=True,
+            slo=SLO(ttft_ms=services[-1] / 2),
+        )
         assert result.goodput is not None and result.failed == 0
         return result.goodput.fraction
 
