@@ -102,17 +102,13 @@ async def run_sessions(
                 request = PreparedRequest(
                     api_path("chat"), encode(body), session.output_tokens, keep_text=True
                 )
-                state.in_flight += 1
-                try:
-                    outcome = await stream_request(
-                        http,
-                        request,
-                        scheduled_ns=time.perf_counter_ns(),
-                        total_timeout_s=total_timeout_s,
-                        retries=retries,
-                    )
-                finally:
-                    state.in_flight -= 1
+                outcome = await stream_request(
+                    http,
+                    request,
+                    scheduled_ns=time.perf_counter_ns(),
+                    total_timeout_s=total_timeout_s,
+                    retries=retries,
+                )
                 log.sessions.append(session.index)
                 log.turns.append(turn)
                 state.add(outcome)

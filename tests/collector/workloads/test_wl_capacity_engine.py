@@ -22,14 +22,14 @@ from collector.workloads.capacity import find_capacity
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 SLOTS = 2
-OUTPUT = 256
+OUTPUT = 512
 ADAPTER = get_adapter("llama.cpp")
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     model = generate_gguf(Path(tmp_path_factory.mktemp("models")) / "tiny.gguf", "tiny", "f32")
-    with EmbeddedEngine(model.path, n_ctx=2048, n_parallel=SLOTS, metrics=True, alias="tiny") as engine:
+    with EmbeddedEngine(model.path, n_ctx=4096, n_parallel=SLOTS, metrics=True, alias="tiny") as engine:
         yield engine.base_url
 
 
@@ -90,13 +90,14 @@ async def _search(url: str) -> tuple[Capacity, list[float]]:
         # service time) is measured around each probe, the faster of just before and just after it.
         before = await _service_ms(url)
         users = int(level)
-        state = LevelState(total=4 * users)
+        count = max(8, 4 * users)  # one stray slow request must not sink a low level
+        state = LevelState(total=count)
         async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
             await closed_loop(
                 shards,
                 _requests(),
                 concurrency=users,
-                count=4 * users,
+                count=count,
                 duration_s=None,
                 total_timeout_s=120,
                 state=state,
