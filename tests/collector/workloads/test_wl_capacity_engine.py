@@ -55,7 +55,9 @@ def _requests() -> list[PreparedRequest]:
 
 async def _level(url: str, users: int, count: int, slo: SLO | None) -> LevelResult:
     state = LevelState(total=count)
-    async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+    async with ClientShards(
+        url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=users
+    ) as shards:
         await closed_loop(
             shards,
             _requests(),
@@ -92,7 +94,9 @@ async def _search(url: str) -> tuple[Capacity, list[float]]:
         users = int(level)
         count = max(8, 4 * users)  # one stray slow request must not sink a low level
         state = LevelState(total=count)
-        async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+        async with ClientShards(
+            url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=users
+        ) as shards:
             await closed_loop(
                 shards,
                 _requests(),

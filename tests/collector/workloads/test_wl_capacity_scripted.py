@@ -35,7 +35,9 @@ async def _search(url: str, maximum: int) -> Capacity:
     async def probe(level: float) -> float:
         users = int(level)
         state = LevelState(total=3 * users)
-        async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+        async with ClientShards(
+            url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=users
+        ) as shards:
             await closed_loop(
                 shards,
                 requests,

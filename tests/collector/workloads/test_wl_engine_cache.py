@@ -50,7 +50,9 @@ async def measured(
     async with (
         httpx.AsyncClient(base_url=url, timeout=60) as client,
         httpx.AsyncClient(base_url=url, timeout=30) as scraper,
-        ClientShards(url, api_key=None, timeouts=Timeouts(), users=1) as shards,
+        ClientShards(
+            url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=1
+        ) as shards,
     ):
 
         async def tokenize(text: str) -> list[int] | None:

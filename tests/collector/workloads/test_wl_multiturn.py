@@ -27,7 +27,9 @@ def _run(
 ) -> tuple[LevelState, TurnLog]:
     async def go() -> tuple[LevelState, TurnLog]:
         state = LevelState(total=None)
-        async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=users) as shards:
+        async with ClientShards(
+            url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=users
+        ) as shards:
             log = await run_sessions(
                 shards,
                 sessions,

@@ -33,7 +33,9 @@ def _level(url: str, api: str, n: int = 4) -> LevelResult:
 
     async def go() -> LevelState:
         state = LevelState(total=n)
-        async with ClientShards(url, api_key=None, timeouts=Timeouts(), users=2) as shards:
+        async with ClientShards(
+            url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=2
+        ) as shards:
             await closed_loop(
                 shards, requests, concurrency=2, count=n, duration_s=None, total_timeout_s=30, state=state
             )

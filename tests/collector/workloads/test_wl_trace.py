@@ -134,7 +134,9 @@ def test_replay_keeps_the_schedule_against_the_scripted_server() -> None:
 
     async def go() -> LevelState:
         state = LevelState(total=len(requests))
-        async with ClientShards(srv.url, api_key=None, timeouts=Timeouts(), users=None) as shards:
+        async with ClientShards(
+            srv.url, api_key=None, timeouts=Timeouts(connect_s=10.0, read_s=60.0, total_s=600.0), users=None
+        ) as shards:
             await open_loop(
                 shards,
                 requests,
