@@ -45,6 +45,7 @@ class PreparedRequest:
     path: str
     body: bytes
     output_tokens: int | None
+    keep_text: bool = False  # keep the streamed answer text (multi-turn sends it back as history)
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -129,15 +130,34 @@ def pick_client(client: httpx.AsyncClient | ClientShards, slot: int) -> httpx.As
     return client.for_slot(slot) if isinstance(client, ClientShards) else client
 
 
-def _content_of(choice: Any) -> bool:
+# What a chunk carries: nothing countable, answer content, or reasoning only (reasoning models stream
+# `delta.reasoning_content` (vLLM, SGLang, llama.cpp) or `delta.reasoning` before the answer).
+_NONE, _ANSWER, _REASONING = 0, 1, 2
+
+
+def _content_of(choice: Any) -> int:
     if not isinstance(choice, dict):
-        return False
+        return _NONE
     if choice.get("text"):
-        return True
+        return _ANSWER
     delta = choice.get("delta")
     if isinstance(delta, dict):
-        return bool(delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning"))
-    return False
+        if delta.get("content"):
+            return _ANSWER
+        if delta.get("reasoning_content") or delta.get("reasoning"):
+            return _REASONING
+    return _NONE
+
+
+def _delta_text(choices: list[Any]) -> str:
+    parts = []
+    for c in choices:
+        if isinstance(c, dict):
+            delta = c.get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else c.get("text")
+            if isinstance(text, str):
+                parts.append(text)
+    return "".join(parts)
 
 
 class _StreamState:
@@ -166,8 +186,19 @@ class _StreamState:
             self.failure = (SERVER_ERROR, f"server sent an error event: {str(msg)[:200]}")
             return
         choices = obj.get("choices")
-        if isinstance(choices, list) and any(_content_of(c) for c in choices):
-            self.outcome.chunk_ns.append(now)
+        if isinstance(choices, list):
+            kind = max((_content_of(c) for c in choices), default=_NONE)
+            if kind:
+                out = self.outcome
+                out.chunk_ns.append(now)
+                if kind == _REASONING:
+                    out.reasoning_chunks += 1
+                    if out.first_reasoning_ns is None:
+                        out.first_reasoning_ns = now
+                elif out.first_answer_ns is None:
+                    out.first_answer_ns = now
+                if out.text is not None:  # only the multi-turn workload keeps the reply
+                    out.text.append(_delta_text(choices))
         usage = obj.get("usage")
         if isinstance(usage, dict):
             ct, pt = usage.get("completion_tokens"), usage.get("prompt_tokens")
@@ -175,6 +206,9 @@ class _StreamState:
                 self.outcome.completion_tokens = ct
             if isinstance(pt, int):
                 self.outcome.prompt_tokens = pt
+            details = usage.get("completion_tokens_details")
+            if isinstance(details, dict) and isinstance(details.get("reasoning_tokens"), int):
+                self.outcome.reasoning_tokens = details["reasoning_tokens"]
 
 
 async def stream_request(
@@ -194,7 +228,10 @@ async def stream_request(
     counts them. Either way the latency still counts from the first send."""
     sent = time.perf_counter_ns()
     outcome = RequestOutcome(
-        scheduled_ns=scheduled_ns, sent_ns=sent, requested_output_tokens=request.output_tokens
+        scheduled_ns=scheduled_ns,
+        sent_ns=sent,
+        requested_output_tokens=request.output_tokens,
+        text=[] if request.keep_text else None,
     )
     try:
         async with asyncio.timeout(total_timeout_s):

@@ -136,13 +136,18 @@ async def open_loop(
     keep: tuple[int, int] | None = None,
     start_ns: int | None = None,
     retries: int = 0,
+    offsets_s: Sequence[float] | None = None,
 ) -> None:
     """Arrivals on a precomputed schedule; latency is measured from the scheduled time, so time spent
-    waiting for a free slot (max_concurrency) or behind a busy client counts against the server's figures."""
-    if count is None and duration_s is None:
+    waiting for a free slot (max_concurrency) or behind a busy client counts against the server's figures.
+    `offsets_s` replaces the rate's schedule with given send times (trace replay)."""
+    if count is None and duration_s is None and offsets_s is None:
         raise ValueError("open loop needs a request count or a duration")
-    n = count if count is not None else int(rate * (duration_s or 0) * 1.5) + 16
-    offsets = arrival_offsets_s(n, rate, burstiness, seed)
+    if offsets_s is not None:
+        offsets: Sequence[float] = offsets_s
+    else:
+        n = count if count is not None else int(rate * (duration_s or 0) * 1.5) + 16
+        offsets = arrival_offsets_s(n, rate, burstiness, seed).tolist()
     # keep=(k, N): this process sends only arrivals i with i % N == k (the --workers split).
     start = start_ns if start_ns is not None else time.perf_counter_ns()
     state.started_ns = start

@@ -1,7 +1,8 @@
 """Prompts: synthetic ones with exact token lengths (via the server's tokenizer), or a dataset file.
 
-Synthetic prompts are ASCII words drawn from a seeded generator, unique per request (so prefix caches cannot
-turn a benchmark into a cache test), and sized with the server's own tokenize endpoint when it has one.
+Synthetic prompts are ASCII words drawn from a seeded generator, salted by default (each starts with a unique
+random salt, so prefix caches cannot turn a benchmark into a cache test), and sized with the server's own
+tokenize endpoint when it has one.
 """
 
 from __future__ import annotations
@@ -307,15 +308,22 @@ def _words(rng: random.Random, n: int) -> list[str]:
     return [rng.choice(_WORDS) for _ in range(n)]
 
 
+def salt_text(rng: random.Random) -> str:
+    """A random start for a prompt: prompts that differ in their first tokens share no cacheable prefix,
+    so a server's prefix cache cannot turn a throughput benchmark into a cache benchmark."""
+    return f"{rng.getrandbits(32):08x} "
+
+
 async def exact_length_text(
-    target: int, rng: random.Random, tokenize: Tokenize, chars_per_token: list[float]
+    target: int, rng: random.Random, tokenize: Tokenize, chars_per_token: list[float], *, salt: bool = True
 ) -> str:
     """A text whose tokenization by the server has exactly `target` tokens (else the closest below).
 
     Searches the character length of a random word sequence: a secant step from the running
     chars-per-token estimate (shared across prompts in the one-element list), falling back to bisection,
-    so a typical prompt costs one or two tokenize calls and the worst case is logarithmic."""
-    prefix = f"{rng.getrandbits(32):08x} "  # unique start: defeats prefix caching between requests
+    so a typical prompt costs one or two tokenize calls and the worst case is logarithmic. With `salt`
+    (the default) the text starts with a unique salt; the workloads that share prefixes on purpose opt out."""
+    prefix = salt_text(rng) if salt else ""
     text = prefix
     while True:
         while len(text) < target * chars_per_token[0] * 1.5 + 64:
@@ -347,9 +355,8 @@ async def exact_length_text(
     return text[:lo]
 
 
-def approximate_text(target: int, rng: random.Random) -> str:
-    prefix = f"{rng.getrandbits(32):08x}"
-    text = prefix
+def approximate_text(target: int, rng: random.Random, *, salt: bool = True) -> str:
+    text = salt_text(rng).rstrip() if salt else rng.choice(_WORDS)
     while len(text) < target * APPROX_CHARS_PER_TOKEN:
         text += " " + rng.choice(_WORDS)
     return text[: int(target * APPROX_CHARS_PER_TOKEN)]
@@ -363,8 +370,10 @@ async def synthetic_prompts(
     jitter: float,
     seed: int,
     tokenize: Tokenize | None,
+    salt: bool = True,
 ) -> tuple[list[Prompt], str]:
-    """`count` distinct prompts and the method used ('tokenize_endpoint' or 'approximate')."""
+    """`count` prompts and the method used ('tokenize_endpoint' or 'approximate'); salted (distinct in
+    their first tokens) unless `salt` is False."""
     rng = random.Random(seed)
     method = "approximate"
     if tokenize is not None and await tokenize("hello world") is not None:
@@ -375,10 +384,10 @@ async def synthetic_prompts(
         n_in = jittered(input_tokens, jitter, rng)
         n_out = None if output_tokens is None else jittered(output_tokens, jitter, rng)
         if method == "tokenize_endpoint" and tokenize is not None:
-            text = await exact_length_text(n_in, rng, tokenize, ratio)
+            text = await exact_length_text(n_in, rng, tokenize, ratio, salt=salt)
             prompts.append(Prompt(text, n_in, n_out))
         else:
-            prompts.append(Prompt(approximate_text(n_in, rng), None, n_out))
+            prompts.append(Prompt(approximate_text(n_in, rng, salt=salt), None, n_out))
     return prompts, method
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from collector.measure.plausibility import usage_mismatch
-from collector.schema import SLO, Goodput, LevelResult, RequestRecord, Summary
+from collector.schema import SLO, Goodput, LevelResult, Reasoning, RequestRecord, Summary
 
 NS_PER_MS = 1_000_000
 
@@ -34,6 +34,11 @@ class RequestOutcome:
     requested_output_tokens: int | None = None
     reconnected: bool = False
     retries: int = 0  # HTTP 429/503 answers retried (opt-in --retries)
+    first_reasoning_ns: int | None = None  # first chunk carrying only reasoning content
+    first_answer_ns: int | None = None  # first chunk carrying answer content (text / delta.content)
+    reasoning_chunks: int = 0
+    reasoning_tokens: int | None = None  # usage.completion_tokens_details.reasoning_tokens
+    text: list[str] | None = None  # streamed answer pieces, when the request asked to keep them
 
     @property
     def ok(self) -> bool:
@@ -97,6 +102,40 @@ def request_metrics(outcome: RequestOutcome, *, measure_from_scheduled: bool) ->
         chunks=len(chunks),
         usage_fallback=usage_fallback,
         usage_mismatch=mismatch,
+    )
+
+
+def reasoning_figures(
+    outcomes: Sequence[RequestOutcome],
+    metrics: Sequence[RequestMetrics | None],
+    *,
+    measure_from_scheduled: bool,
+) -> Reasoning | None:
+    """Time to first reasoning token, time to first answer token and reasoning tokens of the completed
+    requests that streamed reasoning; None when none did (a non-reasoning model)."""
+    ttfr: list[float] = []
+    ttfa: list[float] = []
+    tokens: list[int] = []
+    from_chunks = 0
+    for o, m in zip(outcomes, metrics, strict=True):
+        if m is None or o.first_reasoning_ns is None:
+            continue
+        t0 = o.scheduled_ns if measure_from_scheduled else o.sent_ns
+        ttfr.append((o.first_reasoning_ns - t0) / NS_PER_MS)
+        if o.first_answer_ns is not None:
+            ttfa.append((o.first_answer_ns - t0) / NS_PER_MS)
+        if o.reasoning_tokens is None:
+            from_chunks += 1
+        tokens.append(o.reasoning_chunks if o.reasoning_tokens is None else o.reasoning_tokens)
+    if not ttfr:
+        return None
+    return Reasoning(
+        requests=len(ttfr),
+        ttfr_ms=summarize(ttfr),
+        ttfa_ms=summarize(ttfa),
+        reasoning_tokens=summarize(tokens),
+        reasoning_tokens_total=sum(tokens),
+        counted_from_chunks=from_chunks,
     )
 
 
@@ -284,4 +323,5 @@ def aggregate_level(
         goodput=goodput(done, len(outcomes_final), window, slo) if slo is not None else None,
         requests=records,
         requests_dropped=dropped,
+        reasoning=reasoning_figures(outcomes_final, metrics, measure_from_scheduled=measure_from_scheduled),
     )

@@ -14,7 +14,7 @@ class MetricDefinition:
     key: str
     name: str
     unit: str
-    scope: str  # "request" or "level"
+    scope: str  # "request", "level" or "run"
     definition: str
     formula: str
 
@@ -160,6 +160,88 @@ METRIC_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "Energy of the serving GPUs over the level's window (NVML total-energy counter where the GPU has "
         "one, else power integrated over samples) divided by the level's output tokens.",
         "J(window) / sum(n)",
+    ),
+    MetricDefinition(
+        "ttfr_ms",
+        "Time to first reasoning token",
+        "ms",
+        "request",
+        "Reasoning models: arrival of the first chunk carrying only reasoning content "
+        "(delta.reasoning_content or delta.reasoning) minus t0. TTFT counts reasoning chunks too, so for "
+        "these requests TTFT = min(TTFR, TTFA).",
+        "TTFR = t(first reasoning chunk) - t0",
+    ),
+    MetricDefinition(
+        "ttfa_ms",
+        "Time to first answer token",
+        "ms",
+        "request",
+        "Reasoning models: arrival of the first chunk carrying answer content (delta.content) minus t0, "
+        "so it includes all of the reasoning. Absent when the stream ended before any answer.",
+        "TTFA = t(first answer chunk) - t0",
+    ),
+    MetricDefinition(
+        "reasoning_tokens",
+        "Reasoning tokens",
+        "tokens",
+        "request",
+        "usage.completion_tokens_details.reasoning_tokens when the server reports it; otherwise the number "
+        "of reasoning chunks (flagged as counted from chunks). Reasoning tokens are part of the output "
+        "tokens n.",
+        "reasoning_tokens, else count(reasoning chunks)",
+    ),
+    MetricDefinition(
+        "turn_ttft_ms",
+        "TTFT per turn",
+        "ms",
+        "level",
+        "Multi-turn chat: the TTFT distribution of the requests at each turn position of the sessions "
+        "(turn k carries the whole history of turns 1..k-1), so the effect of a growing, cacheable "
+        "history on TTFT is visible turn by turn.",
+        "summary(TTFT of requests at turn k)",
+    ),
+    MetricDefinition(
+        "prefix_cache_hit_rate",
+        "Prefix-cache hit rate",
+        "fraction",
+        "level",
+        "Prompt tokens the server served from its prefix cache divided by all prompt tokens of the level, "
+        "from the server's own /metrics counters over the level (e.g. llama.cpp "
+        "prompt_tokens_cached / (prompt_tokens_cached + prompt_tokens); vLLM prefix_cache_hits / "
+        "prefix_cache_queries). Absent when the server reports no cached-token counter.",
+        "cached prompt tokens / prompt tokens",
+    ),
+    MetricDefinition(
+        "trace_send_error_ms",
+        "Trace timing error",
+        "ms",
+        "level",
+        "Trace replay: actual send time minus the time the (scaled) trace scheduled, per request. Latency "
+        "is measured from the scheduled time, so a late send counts against the server's figures; this "
+        "figure shows whether the client kept the schedule.",
+        "t(send) - t(scheduled)",
+    ),
+    MetricDefinition(
+        "slo_attainment",
+        "SLO attainment",
+        "fraction",
+        "level",
+        "Fraction of all requests sent at a level that completed and met every SLO given (the goodput "
+        "fraction; failed requests count as misses). A level passes the capacity search when it reaches "
+        "the attainment asked for (default 0.99).",
+        "good / (completed + failed)",
+    ),
+    MetricDefinition(
+        "capacity",
+        "Capacity under SLO",
+        "users or req/s",
+        "run",
+        "The largest concurrency (or request rate) whose SLO attainment reaches the target. Found by probing "
+        "levels: doubling from the lowest level until one fails (or the maximum passes: a lower bound), "
+        "then bisecting between the last pass and the first fail; concurrency is exact (capacity + 1 was "
+        "probed and failed), a rate is resolved to a stated relative precision. Assumes attainment falls "
+        "as load rises; every probe is a normal level of the run.",
+        "max{level : attainment(level) >= target}",
     ),
     MetricDefinition(
         "summary",

@@ -10,39 +10,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+# Re-exported: other modules import these names from here.
+from collector.schema.base import SLO as SLO
+from collector.schema.base import Scalar as Scalar
+from collector.schema.base import Strict as Strict
+from collector.schema.base import Summary as Summary
+from collector.schema.workloads import (
+    Capacity,
+    MultiTurnSettings,
+    PrefixCache,
+    Reasoning,
+    SharedPrefixSettings,
+    TraceSettings,
+    TraceTiming,
+    TurnLatency,
+)
 
 SCHEMA_VERSION = 2
-
-Scalar = str | int | float | bool | None
-
-
-class Strict(BaseModel):
-    """Base for every record model: unknown keys are an error, so typos in run files are caught.
-
-    NaN and infinities are refused everywhere: they are not valid JSON and no measurement produces them.
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
-
-class Summary(Strict):
-    """Summary statistics of one distribution (completed requests only).
-
-    Every distribution inferboard summarises (latencies, token counts, tokens/s) is non-negative. Since
-    schema version 2 the statistics are optional: an imported tool may report only some of them (e.g. a
-    median and p99 but no p90); an absent statistic is absent, never guessed.
-    """
-
-    count: int | None = Field(None, description="Number of values summarised; null when not stated.", ge=0)
-    mean: float | None = Field(None, description="Arithmetic mean.", ge=0)
-    std: float | None = Field(None, description="Population standard deviation (0 for a single value).", ge=0)
-    min: float | None = Field(None, description="Smallest value.", ge=0)
-    max: float | None = Field(None, description="Largest value.", ge=0)
-    p50: float | None = Field(None, description="Median (linear interpolation between closest ranks).", ge=0)
-    p90: float | None = Field(None, description="90th percentile (linear interpolation).", ge=0)
-    p95: float | None = Field(None, description="95th percentile (linear interpolation).", ge=0)
-    p99: float | None = Field(None, description="99th percentile (linear interpolation).", ge=0)
 
 
 class ConfidenceInterval(Strict):
@@ -235,12 +221,6 @@ class Dataset(Strict):
     prompts: int = Field(description="Number of prompts read from it.")
 
 
-class SLO(Strict):
-    ttft_ms: float | None = Field(None, description="TTFT limit in ms.")
-    tpot_ms: float | None = Field(None, description="TPOT limit in ms.")
-    e2e_ms: float | None = Field(None, description="E2E latency limit in ms.")
-
-
 class Timeouts(Strict):
     connect_s: float = Field(description="Connect timeout per request.")
     read_s: float = Field(description="Max gap between bytes of a response.")
@@ -275,6 +255,34 @@ class Workload(Strict):
     workers: int = Field(1, description="Load-generating processes.", ge=1)
     timeouts: Timeouts | None = Field(description="Per-request timeouts; null: not stated (imports).")
     slo: SLO | None = Field(None, description="Service-level objectives for goodput.")
+    kind: Literal["fixed", "preset", "dataset", "shared-prefix", "multi-turn", "trace"] | None = Field(
+        None,
+        description="Workload generator: fixed synthetic lengths, a named sequence-length preset, a "
+        "dataset, shared-prefix groups, multi-turn chat sessions or a replayed trace; null: not stated "
+        "(records older than these generators, and imports).",
+    )
+    preset: str | None = Field(
+        None, description="Name of the sequence-length preset, e.g. '1k/1k', '8k/1k', 'long-context'."
+    )
+    length_range_ratio: float | None = Field(
+        None,
+        description="Preset length sampling: each length is a uniform integer in [floor(ratio * L), L] "
+        "(vLLM benchmark_serving's random dataset, as InferenceX runs it with 0.8).",
+        ge=0,
+        le=1,
+    )
+    salted: bool | None = Field(
+        None,
+        description="Whether every prompt began with a unique random salt so prefix caching could not "
+        "reuse one request's work for another; false for the workloads that share prefixes on purpose.",
+    )
+    shared_prefix: SharedPrefixSettings | None = Field(
+        None, description="Settings of the shared-prefix workload, when it ran."
+    )
+    multi_turn: MultiTurnSettings | None = Field(
+        None, description="Settings of the multi-turn chat workload, when it ran."
+    )
+    trace: TraceSettings | None = Field(None, description="The replayed trace, when one was.")
 
 
 class Goodput(Strict):
@@ -407,6 +415,18 @@ class LevelResult(Strict):
     client: ClientHealth | None = Field(None, description="The collector's own health during the level.")
     requests: list[RequestRecord] = Field(default_factory=list, description="Per-request records (bounded).")
     requests_dropped: int = Field(0, description="Per-request records not kept because of the bound.", ge=0)
+    turns: list[TurnLatency] = Field(
+        default_factory=list, description="Multi-turn workload: TTFT per turn position (empty otherwise)."
+    )
+    prefix_cache: PrefixCache | None = Field(
+        None, description="Prefix-cache reuse the server reported over the level, where it reports it."
+    )
+    trace_timing: TraceTiming | None = Field(
+        None, description="Trace replay: how far actual sends strayed from the trace's schedule."
+    )
+    reasoning: Reasoning | None = Field(
+        None, description="Reasoning-model figures, when any stream carried reasoning content."
+    )
 
 
 class RepeatSummary(Strict):
@@ -475,3 +495,6 @@ class RunRecord(Strict):
         description="Labels shown wherever the run is displayed, e.g. 'random-weights', 'cpu', 'imported'.",
     )
     notes: list[str] = Field(default_factory=list, description="Free-form notes and warnings.")
+    capacity: Capacity | None = Field(
+        None, description="Result of the capacity search under an SLO, when --find-capacity ran."
+    )

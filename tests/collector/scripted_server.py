@@ -64,6 +64,8 @@ class Script:
     echo_text: str = ""  # quoted by echo_500 / echo_event (a server leaking what it was given)
     usage_completion_tokens: int | None = None  # reported in usage instead of the streamed count
     models_trickle: bool = False  # GET /v1/models answers headers, then one byte every 0.2 s, forever
+    batch_limit: int = 0  # > 0: at most this many streams are served at once, the rest queue (FIFO)
+    reasoning_tokens: int = 0  # chat: the first this many tokens stream as delta.reasoning_content
 
     def fault_for(self, index: int) -> str:
         if index in self.faults:
@@ -98,6 +100,7 @@ class ScriptedServer:
         self.port = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop: asyncio.Event | None = None
+        self._batch: asyncio.Semaphore | None = None
 
     @property
     def url(self) -> str:
@@ -157,6 +160,8 @@ class ScriptedServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        if self.script.batch_limit > 0:
+            self._batch = asyncio.Semaphore(self.script.batch_limit)
         server = await asyncio.start_server(self._handle, "127.0.0.1", self.fixed_port, backlog=1024)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -238,6 +243,14 @@ class ScriptedServer:
     async def _stream(
         self, writer: asyncio.StreamWriter, req: dict[str, object], fault: str, index: int = -1
     ) -> bool:
+        if self._batch is None:
+            return await self._stream_now(writer, req, fault, index)
+        async with self._batch:  # queued requests wait here; their service clock starts once admitted
+            return await self._stream_now(writer, req, fault, index)
+
+    async def _stream_now(
+        self, writer: asyncio.StreamWriter, req: dict[str, object], fault: str, index: int
+    ) -> bool:
         start = time.perf_counter()
         if fault.startswith("http_"):
             code = int(fault[5:])
@@ -279,12 +292,15 @@ class ScriptedServer:
             data = b"data: " + payload + b"\n\n"
             writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
+        reasoning_chunks = -(-min(self.script.reasoning_tokens, n) // per) if chat else 0
+
         def content(i: int, text: str) -> bytes:
             if chat:
+                key = "reasoning_content" if i < reasoning_chunks else "content"
                 obj = {
                     "id": "x",
                     "object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": {"content": text}}],
+                    "choices": [{"index": 0, "delta": {key: text}}],
                 }
             else:
                 obj = {"id": "x", "object": "text_completion", "choices": [{"index": 0, "text": text}]}
@@ -344,7 +360,9 @@ class ScriptedServer:
             await writer.drain()
         if self.script.usage_completion_tokens is not None:
             n = self.script.usage_completion_tokens
-        usage = {"prompt_tokens": 8, "completion_tokens": n, "total_tokens": 8 + n}
+        usage: dict[str, object] = {"prompt_tokens": 8, "completion_tokens": n, "total_tokens": 8 + n}
+        if reasoning_chunks:
+            usage["completion_tokens_details"] = {"reasoning_tokens": min(self.script.reasoning_tokens, n)}
         if fault != "no_usage":
             choice_key = "delta" if chat else "text"
             last = {

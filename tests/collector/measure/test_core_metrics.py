@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector.measure.metrics import (
+    NS_PER_MS,
     RequestOutcome,
     aggregate_level,
     goodput,
@@ -14,7 +15,10 @@ from collector.measure.metrics import (
     summarize,
     tpot_ms,
 )
-from collector.schema import METRIC_DEFINITIONS, SLO, Energy
+from collector.schema import METRIC_DEFINITIONS, SLO, Energy, RunRecord, ServerMetrics
+from collector.workloads.cache import prefix_cache
+from collector.workloads.multiturn import turn_latencies
+from collector.workloads.trace import trace_timing
 
 MS = 1_000_000
 
@@ -154,6 +158,36 @@ def test_request_records_are_bounded() -> None:
     assert len(r.requests) == 10 and r.requests_dropped == 40
 
 
+def _workload_figures() -> dict[str, bool]:
+    """The reasoning, multi-turn, prefix-cache, trace and capacity figures, each from its function."""
+    reasoning = outcome(0, [100, 110, 120, 130], 4)
+    reasoning.first_reasoning_ns, reasoning.first_answer_ns = 100 * NS_PER_MS, 120 * NS_PER_MS
+    reasoning.reasoning_chunks = 2
+    r = aggregate_level(
+        [reasoning], concurrency=1, request_rate=None, measure_from_scheduled=False, ignore_eos=True
+    ).reasoning
+    turns = turn_latencies([outcome(0, [100, 110], 2)], [1])
+    cache = prefix_cache(ServerMetrics(deltas={"prefix_cache_hits": 1.0, "prompt_tokens": 3.0}), "llama.cpp")
+    goodput = aggregate_level(
+        [reasoning],
+        concurrency=1,
+        request_rate=None,
+        measure_from_scheduled=False,
+        ignore_eos=True,
+        slo=SLO(ttft_ms=500),
+    ).goodput
+    return {
+        "ttfr_ms": r is not None and r.ttfr_ms is not None,
+        "ttfa_ms": r is not None and r.ttfa_ms is not None,
+        "reasoning_tokens": r is not None and r.reasoning_tokens_total == 2,
+        "turn_ttft_ms": turns[0].ttft_ms is not None,
+        "prefix_cache_hit_rate": cache is not None and cache.hit_rate == 0.25,
+        "trace_send_error_ms": trace_timing([reasoning]).send_error_ms is not None,
+        "slo_attainment": goodput is not None and goodput.fraction == 1.0,
+        "capacity": "capacity" in RunRecord.model_fields,
+    }
+
+
 def test_every_request_level_definition_is_implemented() -> None:
     """Derived from the code: each definition is a figure the metric functions actually fill for a level
     (or a request record), except the three that name inputs or the shape of every figure."""
@@ -176,6 +210,7 @@ def test_every_request_level_definition_is_implemented() -> None:
         "summary": summarize([1.0, 2.0, 3.0]) is not None,
         # energy per token is filled by the telemetry path (tests/collector/measure/test_wire_energy.py)
         "joules_per_output_token": "joules_per_output_token" in Energy.model_fields,
+        **_workload_figures(),
     }
     missing = []
     for d in METRIC_DEFINITIONS:
