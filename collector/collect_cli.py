@@ -240,6 +240,13 @@ def parse_slo(value: str | None) -> SLO | None:
     show_default=True,
     help="Per-request records kept per level in the run file.",
 )
+@click.option(
+    "--quality/--no-quality",
+    default=True,
+    show_default=True,
+    help="After the sweep, send the built-in quality prompt set (greedy, chat API) and score a reference "
+    "passage where the server returns log-probabilities. Always skipped for random weights.",
+)
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: only on a terminal).")
 @click.option("--dry-run", is_flag=True, help="With a suite file: print the plan and exit.")
 @click.pass_context

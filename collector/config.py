@@ -87,6 +87,9 @@ class CollectConfig(BaseModel):
     command: list[str] = Field(default_factory=list)
     suite: Suite | None = None
 
+    # Quality fingerprint (after the sweep)
+    quality: bool = Field(True, description="Send the quality prompt set after the sweep (real weights).")
+
     # Output
     out: Path = Path("runs")
     max_request_records: int = Field(500, ge=0)

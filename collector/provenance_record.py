@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from collector.backends import VersionInfo
 from collector.config import CollectConfig
 from collector.hardware import detect_hardware, detect_software
+from collector.measurement import MEASUREMENT_VERSION
 from collector.provenance import merge
 from collector.redact import known_secrets, redact_argv, redact_text
 from collector.schema import (
@@ -197,7 +198,9 @@ def build_record(
         status=status,  # type: ignore[arg-type]
         status_reason=status_reason,
         origin=Origin(kind="measured"),
-        collector=Collector(version=collector_version, git_sha=_git_sha()),
+        collector=Collector(
+            version=collector_version, git_sha=_git_sha(), measurement_version=MEASUREMENT_VERSION
+        ),
         command=recorded_command(config),
         ci=ci_info(),
         suite=config.suite,

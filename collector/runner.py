@@ -24,6 +24,7 @@ from collector.load import LevelState, ServerGone, closed_loop, open_loop
 from collector.metrics import aggregate_level
 from collector.progress import Progress
 from collector.provenance_record import build_record, detect_run_hardware
+from collector.quality.after_sweep import quality_after_sweep
 from collector.schema import Hardware, LevelResult, RunRecord, Telemetry
 from collector.selfcheck import LoopMonitor
 from collector.server import ServerHandle, ServerStartError, embedded_server, external_server, managed_server
@@ -259,6 +260,18 @@ async def _collect_with_server(
             config, client, requests, handle, adapter, progress, interrupt, hardware
         )
         finished = datetime.now(UTC)
+        weights = handle.model.weights if handle.model else "real"
+        if handle.model is None and "random-weights" in config.labels:
+            weights = "random"
+        quality = await quality_after_sweep(
+            client,
+            model,
+            weights=weights,
+            enabled=config.quality,
+            sweep_status=status,
+            interrupt=interrupt,
+            progress=progress,
+        )
 
     record = build_record(
         config=config,
@@ -279,6 +292,7 @@ async def _collect_with_server(
         hardware=hardware,
         telemetry=telemetry,
     )
+    record.quality = quality
     exit_code = 0
     message = None
     if status == "interrupted":

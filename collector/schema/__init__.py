@@ -35,6 +35,7 @@ from collector.schema.models import (
     Timeouts,
     Workload,
 )
+from collector.schema.quality import LogprobScore, Quality, QualityAnswer
 from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_run, parse_run, upgrade
 
 __all__ = [
@@ -55,10 +56,13 @@ __all__ = [
     "Host",
     "Launch",
     "LevelResult",
+    "LogprobScore",
     "MemoryFootprint",
     "MetricDefinition",
     "ModelInfo",
     "Origin",
+    "Quality",
+    "QualityAnswer",
     "Quantization",
     "RepeatSummary",
     "RequestRecord",
