@@ -29,6 +29,10 @@ def skipped(reason: str) -> Quality:
     return Quality(prompt_set_version=PROMPT_SET_VERSION, skipped_reason=reason, max_tokens=MAX_TOKENS)
 
 
+def _failed(prompt: QualityPrompt, error: str) -> QualityAnswer:
+    return QualityAnswer(id=prompt.id, category=prompt.category, prompt=prompt.text, error=error)
+
+
 def parse_chat_answer(prompt: QualityPrompt, body: Any) -> QualityAnswer:
     """One non-streamed chat completion -> the recorded answer (a malformed answer is an error entry)."""
     choices = body.get("choices") if isinstance(body, dict) else None
@@ -36,7 +40,7 @@ def parse_chat_answer(prompt: QualityPrompt, body: Any) -> QualityAnswer:
     message = choice.get("message") if choice else None
     text = message.get("content") if isinstance(message, dict) else None
     if not isinstance(text, str):
-        return QualityAnswer(id=prompt.id, category=prompt.category, error="answer has no message content")
+        return _failed(prompt, "answer has no message content")
     usage = body.get("usage")
     tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
     finish = choice.get("finish_reason") if choice else None
@@ -61,13 +65,13 @@ async def _ask(client: httpx.AsyncClient, model: str, prompt: QualityPrompt) -> 
     try:
         resp = await client.post("/v1/chat/completions", json=body)
     except httpx.HTTPError as exc:
-        return QualityAnswer(id=prompt.id, category=prompt.category, error=type(exc).__name__)
+        return _failed(prompt, type(exc).__name__)
     if resp.status_code != 200:
-        return QualityAnswer(id=prompt.id, category=prompt.category, error=f"HTTP {resp.status_code}")
+        return _failed(prompt, f"HTTP {resp.status_code}")
     try:
         payload = resp.json()
     except ValueError:
-        return QualityAnswer(id=prompt.id, category=prompt.category, error="answer is not JSON")
+        return _failed(prompt, "answer is not JSON")
     return parse_chat_answer(prompt, payload)
 
 

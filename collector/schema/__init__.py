@@ -1,6 +1,11 @@
 """The run record contract. The generator imports only this package from the collector."""
 
-from collector.schema.definitions import METRIC_DEFINITIONS, MetricDefinition, definition
+from collector.schema.definitions import (
+    METRIC_DEFINITIONS,
+    QUALITY_DEFINITIONS,
+    MetricDefinition,
+    definition,
+)
 from collector.schema.models import (
     GPU,
     SCHEMA_VERSION,
@@ -41,6 +46,7 @@ from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_
 __all__ = [
     "GPU",
     "METRIC_DEFINITIONS",
+    "QUALITY_DEFINITIONS",
     "SCHEMA_VERSION",
     "SLO",
     "UPGRADERS",

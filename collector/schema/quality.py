@@ -18,6 +18,7 @@ class QualityAnswer(_Strict):
 
     id: str = Field(description="Stable id of the prompt within its prompt set, e.g. 'arith-add'.")
     category: str = Field(description="'fact', 'arithmetic', 'instruction' or 'code'.")
+    prompt: str | None = Field(None, description="The prompt as sent (the user message).")
     text: str | None = Field(
         None, description="The answer exactly as returned (message content); null when the request failed."
     )
