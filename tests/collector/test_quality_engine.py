@@ -13,9 +13,13 @@ from realmodel import smollm2_gguf
 from collector import aio
 from collector.cli import main
 from collector.engine import EmbeddedEngine
+from collector.ggufgen import cached_model
+from collector.measurement import MEASUREMENT_VERSION
 from collector.quality import PROMPTS, run_quality_pass
 from collector.quality.passes import RANDOM_WEIGHTS_REASON, _ask
-from collector.schema import Quality, load_run
+from collector.schema import Quality, RunRecord, load_run
+from generator.agreement import agreement_groups
+from generator.load import LoadedRun
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -71,32 +75,54 @@ def test_llama_cpp_log_probabilities_are_recorded_as_absent(quality: Quality) ->
     assert score.absent_reason is not None and "echo ignored" in score.absent_reason
 
 
-def test_collect_records_quality_for_real_weights(tmp_path: Path) -> None:
-    args = ["collect", "--gguf", str(smollm2_gguf()), "--out", str(tmp_path), "--requests", "2"]
-    args += ["--input-tokens", "16", "--output-tokens", "4", "--concurrency", "1", "--warmup", "0"]
-    result = CliRunner().invoke(main, args)
+SMALL_SWEEP = ["--requests", "2", "--input-tokens", "16", "--output-tokens", "4", "--concurrency", "1"]
+
+
+def _collect(out: Path, *extra: str) -> RunRecord:
+    result = CliRunner().invoke(main, ["collect", "--out", str(out), "--warmup", "0", *SMALL_SWEEP, *extra])
     assert result.exit_code == 0, result.output
-    (path,) = tmp_path.glob("*.json")
-    record = load_run(path)
-    assert record.collector.measurement_version is not None
-    assert record.quality is not None and record.quality.skipped_reason is None
-    assert len(record.quality.answers) == len(PROMPTS)
-    assert record.quality.logprob is not None
+    (path,) = out.glob("*.json")
+    return load_run(path)
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
+    return _collect(tmp_path_factory.mktemp("real"), "--gguf", str(smollm2_gguf()))
+
+
+def test_collect_records_quality_for_real_weights(real_run: RunRecord) -> None:
+    assert real_run.collector.measurement_version == MEASUREMENT_VERSION
+    quality = real_run.quality
+    assert quality is not None and quality.skipped_reason is None
+    assert len(quality.answers) == len(PROMPTS) and all(a.error is None for a in quality.answers)
+    assert quality.logprob is not None and quality.logprob.absent_reason
+
+
+def test_random_weights_named_like_the_real_model_are_flagged(real_run: RunRecord, tmp_path: Path) -> None:
+    # A deliberately broken configuration: a random-weight model served under the real model's name by
+    # an external server, so the collector cannot know and records the weights as real.
+    name = real_run.model.name
+    sibling = _collect(tmp_path / "sibling", "--gguf", str(smollm2_gguf()), "--engine-parallel", "1")
+    with EmbeddedEngine(cached_model("tiny", "f32", seed=0).path, alias=name, n_parallel=2) as engine:
+        broken = _collect(
+            tmp_path / "broken", "--endpoint", engine.base_url, "--backend", "llama.cpp", "--model", name
+        )
+    assert broken.model.weights == "real" and broken.model.name == name
+    runs = [
+        LoadedRun(record, Path(f"{slug}.json"), slug)
+        for slug, record in (("real", real_run), ("sibling", sibling), ("broken", broken))
+    ]
+    (group,) = agreement_groups(runs)
+    by = {r.slug: r for r in group.runs}
+    assert {s for s, r in by.items() if r.diverges} == {"broken"}
+    # Same weights, same engine: greedy answers agree exactly whatever the slot count.
+    assert by["sibling"].agreement == 1.0 and by["real"].agreement == 1.0
+    assert by["broken"].agreement is not None and by["broken"].agreement < 0.2
 
 
 def test_collect_skips_quality_for_random_weights_and_when_turned_off(tmp_path: Path) -> None:
-    common = ["--requests", "2", "--input-tokens", "16", "--output-tokens", "4", "--concurrency", "1"]
-    random_run = CliRunner().invoke(main, ["collect", "--out", str(tmp_path / "a"), *common])
-    assert random_run.exit_code == 0, random_run.output
-    (path,) = (tmp_path / "a").glob("*.json")
-    quality = load_run(path).quality
+    quality = _collect(tmp_path / "a").quality
     assert quality is not None and quality.skipped_reason == RANDOM_WEIGHTS_REASON and not quality.answers
-    off = CliRunner().invoke(main, ["collect", "--no-quality", "--out", str(tmp_path / "b"), *common])
-    assert off.exit_code == 0, off.output
-    (path,) = (tmp_path / "b").glob("*.json")
-    quality = load_run(path).quality
-    assert (
-        quality is not None
-        and quality.skipped_reason is not None
-        and "--no-quality" in quality.skipped_reason
-    )
+    quality = _collect(tmp_path / "b", "--no-quality").quality
+    assert quality is not None and quality.skipped_reason is not None
+    assert "--no-quality" in quality.skipped_reason

@@ -16,7 +16,7 @@ from collector.quality.scoring import _NoLogprobs, parse_echo, parse_prompt_logp
 from collector.schema import LogprobScore, Quality
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "9569d4e8464adbdd85e448704002cadfc60aa0fc40285e8067313d28f5bfeb50"
+MEASURING_DIGEST = "34080429c281b8d7bc8e02fa2e01a88a4918d97f6539efa47d736f97165acd1e"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
