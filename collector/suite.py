@@ -79,6 +79,7 @@ class CollectOptions(_Spec):
     timeouts: TimeoutOptions | None = None
     slo: SLOOptions | None = None
     telemetry_hz: float | None = Field(None, gt=0)
+    quality: bool | None = Field(None, description="Send the quality prompt set after the sweep.")
     request_params: dict[str, Scalar] | None = None
     api_key_env: str | None = Field(None, description="Name of the variable holding the API key.")
 

@@ -80,6 +80,7 @@ def _option_values(cell: Cell) -> dict[str, Any]:
         "warmup": opts.warmup,
         "repeats": opts.repeats,
         "telemetry_hz": opts.telemetry_hz,
+        "quality": opts.quality,
         "request_params": dict(opts.request_params) if opts.request_params else None,
     }
     if opts.timeouts is not None:

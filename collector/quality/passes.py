@@ -98,6 +98,17 @@ async def run_quality_pass(
         answers.append(await _ask(client, model, prompt))
         if on_answer is not None:
             on_answer(len(answers), len(PROMPTS))
+        if len(answers) == 1 and answers[0].error is not None:
+            # A server that cannot answer one plain chat request will not answer 29 more: stop after the
+            # first instead of sending the rest into the same failure.
+            return Quality(
+                prompt_set_version=PROMPT_SET_VERSION,
+                skipped_reason=f"the server failed the first prompt ({answers[0].error})",
+                max_tokens=MAX_TOKENS,
+                seed=SEED,
+                answers=answers,
+                duration_s=time.perf_counter() - began,
+            )
     score = await score_passage(client, model)
     return Quality(
         prompt_set_version=PROMPT_SET_VERSION,

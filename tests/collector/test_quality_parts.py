@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from scripted_server import Script, ScriptedServer
 
+from collector.config import CollectConfig
 from collector.measurement import MEASUREMENT_VERSION, MEASURING_MODULES, measuring_digest
 from collector.quality import PROMPT_SET_VERSION, PROMPTS, REFERENCE_PASSAGE
 from collector.quality.passes import parse_chat_answer
 from collector.quality.prompts import REFERENCE_PASSAGE_VERSION
 from collector.quality.scoring import _NoLogprobs, parse_echo, parse_prompt_logprobs
-from collector.schema import LogprobScore, Quality
+from collector.runner import collect
+from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "34080429c281b8d7bc8e02fa2e01a88a4918d97f6539efa47d736f97165acd1e"
+MEASURING_DIGEST = "6595a522bba1f23ff24beab702be7f1e64133fbea5e82ca2110ab8ded0c560a1"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
@@ -112,3 +117,26 @@ def test_quality_schema_refuses_impossible_scores() -> None:
         LogprobScore(passage_version="x", mean_logprob=0.5)
     with pytest.raises(ValidationError):
         LogprobScore(passage_version="x", perplexity=0.5)
+
+
+def test_a_server_that_cannot_answer_plain_chat_gets_one_prompt_only(tmp_path: Path) -> None:
+    # The scripted server streams SSE whatever is asked: the first non-streamed answer is not JSON, so the
+    # pass stops there instead of sending 29 more prompts into the same failure.
+    with ScriptedServer(Script(ttft_ms=1.0, itl_ms=1.0)) as srv:
+        config = CollectConfig.model_validate(
+            {
+                "endpoint": srv.url,
+                "backend": "openai",
+                "out": tmp_path,
+                "input_tokens": 8,
+                "output_tokens": 4,
+                "requests": 2,
+                "concurrency": [1],
+                "warmup": 0,
+            }
+        )
+        result = asyncio.run(collect(config))
+    quality = load_run(result.path).quality  # type: ignore[arg-type]
+    assert quality is not None and quality.skipped_reason is not None
+    assert quality.skipped_reason.startswith("the server failed the first prompt")
+    assert [a.id for a in quality.answers] == [PROMPTS[0].id] and quality.answers[0].error
