@@ -47,6 +47,7 @@ def parse_chat_answer(prompt: QualityPrompt, body: Any) -> QualityAnswer:
     return QualityAnswer(
         id=prompt.id,
         category=prompt.category,
+        prompt=prompt.text,
         text=text,
         completion_tokens=tokens if isinstance(tokens, int) and tokens >= 0 else None,
         finish_reason=finish if isinstance(finish, str) else None,

@@ -58,6 +58,7 @@ def test_pass_answers_every_prompt(quality: Quality) -> None:
         assert answer.finish_reason in ("stop", "length")
     # A real instruct model through its own chat template knows the capital of France.
     capital = next(a for a in quality.answers if a.id == "fact-capital-france")
+    assert capital.prompt == PROMPTS[0].text
     assert "Paris" in (capital.text or "")
 
 

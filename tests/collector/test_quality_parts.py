@@ -21,7 +21,7 @@ from collector.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "6595a522bba1f23ff24beab702be7f1e64133fbea5e82ca2110ab8ded0c560a1"
+MEASURING_DIGEST = "e446637a98c0d7e953365d862e67c7c82ee82947d22a7a7d62ec4e67aa8ae0f9"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
@@ -100,6 +100,7 @@ def test_chat_answer_parsing() -> None:
     }
     answer = parse_chat_answer(prompt, body)
     assert (answer.text, answer.completion_tokens, answer.finish_reason) == ("Paris", 2, "stop")
+    assert answer.prompt == prompt.text
     broken = parse_chat_answer(prompt, {"choices": []})
     assert broken.text is None and broken.error
 
