@@ -101,6 +101,14 @@ class RunAgreement:
     diverges: bool = False
 
 
+@dataclass(frozen=True)
+class DifferingAnswer:
+    id: str
+    prompt: str
+    reference: str | None
+    answers: dict[str, str | None]  # slug -> trimmed answer (None: not answered)
+
+
 @dataclass
 class AgreementGroup:
     weights: str
@@ -108,7 +116,7 @@ class AgreementGroup:
     prompt_set_version: str
     reference: str  # slug
     runs: list[RunAgreement]
-    differing: list[dict[str, object]] = field(default_factory=list)
+    differing: list[DifferingAnswer] = field(default_factory=list)
 
 
 def _reference(runs: Sequence[RunAgreement]) -> RunAgreement:
@@ -131,7 +139,7 @@ def _flag(runs: list[RunAgreement], reference: RunAgreement) -> None:
         )
 
 
-def _differing(group: list[RunAgreement], reference: RunAgreement) -> list[dict[str, object]]:
+def _differing(group: list[RunAgreement], reference: RunAgreement) -> list[DifferingAnswer]:
     ref = answers(reference.record)
     prompts = {
         a.id: a.prompt or a.id
@@ -139,12 +147,12 @@ def _differing(group: list[RunAgreement], reference: RunAgreement) -> list[dict[
         if r.record.quality is not None
         for a in r.record.quality.answers
     }
-    rows: list[dict[str, object]] = []
+    rows: list[DifferingAnswer] = []
     per_run = {r.slug: answers(r.record) for r in group}
     for pid, prompt in prompts.items():
         texts = {slug: got.get(pid) for slug, got in per_run.items()}
         if len({t for t in texts.values()}) > 1:
-            rows.append({"id": pid, "prompt": prompt, "reference": ref.get(pid), "answers": texts})
+            rows.append(DifferingAnswer(pid, prompt, ref.get(pid), texts))
     return rows
 
 

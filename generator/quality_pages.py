@@ -53,6 +53,12 @@ def _perplexity(record: RunRecord) -> str:
     return f"{score.perplexity:.3f} ({score.method})"
 
 
+def _answer_text(text: str | None) -> str:
+    if text is None:
+        return "(no answer)"
+    return text or "(empty answer)"
+
+
 def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[str, Any]:
     rows = []
     for run in group.runs:
@@ -76,12 +82,11 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
     slugs = [run.slug for run in group.runs]
     differing = [
         {
-            "id": d["id"],
-            "prompt": d["prompt"],
+            "prompt": d.prompt,
             "cells": [
                 {
-                    "text": "(no answer)" if (t := d["answers"].get(s)) is None else t,  # type: ignore[attr-defined]
-                    "differs": s != group.reference and t != d["reference"],
+                    "text": _answer_text(d.answers.get(s)),
+                    "differs": s != group.reference and d.answers.get(s) != d.reference,
                 }
                 for s in slugs
             ],

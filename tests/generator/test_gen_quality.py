@@ -79,7 +79,7 @@ def test_agreement_reference_rule_and_divergence_badge() -> None:
     assert by["broken01"].exact_match == 0.0
     assert [s for s, r in by.items() if r.diverges] == ["broken01"]
     # Differing answers: the two Q4_1 changes and every broken answer, side by side.
-    assert {d["id"] for d in group.differing} == {f"p{i:02d}" for i in range(10)}
+    assert {d.id for d in group.differing} == {f"p{i:02d}" for i in range(10)}
 
 
 def test_two_runs_flag_only_the_non_reference_below_the_floor() -> None:
