@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, run_series, scope_figures
+from generator.history import config_key
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
@@ -345,10 +346,14 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     _write(docs, "runs/index.md", runs_index_page(ctx))
     write_data_files(ctx, docs)
     run_template = template("run.md.j2")
+    # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
+    frame_badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True))
     for run in ctx.runs:
         page = f"runs/{run.slug}.md"
         context = run_context(run, series_by_slug.get(run.slug))
         context["raw_json_link"] = f"../data/runs/{run.slug}.json"
         context["compare_link"] = "../compare.md"
+        context["run"]["badges"] = frame_badges.get(run.slug, context["run"]["badges"])
+        context["history_link"] = f"../history/{config_key(run.record)}.md"
         _write(docs, page, run_template.render(fragments=ctx.fragments, **context))
     return [(title, path) for path, title in GENERATED_NAV]

@@ -21,8 +21,10 @@ from typing import Any
 import yaml
 from mkdocs.plugins import BasePlugin
 
+from generator.agreement import diverging_slugs, with_divergence_badge
 from generator.load import load_runs
 from generator.pages import SiteContext, write_pages
+from generator.quality_pages import write_quality_pages
 from generator.render import FragmentStore
 from generator.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.tables import level_frame, run_frame
@@ -177,7 +179,7 @@ def run_mkdocs(
             docs_dir=str(docs),
             site_dir=str(site),
             nav=nav,
-            not_in_nav="/runs/*.md\n",
+            not_in_nav="/runs/*.md\n/history/*.md\n",
             **overrides,
         )
         config.plugins["inferboard-fragments"] = FragmentPlugin(fragments)
@@ -256,15 +258,17 @@ def _build_unlocked(
     prepare_docs_dir(docs)
     dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
+    diverging = diverging_slugs(loaded.runs)
     ctx = SiteContext(
         runs=loaded.runs,
-        runs_frame=run_frame(loaded.runs),
-        levels=level_frame(loaded.runs),
+        runs_frame=with_divergence_badge(run_frame(loaded.runs), diverging),
+        levels=with_divergence_badge(level_frame(loaded.runs), diverging),
         problems=shown_problems,
         dir_urls=dir_urls,
         built_at=datetime.now(UTC),
     )
     generated = write_pages(ctx, docs)
+    generated += [(title, path) for path, title in write_quality_pages(ctx, docs)]
     copy_assets(docs)
     guides = copy_guides(guide_dir or config.parent / "docs", docs)
     nav: list[Any] = [{title: path} for title, path in generated]

@@ -241,6 +241,14 @@ class CollectConfig(BaseModel):
     command: list[str] = Field(default_factory=list)
     suite: Suite | None = None
 
+    # Quality fingerprint (after the sweep, never inside a timed level)
+    quality: bool = option(
+        True,
+        "After the sweep, send the built-in quality prompt set (greedy, chat API) and score a reference "
+        "passage where the server returns log-probabilities. Always skipped for random weights.",
+        off_flag="--no-quality",
+    )
+
     # Output
     out: Path = option(Path("runs"), "Folder for the run file.", file_okay=False)
     max_request_records: int = Field(

@@ -90,6 +90,7 @@ class CollectOptions(_Spec):
         None, ge=0, description="Per-request records kept per level in the run file."
     )
     api_key_env: str | None = Field(None, description="*Name* of the variable holding the API key.")
+    quality: bool | None = Field(None, description="Send the quality prompt set after the sweep.")
 
     @model_validator(mode="after")
     def _positive_levels(self) -> CollectOptions:

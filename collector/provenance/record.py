@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from collector.backends import VersionInfo
 from collector.config.collect import CollectConfig
 from collector.measure.stats import repeat_summaries
+from collector.measure.version import MEASUREMENT_VERSION
 from collector.provenance.facts import merge
 from collector.provenance.hardware import detect_hardware, detect_software
 from collector.provenance.redact import known_secrets, redact_argv, redact_text
@@ -200,7 +201,9 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         status=ctx.status,  # type: ignore[arg-type]
         status_reason=ctx.status_reason,
         origin=Origin(kind="measured"),
-        collector=Collector(version=ctx.collector_version, git_sha=_git_sha()),
+        collector=Collector(
+            version=ctx.collector_version, git_sha=_git_sha(), measurement_version=MEASUREMENT_VERSION
+        ),
         command=recorded_command(config),
         ci=ci_info(),
         suite=config.suite,

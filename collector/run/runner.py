@@ -31,6 +31,7 @@ from collector.measure.metrics import aggregate_level
 from collector.measure.selfcheck import LoopMonitor
 from collector.provenance.record import RecordContext, build_record, detect_run_hardware
 from collector.provenance.scrub import register_run_secrets
+from collector.quality.after_sweep import quality_after_sweep
 from collector.run.interrupts import (
     Interrupt,
     Interrupted,
@@ -275,6 +276,18 @@ async def _collect_with_server(
             config, client, requests, handle, adapter, progress, interrupt, hardware
         )
         finished = datetime.now(UTC)
+        weights = handle.model.weights if handle.model else "real"
+        if handle.model is None and "random-weights" in config.labels:
+            weights = "random"
+        quality = await quality_after_sweep(
+            client,
+            model,
+            weights=weights,
+            enabled=config.quality,
+            sweep_status=status,
+            interrupt=interrupt,
+            progress=progress,
+        )
 
     record = build_record(
         config,
@@ -297,6 +310,7 @@ async def _collect_with_server(
             telemetry=telemetry,
         ),
     )
+    record.quality = quality
     exit_code = 0
     message = None
     if status == "interrupted":

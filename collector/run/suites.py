@@ -81,6 +81,7 @@ def _option_values(cell: Cell) -> dict[str, Any]:
         "workers": opts.workers,
         "retries": opts.retries,
         "max_request_records": opts.max_request_records,
+        "quality": opts.quality,
         "request_params": dict(opts.request_params) if opts.request_params else None,
     }
     if opts.timeouts is not None:

@@ -1,6 +1,11 @@
 """The run record contract. The generator imports only this package from the collector."""
 
-from collector.schema.definitions import METRIC_DEFINITIONS, MetricDefinition, definition
+from collector.schema.definitions import (
+    METRIC_DEFINITIONS,
+    QUALITY_DEFINITIONS,
+    MetricDefinition,
+    definition,
+)
 from collector.schema.models import (
     GPU,
     SCHEMA_VERSION,
@@ -35,6 +40,7 @@ from collector.schema.models import (
     Timeouts,
     Workload,
 )
+from collector.schema.quality import LogprobScore, Quality, QualityAnswer
 from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_run, parse_run, upgrade
 from collector.schema.workloads import (
     Capacity,
@@ -51,6 +57,7 @@ from collector.schema.workloads import (
 __all__ = [
     "GPU",
     "METRIC_DEFINITIONS",
+    "QUALITY_DEFINITIONS",
     "SCHEMA_VERSION",
     "SLO",
     "UPGRADERS",
@@ -68,12 +75,15 @@ __all__ = [
     "Host",
     "Launch",
     "LevelResult",
+    "LogprobScore",
     "MemoryFootprint",
     "MetricDefinition",
     "ModelInfo",
     "MultiTurnSettings",
     "Origin",
     "PrefixCache",
+    "Quality",
+    "QualityAnswer",
     "Quantization",
     "Reasoning",
     "RepeatSummary",

@@ -260,3 +260,112 @@ def definition(key: str) -> MetricDefinition:
         if item.key == key:
             return item
     raise KeyError(key)
+
+
+# Quality, agreement and history: the thresholds the site applies, defined once here so that the
+# published definitions and the code that applies them cannot drift apart.
+DIVERGE_MAX_EXACT_MATCH = 0.2
+DIVERGE_MIN_GAP = 0.3
+REGRESSION_THRESHOLD = 0.10
+
+QUALITY_DEFINITIONS: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "quality_pass",
+        "Quality pass",
+        "-",
+        "run",
+        "After the last load level (never inside a timed level) the collector sends a fixed, versioned set "
+        "of ~30 short prompts (facts, arithmetic, instructions, code) one at a time through the chat API, "
+        "so the server applies its own chat template: temperature 0, seed 0, max_tokens 48, not streamed. "
+        "Each answer's text, usage.completion_tokens and finish_reason are recorded. Skipped (and recorded "
+        "as skipped) for random weights.",
+        "answers = [chat(prompt, temperature=0, max_tokens=48) for prompt in prompt set]",
+    ),
+    MetricDefinition(
+        "mean_logprob",
+        "Reference-passage log-probability",
+        "nats/token",
+        "run",
+        "A fixed reference passage is sent as a completions prompt asking for prompt log-probabilities "
+        "(echo=true with logprobs, else vLLM's prompt_logprobs=0). The mean natural-log probability of "
+        "its tokens after the first; perplexity is exp of minus that mean. Servers that return no prompt "
+        "log-probabilities (e.g. llama.cpp, which scores only generated tokens) get no score, with the "
+        "reason recorded. Comparable only between runs whose tokenizers split the passage identically.",
+        "mean = sum(logprob(t_i | t_<i)) / (n - 1); perplexity = exp(-mean)",
+    ),
+    MetricDefinition(
+        "weights_group",
+        "Same weights",
+        "-",
+        "site",
+        "Runs serve the same weights when their model source matches: the model name with any organisation "
+        "prefix, GGUF quantization suffix and file extension removed, lower-cased (e.g. "
+        "'HuggingFaceTB/SmolLM2-135M-Instruct' and 'SmolLM2-135M-Instruct.Q4_1.gguf'), and, where both "
+        "record one, the same model revision. Quantizations of those weights are siblings.",
+        "group = (normalised model name, revision)",
+    ),
+    MetricDefinition(
+        "reference_run",
+        "Reference run",
+        "-",
+        "site",
+        "Within a group of runs of the same weights and prompt-set version, the run with the highest "
+        "weight precision (bits per weight: f32 32, bf16/f16 16, fp8/int8/Q8 8, ... Q4/AWQ/GPTQ 4; unknown "
+        "0); ties go to the run with the most answered prompts, then the earliest run.",
+        "reference = max(runs, key=(precision bits, answered prompts, -created_at))",
+    ),
+    MetricDefinition(
+        "exact_match_rate",
+        "Exact-match rate",
+        "fraction",
+        "site",
+        "Share of prompts answered by both runs whose answers are identical after trimming surrounding "
+        "whitespace.",
+        "exact = count(a_i.strip() == r_i.strip()) / count(answered by both)",
+    ),
+    MetricDefinition(
+        "common_prefix_chars",
+        "Mean common prefix",
+        "characters",
+        "site",
+        "Mean length, in characters, of the longest common prefix of the two answers to each prompt "
+        "(after trimming surrounding whitespace): how far the answers agree before they part.",
+        "prefix = mean(len(commonprefix(a_i, r_i)))",
+    ),
+    MetricDefinition(
+        "answers_diverge",
+        "Answers diverge",
+        "badge",
+        "site",
+        f"A run's agreement is the median of its exact-match rates against every other run of the same "
+        f"weights. With three or more runs, a run is badged when its agreement is below "
+        f"{DIVERGE_MAX_EXACT_MATCH:.0%} while the best-agreeing run of the group is at least "
+        f"{DIVERGE_MIN_GAP:.0%} higher; with two runs, the non-reference run is badged when its exact-match "
+        f"rate against the reference is below {DIVERGE_MAX_EXACT_MATCH:.0%}.",
+        f"diverges = agreement < {DIVERGE_MAX_EXACT_MATCH} and best - agreement >= {DIVERGE_MIN_GAP}",
+    ),
+    MetricDefinition(
+        "config_key",
+        "Configuration key",
+        "-",
+        "site",
+        "Everything that defines a configuration except versions and time: backend, model and weights "
+        "(name, revision, file hash), quantization, hardware (accelerator, GPU model and count or CPU "
+        "model), workload (API, lengths, dataset hash, load mode and levels, ignore_eos) and serving "
+        "flags. Runs sharing a key form one history.",
+        "key = sha256(backend, model, quantization, hardware, workload, serving)",
+    ),
+    MetricDefinition(
+        "regression",
+        "Regression / improvement",
+        "-",
+        "site",
+        f"Between consecutive backend versions of one configuration (the latest run of each version, "
+        f"versions ordered by their first run), output throughput and TTFT p50 are compared at every load "
+        f"level both runs measured. With repeats in both runs a change counts when the 95% confidence "
+        f"intervals do not overlap; otherwise when the relative change exceeds "
+        f"{REGRESSION_THRESHOLD:.0%}. Runs of different measurement versions are never compared: the "
+        f"pair is listed as not comparable.",
+        f"worse = CI(new) entirely worse than CI(old), else |new/old - 1| > {REGRESSION_THRESHOLD}",
+    ),
+)

@@ -17,6 +17,7 @@ from collector.schema.base import SLO as SLO
 from collector.schema.base import Scalar as Scalar
 from collector.schema.base import Strict as Strict
 from collector.schema.base import Summary as Summary
+from collector.schema.quality import Quality
 from collector.schema.workloads import (
     Capacity,
     MultiTurnSettings,
@@ -75,6 +76,13 @@ class Collector(Strict):
     name: str = Field("inferboard", description="Name of the program that wrote the record.")
     version: str = Field(description="Version of that program.")
     git_sha: str | None = Field(None, description="Git commit of the collector's source tree, when known.")
+    measurement_version: int | None = Field(
+        None,
+        description="Version of how the collector measures (timing, counting, quality pass); it changes "
+        "whenever a figure's measurement changes, and runs of different versions are not compared without "
+        "saying so. Null: not recorded (imports, older records).",
+        ge=1,
+    )
 
 
 class CIInfo(Strict):
@@ -490,6 +498,11 @@ class RunRecord(Strict):
         default_factory=list, description="Levels across repeated trials, with confidence intervals."
     )
     telemetry: Telemetry | None = Field(None, description="GPU telemetry time series.")
+    quality: Quality | None = Field(
+        None,
+        description="Quality fingerprint: greedy answers to a fixed prompt set sent after the sweep, and a "
+        "log-probability score where the server offers one; null when the pass was not requested.",
+    )
     labels: list[str] = Field(
         default_factory=list,
         description="Labels shown wherever the run is displayed, e.g. 'random-weights', 'cpu', 'imported'.",

@@ -1,0 +1,205 @@
+"""Agreement between runs serving the same weights: do they give the same greedy answers?
+
+Pure functions on run records (definitions and thresholds: collector.schema.QUALITY_DEFINITIONS). The
+ranking pages call `diverging_slugs` / `with_divergence_badge` so a run whose answers disagree with its
+siblings carries an "answers diverge" badge wherever it is ranked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from collector.schema import RunRecord
+from collector.schema.definitions import DIVERGE_MAX_EXACT_MATCH, DIVERGE_MIN_GAP
+from generator.load import LoadedRun
+from generator.tables import as_utc
+
+DIVERGE_BADGE = "answers diverge"
+
+# Quantization names -> bits per weight, most specific first (checked against dtype, format and path).
+_PRECISION = (
+    (r"f(loat)?32|fp32", 32),
+    (r"bf16|bfloat16|f(loat)?16|fp16|half", 16),
+    (r"fp8|f8|int8|w8|q8", 8),
+    (r"q6", 6),
+    (r"q5", 5),
+    (r"q4|int4|w4|awq|gptq|nf4|fp4|mxfp4", 4),
+    (r"q3", 3),
+    (r"q2|iq2|iq1", 2),
+)
+_GGUF_QUANT = re.compile(r"[.-](i?q\d[\w]*|f16|bf16|f32)$", re.IGNORECASE)
+
+
+def weights_name(record: RunRecord) -> str:
+    """The model source a run serves: name without organisation, quantization suffix or extension."""
+    name = os.path.basename(record.model.name.replace("\\", "/").rstrip("/")) or record.model.name
+    for suffix in (".gguf", ".safetensors", ".bin"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    name = _GGUF_QUANT.sub("", name)
+    return name.lower()
+
+
+def weights_key(record: RunRecord) -> tuple[str, str]:
+    return weights_name(record), record.model.revision or ""
+
+
+def precision_bits(record: RunRecord) -> int:
+    """Bits per weight as far as the record says; 0 when it does not."""
+    q = record.quantization
+    for text in (q.weights_dtype, q.format, record.model.path, record.model.name):
+        if not text:
+            continue
+        for pattern, bits in _PRECISION:
+            if re.search(rf"(?<![a-z0-9])({pattern})(?![0-9])", text.lower()):
+                return bits
+    return 0
+
+
+def answers(record: RunRecord) -> dict[str, str]:
+    """Prompt id -> trimmed answer, for prompts answered without error."""
+    if record.quality is None:
+        return {}
+    return {a.id: a.text.strip() for a in record.quality.answers if a.text is not None and a.error is None}
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def compare(a: dict[str, str], b: dict[str, str]) -> tuple[float | None, float | None, int]:
+    """(exact-match rate, mean common-prefix length in characters, prompts compared)."""
+    shared = sorted(a.keys() & b.keys())
+    if not shared:
+        return None, None, 0
+    exact = sum(a[k] == b[k] for k in shared) / len(shared)
+    prefix = statistics.fmean(_common_prefix(a[k], b[k]) for k in shared)
+    return exact, prefix, len(shared)
+
+
+@dataclass
+class RunAgreement:
+    slug: str
+    record: RunRecord
+    bits: int
+    answered: int
+    exact_match: float | None = None  # against the reference run
+    prefix_chars: float | None = None
+    compared: int = 0
+    agreement: float | None = None  # median exact-match rate against every other run of the group
+    diverges: bool = False
+
+
+@dataclass(frozen=True)
+class DifferingAnswer:
+    id: str
+    prompt: str
+    reference: str | None
+    answers: dict[str, str | None]  # slug -> trimmed answer (None: not answered)
+
+
+@dataclass
+class AgreementGroup:
+    weights: str
+    revision: str
+    prompt_set_version: str
+    reference: str  # slug
+    runs: list[RunAgreement]
+    differing: list[DifferingAnswer] = field(default_factory=list)
+
+
+def _reference(runs: Sequence[RunAgreement]) -> RunAgreement:
+    return max(runs, key=lambda r: (r.bits, r.answered, -as_utc(r.record.created_at).timestamp(), r.slug))
+
+
+def _flag(runs: list[RunAgreement], reference: RunAgreement) -> None:
+    if len(runs) == 2:
+        other = runs[0] if runs[1] is reference else runs[1]
+        other.diverges = other.exact_match is not None and other.exact_match < DIVERGE_MAX_EXACT_MATCH
+        return
+    scored = [r.agreement for r in runs if r.agreement is not None]
+    best = max(scored, default=None)
+    for run in runs:
+        run.diverges = (
+            best is not None
+            and run.agreement is not None
+            and run.agreement < DIVERGE_MAX_EXACT_MATCH
+            and best - run.agreement >= DIVERGE_MIN_GAP
+        )
+
+
+def _differing(group: list[RunAgreement], reference: RunAgreement) -> list[DifferingAnswer]:
+    ref = answers(reference.record)
+    prompts = {
+        a.id: a.prompt or a.id
+        for r in group
+        if r.record.quality is not None
+        for a in r.record.quality.answers
+    }
+    rows: list[DifferingAnswer] = []
+    per_run = {r.slug: answers(r.record) for r in group}
+    for pid, prompt in prompts.items():
+        texts = {slug: got.get(pid) for slug, got in per_run.items()}
+        if len({t for t in texts.values()}) > 1:
+            rows.append(DifferingAnswer(pid, prompt, ref.get(pid), texts))
+    return rows
+
+
+def agreement_groups(runs: Iterable[LoadedRun]) -> list[AgreementGroup]:
+    """Groups of two or more runs with answers from the same weights and prompt-set version."""
+    buckets: dict[tuple[str, str, str], list[RunAgreement]] = {}
+    for run in runs:
+        quality = run.record.quality
+        got = answers(run.record)
+        if quality is None or quality.skipped_reason or not got:
+            continue
+        key = (*weights_key(run.record), quality.prompt_set_version)
+        buckets.setdefault(key, []).append(
+            RunAgreement(run.slug, run.record, precision_bits(run.record), len(got))
+        )
+    groups = []
+    for (name, revision, version), group in sorted(buckets.items()):
+        if len(group) < 2:
+            continue
+        reference = _reference(group)
+        ref_answers = answers(reference.record)
+        for member in group:
+            mine = answers(member.record)
+            member.exact_match, member.prefix_chars, member.compared = compare(mine, ref_answers)
+            rates = [compare(mine, answers(o.record))[0] for o in group if o is not member]
+            numbers = [r for r in rates if r is not None]
+            member.agreement = statistics.median(numbers) if numbers else None
+        _flag(group, reference)
+        group.sort(key=lambda r: (r is not reference, -r.bits, r.slug))
+        groups.append(
+            AgreementGroup(name, revision, version, reference.slug, group, _differing(group, reference))
+        )
+    return groups
+
+
+def diverging_slugs(runs: Iterable[LoadedRun]) -> set[str]:
+    """Slugs of runs that get the "answers diverge" badge."""
+    return {r.slug for g in agreement_groups(runs) for r in g.runs if r.diverges}
+
+
+def with_divergence_badge(frame: pd.DataFrame, slugs: set[str]) -> pd.DataFrame:
+    """A run or level frame with the badge appended to the badges of the given runs."""
+    if frame.empty or not slugs or "badges" not in frame.columns:
+        return frame
+    out = frame.copy()
+    out["badges"] = [
+        [*badges, DIVERGE_BADGE] if slug in slugs and DIVERGE_BADGE not in badges else badges
+        for slug, badges in zip(out["slug"], out["badges"], strict=True)
+    ]
+    return out

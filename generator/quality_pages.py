@@ -1,0 +1,190 @@
+"""The Agreement, Changes and per-configuration History pages (see generator.agreement, generator.history).
+
+`write_quality_pages` is the one call site.py makes; run pages link to their history through
+`history_md`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from collector.schema import QUALITY_DEFINITIONS, RunRecord
+from generator.agreement import AgreementGroup, agreement_groups
+from generator.history import METRICS, Change, all_changes, config_key, histories, history_figures
+from generator.load import LoadedRun
+from generator.pages import SiteContext, trusted
+from generator.render import md_link, relative_url, template
+from generator.safe import clean_text
+from generator.tables import as_utc, hardware_text, quant_text, workload_text
+
+NAV = [("agreement.md", "Agreement"), ("changes.md", "Changes")]
+
+
+def history_md(record: RunRecord) -> str:
+    """The history page of a run's configuration, relative to the docs root."""
+    return f"history/{config_key(record)}.md"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _label(record: RunRecord) -> str:
+    return clean_text(
+        f"{record.backend.name} · {record.model.name} · {hardware_text(record)} · {quant_text(record)} · "
+        f"{workload_text(record)}"
+    )
+
+
+def _perplexity(record: RunRecord) -> str:
+    score = record.quality.logprob if record.quality else None
+    if score is None:
+        return "—"
+    if score.perplexity is None:
+        return "not offered"
+    return f"{score.perplexity:.3f} ({score.method})"
+
+
+def _answer_text(text: str | None) -> str:
+    if text is None:
+        return "(no answer)"
+    return text or "(empty answer)"
+
+
+def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[str, Any]:
+    rows = []
+    for run in group.runs:
+        r = run.record
+        rows.append(
+            {
+                "slug": run.slug,
+                "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
+                "reference": run.slug == group.reference,
+                "backend": clean_text(f"{r.backend.name} {r.backend.version or 'unknown'}"),
+                "quant": quant_text(r),
+                "bits": run.bits or "unknown",
+                "exact": _pct(run.exact_match),
+                "prefix": _num(run.prefix_chars),
+                "compared": run.compared,
+                "agreement": _pct(run.agreement),
+                "perplexity": _perplexity(r),
+                "diverges": run.diverges,
+            }
+        )
+    slugs = [run.slug for run in group.runs]
+    differing = [
+        {
+            "prompt": d.prompt,
+            "cells": [
+                {
+                    "text": _answer_text(d.answers.get(s)),
+                    "differs": s != group.reference and d.answers.get(s) != d.reference,
+                }
+                for s in slugs
+            ],
+        }
+        for d in group.differing
+    ]
+    return {
+        "title": clean_text(f"{group.weights}" + (f" @ {group.revision}" if group.revision else "")),
+        "prompt_set_version": group.prompt_set_version,
+        "rows": rows,
+        "slugs": slugs,
+        "differing": differing,
+    }
+
+
+def _change_row(ctx: SiteContext, change: Change) -> dict[str, Any]:
+    page = "changes.md"
+    return {
+        "date": as_utc(change.new.record.created_at).strftime("%Y-%m-%d"),
+        "backend": clean_text(change.backend),
+        "config": _label(change.new.record),
+        "history": relative_url(page, history_md(change.new.record), ctx.dir_urls),
+        "old_version": clean_text(change.old.record.backend.version or "unknown"),
+        "new_version": clean_text(change.new.record.backend.version or "unknown"),
+        "old_href": relative_url(page, f"runs/{change.old.slug}.md", ctx.dir_urls),
+        "new_href": relative_url(page, f"runs/{change.new.slug}.md", ctx.dir_urls),
+        "level": change.level,
+        "metric": METRICS[change.metric][0] if change.metric in METRICS else "—",
+        "old": _num(change.old_value, 4),
+        "new": _num(change.new_value, 4),
+        "relative": "—" if change.relative is None else f"{change.relative:+.1%}",
+        "kind": change.kind,
+        "basis": change.basis,
+    }
+
+
+def _history_page(ctx: SiteContext, key: str, runs: list[LoadedRun], changes: list[Change]) -> str:
+    page = f"history/{key}.md"
+    rows = [
+        {
+            "slug": run.slug,
+            "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
+            "date": as_utc(run.record.created_at).strftime("%Y-%m-%d %H:%M UTC"),
+            "version": clean_text(run.record.backend.version or "unknown"),
+            "measurement": run.record.collector.measurement_version or "unknown",
+        }
+        for run in reversed(runs)
+    ]
+    versions = {run.record.collector.measurement_version for run in runs}
+    return template("history.md.j2").render(
+        fragments=ctx.fragments,
+        label=_label(runs[-1].record),
+        key=key,
+        rows=rows,
+        figures=history_figures(runs),
+        mixed_measurement=len(versions) > 1,
+        changes=[_change_row(ctx, c) for c in changes],
+        changes_link=md_link(page, "changes.md"),
+    )
+
+
+def write_quality_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
+    """Write agreement.md, changes.md and history/<key>.md; returns their nav entries."""
+    definitions = {d.key: d for d in QUALITY_DEFINITIONS}
+    groups = [_group_context(ctx, g, "agreement.md") for g in agreement_groups(ctx.runs)]
+    (docs / "agreement.md").write_text(
+        template("agreement.md.j2").render(
+            fragments=ctx.fragments,
+            groups=groups,
+            trusted=trusted,
+            definitions=[
+                definitions[k]
+                for k in (
+                    "quality_pass",
+                    "weights_group",
+                    "reference_run",
+                    "exact_match_rate",
+                    "common_prefix_chars",
+                    "answers_diverge",
+                    "mean_logprob",
+                )
+            ],
+        ),
+        encoding="utf-8",
+    )
+    changes = all_changes(ctx.runs)
+    (docs / "changes.md").write_text(
+        template("changes.md.j2").render(
+            fragments=ctx.fragments,
+            changes=[_change_row(ctx, c) for c in changes if c.kind != "not comparable"],
+            incomparable=[_change_row(ctx, c) for c in changes if c.kind == "not comparable"],
+            trusted=trusted,
+            definitions=[definitions[k] for k in ("config_key", "regression")],
+        ),
+        encoding="utf-8",
+    )
+    (docs / "history").mkdir(parents=True, exist_ok=True)
+    for key, runs in histories(ctx.runs).items():
+        mine = [c for c in changes if c.key == key]
+        (docs / "history" / f"{key}.md").write_text(_history_page(ctx, key, runs, mine), encoding="utf-8")
+    return NAV
