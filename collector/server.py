@@ -142,7 +142,6 @@ def launch_ready_url(config: CollectConfig) -> str:
     if config.ready_url:
         return config.ready_url
     from collector.backends import UnknownBackendError, get_adapter
-
     from collector.backends.launchline import backend_from_launch
 
     path = "/v1/models"
