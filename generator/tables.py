@@ -184,7 +184,9 @@ def run_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
 
 
 def _stat(summary: Summary | None, name: str) -> float | None:
-    return None if summary is None else float(getattr(summary, name))
+    # Since schema v2 a statistic may be absent (imports keep only what the tool reported).
+    value = None if summary is None else getattr(summary, name)
+    return None if value is None else float(value)
 
 
 def _level_values(level: LevelResult) -> dict[str, Any]:
