@@ -12,32 +12,17 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "benchmarks" / "engines"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks" / "engines"))
 
-import smollm2  # noqa: E402
-import vllm_env  # noqa: E402
+import smollm2
+import vllm_env
+from vllm_support import VllmServer
 
-from collector.launch import ManagedServer  # noqa: E402
-
-needs_vllm = pytest.mark.skipif(
-    not vllm_env.VLLM_PYTHON.exists(),
-    reason=f"{vllm_env.VLLM_PYTHON} missing: run bash benchmarks/engines/setup_vllm.sh (vLLM's CPU build)",
-)
-
-
-@dataclass(frozen=True)
-class VllmServer:
-    base_url: str
-    model: str
-    argv: list[str]
-    model_dir: Path
-    log_path: Path
+from collector.launch import ManagedServer
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import VllmServer, needs_vllm
+from vllm_support import VllmServer, needs_vllm
 
 from collector.backends import get_adapter
 from collector.backends.detect import identify_backend

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import VllmServer, needs_vllm
+from vllm_support import VllmServer, needs_vllm
 
 from collector.cli import main
 
