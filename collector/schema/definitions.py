@@ -249,7 +249,12 @@ METRIC_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "-",
         "level",
         "Every distribution is summarised as count, mean, population std, min, max and p50/p90/p95/p99 by "
-        "linear interpolation between closest ranks (numpy's default).",
+        "linear interpolation between closest ranks (numpy's default). An imported run keeps only the "
+        "statistics its tool reported and leaves the others absent: a summary-only `vllm bench serve` file "
+        "(completions API) gives TTFT, TPOT, ITL and E2E their mean, std, p50 (vLLM's median) and the "
+        "percentiles asked for with --metric-percentiles (p99 by default), never count, min or max; with "
+        "--save-detailed the per-request arrays give the full summary. Chat-API imports keep vLLM's TTFT, "
+        "TPOT and ITL under vLLM's names (its TTFT counts the role-only chunk).",
         "percentile(values, q, method='linear')",
     ),
 )

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from collector.backends import UnknownBackendError, get_adapter
+from collector.backends.launchline import backend_from_launch
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
 from collector.provenance.facts import (
@@ -155,9 +156,12 @@ def launch_ready_url(config: CollectConfig) -> str:
     if config.ready_url:
         return config.ready_url
     path = "/v1/models"
-    if config.backend != "auto":
+    # With --backend auto the launch line still says which server it starts (e.g. `python -m
+    # vllm.entrypoints.openai.api_server`), hence which readiness path to poll.
+    backend = config.backend if config.backend != "auto" else backend_from_launch(config.launch)
+    if backend is not None and backend != "auto":
         with contextlib.suppress(UnknownBackendError):
-            path = next(iter(get_adapter(config.backend).readiness_paths), path)
+            path = next(iter(get_adapter(backend).readiness_paths), path)
     return config.endpoint.rstrip("/") + path
 
 

@@ -1,0 +1,25 @@
+"""A summary-only `vllm bench serve` import (schema v2: only what vLLM reported) on the leaderboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from collector.importers import ImportOptions, import_files
+from generator import tables
+from generator.load import LoadedRun
+
+SUMMARY_ONLY = Path(__file__).parents[1] / "fixtures" / "imports" / "vllm" / "c2_summary_only.json"
+
+
+def test_summary_only_import_shows_ttft_tpot_e2e_and_leaves_absent_statistics_empty() -> None:
+    raw = json.loads(SUMMARY_ONLY.read_text())
+    record = import_files("vllm", [SUMMARY_ONLY], ImportOptions(backend="vllm"))
+    (row,) = tables.level_rows(LoadedRun(record, Path("imported.json"), "imported"))
+    assert row["ttft_p50"] == raw["median_ttft_ms"] and row["ttft_p99"] == raw["p99_ttft_ms"]
+    assert row["tpot_p50"] == raw["median_tpot_ms"]
+    assert row["e2e_p50"] == raw["median_e2el_ms"] and row["e2e_p99"] == raw["p99_e2el_ms"]
+    # Not in the file: absent on the site too, never filled in.
+    assert row["e2e_p90"] is None and row["e2e_min"] is None and row["e2e_max"] is None
+    frame = tables.level_frame([LoadedRun(record, Path("imported.json"), "imported")])
+    assert frame["ttft_p50"].iloc[0] == raw["median_ttft_ms"]
