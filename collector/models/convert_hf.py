@@ -9,18 +9,15 @@ transformers, torch and accelerate are optional (`pip install 'inferboard[conver
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 from collector.models.cache import ModelSourceError, ResolvedModel, show_progress, staging_dir
 
-try:
-    import torch
-    import transformers
-except ImportError:  # optional: only this conversion needs them
-    torch = None  # type: ignore[assignment]
-    transformers = None  # type: ignore[assignment]
+# Optional and heavy (torch takes seconds to import): imported only when a conversion runs, so that every
+# other inferboard command starts fast.
+_NEEDED = ("torch", "transformers", "accelerate")
 
 MISSING = (
     "converting to a Hugging Face checkpoint needs the optional packages torch, transformers and accelerate "
@@ -30,11 +27,7 @@ MISSING = (
 
 def available() -> str | None:
     """None when the conversion can run, else why not (one line)."""
-    if torch is None or transformers is None:
-        return MISSING
-    try:
-        version("accelerate")
-    except PackageNotFoundError:
+    if any(importlib.util.find_spec(name) is None for name in _NEEDED):
         return MISSING
     return None
 
@@ -48,6 +41,9 @@ def convert_to_hf(source: ResolvedModel, out: Path) -> ResolvedModel:
     missing = available()
     if missing is not None:
         raise ModelSourceError(missing)
+    import torch
+    import transformers
+
     if source.format != "gguf":
         raise ModelSourceError(f"{source.path}: the hf-bf16 conversion needs a GGUF source")
     folder, name = str(source.path.parent), source.path.name
@@ -60,7 +56,7 @@ def convert_to_hf(source: ResolvedModel, out: Path) -> ResolvedModel:
         )
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelSourceError(f"{source.path}: transformers cannot read this GGUF ({exc})") from None
-    model = _plain_copy(loaded)
+    model = _plain_copy(loaded, torch.bfloat16)
     what = (
         f"dequantized from {source.quantization or 'GGUF'} to bf16 safetensors with transformers "
         f"{transformers.__version__} (via float32)"
@@ -80,11 +76,11 @@ def convert_to_hf(source: ResolvedModel, out: Path) -> ResolvedModel:
     )
 
 
-def _plain_copy(loaded: Any) -> Any:
+def _plain_copy(loaded: Any, dtype: Any) -> Any:
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    config.dtype = torch.bfloat16
+    config.dtype = dtype
     fresh = type(loaded)(config)
     fresh.load_state_dict(loaded.state_dict())
-    return fresh.to(torch.bfloat16).eval()
+    return fresh.to(dtype).eval()

@@ -8,6 +8,7 @@ an unreachable Hub deserves one line saying so and what to use instead.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -16,11 +17,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from collector.models.cache import ModelSourceError, ResolvedModel
-
-try:
-    import huggingface_hub
-except ImportError:  # optional: only hf: sources need it
-    huggingface_hub = None  # type: ignore[assignment]
 
 _SPEC = re.compile(r"^hf:(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?::(?P<file>[^:]+))?$")
 _PROBE_TIMEOUT_S = 5.0
@@ -56,13 +52,15 @@ def unreachable_reason(url: str | None = None) -> str | None:
 def fetch(source: str) -> ResolvedModel:
     """Download (or find in huggingface_hub's own cache) the repository or file a source names."""
     repo, filename = parse(source)
-    if huggingface_hub is None:
+    if importlib.util.find_spec("huggingface_hub") is None:
         raise ModelSourceError(
             f"{source}: hf: sources need the optional package huggingface_hub (pip install "
             f"huggingface_hub); or {INSTEAD}"
         )
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
     reason = "HF_HUB_OFFLINE is set" if offline else unreachable_reason()
+    import huggingface_hub  # optional, and only hf: sources need it
+
     # huggingface_hub logs each retry; the one-line error below says everything the user needs.
     logging.getLogger("huggingface_hub").setLevel(logging.CRITICAL)
     try:
