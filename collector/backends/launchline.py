@@ -23,7 +23,7 @@ _MODULES: dict[str, str] = {
     "sglang.launch_server": "sglang",
     "lmdeploy": "lmdeploy",
     "mlc_llm": "mlc",
-    "collector.engine": "llama.cpp",
+    "collector.server.engine": "llama.cpp",
     "llama_cpp.server": "llama.cpp",
 }
 # Program names (basename) -> backend; a tuple value means the next token must be that subcommand.

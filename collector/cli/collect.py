@@ -43,7 +43,12 @@ from collector.run.suites import run_suite
     "--gpus", "gpu_indices", callback=parse_int_list, help="GPU indices serving the model (default: all)."
 )
 @click.option("--label", "labels", multiple=True, help="Extra label shown with the run (repeatable).")
-@click.option("--random-weights", is_flag=True, help="The server's model has random weights (label the run).")
+@click.option(
+    "--random-weights",
+    is_flag=True,
+    help="Label the run as random weights; with the embedded engine and no --gguf, serve a generated "
+    "random-weight model (--shape, --dtype) instead of the default real one.",
+)
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: only on a terminal).")
 @click.option("--dry-run", is_flag=True, help="With a suite file: print the plan and exit.")
 @click.pass_context

@@ -69,8 +69,10 @@ def validate(paths: tuple[Path, ...]) -> None:
 def _register_optional_commands() -> None:
     # Commands owned by other modules; each module exposes click command objects.
     from collector.cli.collect import collect
+    from collector.cli.models import models
 
     main.add_command(collect)
+    main.add_command(models)
     try:
         from generator.cli import build, serve
     except ImportError:  # pragma: no cover - generator not yet present during development

@@ -68,6 +68,8 @@ def _option(name: str, info: FieldInfo, settings: dict[str, Any]) -> Callable[[F
         kwargs["show_default"] = False
     if envvar := settings.get("envvar"):
         kwargs.update(envvar=envvar, show_envvar=True)
+    if metavar := settings.get("metavar"):
+        kwargs["metavar"] = metavar
     if kind is bool:
         decls = [f"{flag}/{settings['off_flag']}" if settings.get("off_flag") else flag, name]
         return click.option(*decls, **kwargs)

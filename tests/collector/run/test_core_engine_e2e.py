@@ -29,6 +29,7 @@ def test_default_collect_sweeps_the_embedded_engine(tmp_path: Path) -> None:
             "16",
             "--concurrency",
             "1,2",
+            "--random-weights",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -74,8 +75,7 @@ def test_unreachable_endpoint_is_a_clear_error_and_no_file(tmp_path: Path) -> No
 
 
 def test_model_not_served_lists_what_is(tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        main, ["collect", "--model", "nope", "--out", str(tmp_path), "--requests", "1", "--concurrency", "1"]
-    )
+    args = ["collect", "--model", "nope", "--out", str(tmp_path), "--requests", "1", "--concurrency", "1"]
+    res = CliRunner().invoke(main, [*args, "--random-weights"])
     assert res.exit_code == 2
     assert "'nope' is not served" in res.output and "inferboard-random-tiny" in res.output

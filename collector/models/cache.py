@@ -1,0 +1,197 @@
+"""inferboard's model cache: where fetched and converted weights live, with what is known about them.
+
+Every model in the cache has a JSON sidecar beside it (`NAME.source.json`) that records its provenance
+(source, sha256, licence, conversions). The sha256 in a sidecar is trusted only while the file's size and
+modification time match what the sidecar recorded, so a replaced file is hashed again, never misreported.
+Files are written under a temporary name in the same folder and renamed into place: an interrupted fetch
+or conversion leaves no half-written model behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from collector.server.ggufgen import default_cache_dir
+
+SIDECAR_SUFFIX = ".source.json"
+_CHUNK = 1 << 20
+
+Format = Literal["gguf", "hf"]
+
+
+class ModelSourceError(RuntimeError):
+    """A model could not be resolved, fetched or converted; the message is one readable line."""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model on local disk and everything known about where it came from."""
+
+    path: Path
+    format: Format
+    name: str
+    source: str
+    sha256: str | None = None
+    license: str | None = None
+    upstream: str | None = None
+    quantization: str | None = None
+    conversions: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["conversions"] = list(self.conversions)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path) -> ResolvedModel:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["path"] = path
+        fields["conversions"] = tuple(fields.get("conversions") or ())
+        return cls(**fields)
+
+
+def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The cache folder: `override`, else $INFERBOARD_CACHE, else ~/.cache/inferboard/models."""
+    return Path(override).expanduser() if override is not None else default_cache_dir()
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def _weights_file(model: Path) -> Path | None:
+    """The one file whose hash identifies a model: the GGUF itself, or a directory's only safetensors."""
+    if model.is_file():
+        return model
+    shards = sorted(model.glob("*.safetensors"))
+    return shards[0] if len(shards) == 1 else None
+
+
+def write_sidecar(model: ResolvedModel) -> None:
+    target = _weights_file(model.path)
+    stat = target.stat() if target is not None else None
+    record = {
+        "model": model.to_json(),
+        "size": stat.st_size if stat else None,
+        "mtime_ns": stat.st_mtime_ns if stat else None,
+    }
+    atomic_write_text(sidecar_path(model.path), json.dumps(record, indent=2) + "\n")
+
+
+def read_sidecar(path: Path) -> ResolvedModel | None:
+    """The recorded provenance of a cached model, or None when absent or stale (file changed since)."""
+    try:
+        record = json.loads(sidecar_path(path).read_text())
+        target = _weights_file(path)
+        if target is not None:
+            stat = target.stat()
+            if record["size"] != stat.st_size or record["mtime_ns"] != stat.st_mtime_ns:
+                return None
+        return ResolvedModel.from_json(record["model"], path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def cached_models(directory: Path) -> list[ResolvedModel]:
+    """Every model with a valid sidecar under the cache folder (random-weight models are not sources)."""
+    found: list[ResolvedModel] = []
+    if not directory.is_dir():
+        return found
+    for sidecar in sorted(directory.rglob("*" + SIDECAR_SUFFIX)):
+        model = read_sidecar(sidecar.with_name(sidecar.name.removesuffix(SIDECAR_SUFFIX)))
+        if model is not None:
+            found.append(model)
+    return found
+
+
+def show_progress() -> bool:
+    """Progress bars only on an interactive terminal: logs and CI output stay quiet."""
+    return sys.stderr.isatty()
+
+
+def sha256_file(path: Path, label: str | None = None) -> str:
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    with path.open("rb") as handle, progress_bar(size, label or f"hashing {path.name}") as bar:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+def weights_sha256(path: Path) -> str | None:
+    target = _weights_file(path)
+    return sha256_file(target) if target is not None else None
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Any]:
+    if not show_progress():
+        yield _NoBar()
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        Path(tmp_name).chmod(0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def staging_file(final: Path) -> Iterator[Path]:
+    """A temporary path beside `final`; renamed onto it when the block succeeds, deleted otherwise."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staging_dir(final: Path) -> Iterator[Path]:
+    """A temporary folder beside `final`; it replaces `final` when the block succeeds, else is removed."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        for item in tmp.rglob("*"):
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
