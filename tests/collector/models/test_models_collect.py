@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from collector.suite import SuiteError, expand, load_suite
-from collector.suite_runner import cell_config
 
 from collector.cli import main
+from collector.config.suite import SuiteError, expand, load_suite
 from collector.models import ResolvedModel
 from collector.models.catalogue import SMOLLM2
+from collector.run.suites import cell_config
 
 QUICK = [
     "--requests",

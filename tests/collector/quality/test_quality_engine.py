@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from realmodel import smollm2_gguf
 
-from collector import aio
 from collector.cli import main
+from collector.load import aio
 from collector.measure.version import MEASUREMENT_VERSION
 from collector.quality import PROMPTS, run_quality_pass
 from collector.quality.passes import RANDOM_WEIGHTS_REASON, _ask
