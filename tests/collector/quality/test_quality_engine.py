@@ -122,8 +122,8 @@ def test_random_weights_named_like_the_real_model_are_flagged(real_run: RunRecor
 
 
 def test_collect_skips_quality_for_random_weights_and_when_turned_off(tmp_path: Path) -> None:
-    quality = _collect(tmp_path / "a").quality
+    quality = _collect(tmp_path / "a", "--random-weights").quality
     assert quality is not None and quality.skipped_reason == RANDOM_WEIGHTS_REASON and not quality.answers
-    quality = _collect(tmp_path / "b", "--no-quality").quality
+    quality = _collect(tmp_path / "b", "--random-weights", "--no-quality").quality
     assert quality is not None and quality.skipped_reason is not None
     assert "--no-quality" in quality.skipped_reason
