@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from collector.schema import LevelResult, RunRecord, Summary
+from collector.schema import HEADLINE_METRICS, LevelResult, RunRecord, Summary
 from generator.load import LoadedRun
 from generator.safe import clean_text
 
@@ -33,14 +33,16 @@ LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
     "j_per_tok": ("J/token", "J", False),
 }
 
-# Headline metrics that may carry confidence intervals (repeat summary key -> column).
-INTERVAL_KEYS = {
+# The schema's headline metrics (which carry confidence intervals) -> the site's column for each.
+_HEADLINE_COLUMNS = {
     "output_throughput_tok_s": "out_tok_s",
     "ttft_ms.p50": "ttft_p50",
     "ttft_ms.p99": "ttft_p99",
     "tpot_ms.p50": "tpot_p50",
     "e2e_ms.p50": "e2e_p50",
+    "per_user_tok_s.p50": "user_tok_s",
 }
+INTERVAL_KEYS = {key: _HEADLINE_COLUMNS[key] for key in HEADLINE_METRICS if key in _HEADLINE_COLUMNS}
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -216,8 +218,13 @@ def _level_values(level: LevelResult) -> dict[str, Any]:
 _STATUS_RANK = {"complete": 0, "incomplete": 1, "interrupted": 2}
 
 
-def _merge_trials(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    """Trials of one level: metrics averaged, counts summed, the worst status kept."""
+def _merge_trials(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """Trials of one level: metrics averaged over the complete trials only (as the collector's intervals
+    are, so a shown point never sits outside its own interval), counts summed, the worst status of the
+    counted trials kept (`trials_all` says how many were run).
+    A level with no complete trial shows its other trials' figures, flagged by its status."""
+    complete = [t for t in all_trials if t["status"] == "complete"]
+    trials = complete or all_trials
     merged: dict[str, Any] = {}
     for key in trials[0]:
         values = [t[key] for t in trials]
@@ -231,6 +238,7 @@ def _merge_trials(trials: list[dict[str, Any]]) -> dict[str, Any]:
             nums = [float(v) for v in values if v is not None and math.isfinite(float(v))]
             merged[key] = sum(nums) / len(nums) if nums else None
     merged["trials"] = len(trials)
+    merged["trials_all"] = len(all_trials)
     return merged
 
 
@@ -249,8 +257,11 @@ def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
         row.update(_merge_trials(trials))
         for key, column in INTERVAL_KEYS.items():
             ci = intervals.get((conc, rate), {}).get(key)
+            if ci is not None:
+                row[column] = ci.estimate  # the displayed value is the interval's own estimate
             row[f"{column}_lo"] = ci.low if ci else None
             row[f"{column}_hi"] = ci.high if ci else None
+            row[f"{column}_n"] = ci.trials if ci else None
         rows.append(row)
     rows.sort(key=lambda r: (r["load"] is None, r["load"] or 0.0))
     return rows

@@ -1,6 +1,6 @@
 """The run record contract. The generator imports only this package from the collector."""
 
-from collector.schema.definitions import METRIC_DEFINITIONS, MetricDefinition, definition
+from collector.schema.definitions import HEADLINE_METRICS, METRIC_DEFINITIONS, MetricDefinition, definition
 from collector.schema.models import (
     GPU,
     SCHEMA_VERSION,
@@ -39,6 +39,7 @@ from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_
 
 __all__ = [
     "GPU",
+    "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
     "SCHEMA_VERSION",
     "SLO",
