@@ -15,11 +15,12 @@ from markupsafe import Markup, escape
 
 from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, run_series, scope_figures
+from generator.decide import decision_groups, sections
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
 from generator.safe import clean_text, csv_cell, json_text
-from generator.tables import LEVEL_METRICS, class_label, default_class, headline
+from generator.tables import LEVEL_METRICS, REAL_GPU_CLASS, class_label, default_class
 
 CHART_NAMES = [
     ("throughput", "Output throughput vs concurrency"),
@@ -192,15 +193,8 @@ def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict
 
 
 def home_page(ctx: SiteContext) -> str:
-    best = headline(ctx.levels)
-    cls = default_class(ctx.runs_frame)
-    rows = []
-    for row in best.to_dict("records"):
-        row = dict(row)
-        row["href"] = run_href(ctx, "index.md", row["slug"])
-        row["out_tok_s"] = f"{row['out_tok_s']:.4g}"
-        row["ttft_p50"] = "—" if pd.isna(row["ttft_p50"]) else f"{row['ttft_p50']:.4g}"
-        rows.append(row)
+    groups = decision_groups(ctx.levels)
+    hrefs = {run.slug: run_href(ctx, "index.md", run.slug) for run in ctx.runs}
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
         fragments=ctx.fragments,
@@ -209,9 +203,9 @@ def home_page(ctx: SiteContext) -> str:
         updated=updated.astimezone(UTC).strftime("%Y-%m-%d") if updated else "",
         built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"),
         links=_links(ctx, "index.md"),
-        headline_rows=rows,
-        headline_class=class_label(cls) if cls != "all" else "all",
-        headline_class_all=cls == "all",
+        decision_sections=sections(groups),
+        has_real_gpu=any(g.klass == REAL_GPU_CLASS for g in groups),
+        hrefs=hrefs,
         problems=ctx.problems,
     )
 

@@ -283,18 +283,3 @@ def default_class(frame: pd.DataFrame) -> str:
     if not frame.empty and (frame["klass"] == REAL_GPU_CLASS).any():
         return REAL_GPU_CLASS
     return "all"
-
-
-def headline(levels: pd.DataFrame, limit: int = 60) -> pd.DataFrame:
-    """Best backend (highest output tok/s) per model x hardware x load level, within one class."""
-    if levels.empty:
-        return levels
-    cls = default_class(levels)
-    scope = levels if cls == "all" else levels[levels["klass"] == cls]
-    scope = scope[scope["out_tok_s"].notna() & (scope["status"] == "complete")]
-    if scope.empty:
-        return scope
-    group = ["klass", "model", "hardware", "workload", "level"]
-    best = scope.loc[scope.groupby(group, sort=False)["out_tok_s"].idxmax()]
-    best = best.sort_values(["model", "hardware", "workload", "load"])
-    return best.head(limit)
