@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from generator.tables import REAL_GPU_CLASS, class_label
+from generator.tables import REAL_GPU_CLASS, class_label, short_id
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def differing_label(rows: list[dict[str, Any]]) -> dict[str, str]:
         labels[slug] = text
     for slug, text in labels.items():
         if counts[text] > 1:  # two runs of the same configuration: tell them apart by id
-            labels[slug] = f"{text} · {slug[-8:]}"
+            labels[slug] = f"{text} · {short_id(slug)}"
     return labels
 
 

@@ -14,13 +14,14 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
-from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, run_series, scope_figures
-from generator.decide import decision_groups, sections
+from generator.assets_data import DataAssets, data_ref
+from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
+from generator.decide import decision_groups, sections, short_backend
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
 from generator.safe import clean_text, csv_cell, json_text
-from generator.tables import LEVEL_METRICS, REAL_GPU_CLASS, class_label, default_class
+from generator.tables import LEVEL_METRICS, REAL_GPU_CLASS, class_label, default_class, short_id
 
 CHART_NAMES = [
     ("throughput", "Output throughput vs concurrency"),
@@ -113,17 +114,20 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
     }
 
 
-def charts_payload(ctx: SiteContext) -> dict[str, Any]:
-    scopes = []
+def charts_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
+    """The list of comparable sets; each set's figures go to their own data file, loaded when viewed."""
+    scopes: list[dict[str, Any]] = []
     if not ctx.levels.empty:
-        for (klass, model, workload), part in ctx.levels.groupby(["klass", "model", "workload"], sort=True):
+        # One chart set per hardware: a chart never mixes 1x H100 with 8x A100.
+        keys = ["klass", "model", "hardware", "workload"]
+        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
             count = int(part["slug"].nunique())
             scopes.append(
                 {
-                    "key": f"{klass}|{model}|{workload}",
+                    "key": f"{klass}|{model}|{hardware}|{workload}",
                     "klass": klass,
-                    "label": f"{class_label(str(klass))}: {model}, {workload} ({count} runs)",
-                    "figs": scope_figures(part),
+                    "label": f"{class_label(str(klass))}: {model}, {hardware}, {workload} ({count} runs)",
+                    "src": assets.write(f"charts-{len(scopes)}", scope_figures(part)),
                     "runs": count,
                 }
             )
@@ -159,7 +163,10 @@ def compare_meta(run: LoadedRun) -> dict[str, str]:
     return meta
 
 
-def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict[str, Any]:
+def compare_payload(
+    ctx: SiteContext, series_by_slug: dict[str, Series], assets: DataAssets
+) -> dict[str, Any]:
+    """An index of every run (label, curve points); each run's metadata is its own file, loaded on pick."""
     runs = []
     for run, row in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
         s = series_by_slug.get(run.slug)
@@ -183,9 +190,12 @@ def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict
             {
                 "slug": run.slug,
                 "badges": row["badges"],
-                "label": f"{row['backend']} {row['backend_version']} · {row['model']} · {row['hardware']} · "
-                f"{run.slug[:8]}",
-                "meta": compare_meta(run),
+                "label": f"{short_backend(row['backend'], row['backend_version'])} · {row['quant']} · "
+                f"{row['model']} · {row['hardware']} · {short_id(run.slug)}",
+                "short": short_id(run.slug),
+                "group": f"{row['klass']}|{row['model']}|{row['hardware']}|{row['workload']}",
+                "color": backend_color(str(row["backend"])),
+                "meta_src": assets.write(f"meta-{run.slug}", compare_meta(run)),
                 "levels": points,
             }
         )
@@ -286,13 +296,14 @@ def write_data_files(ctx: SiteContext, docs: Path) -> None:
 def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     """Write every generated page; returns the generated nav as (title, file) pairs."""
     price = DEFAULT_PRICE_PER_HOUR
+    assets = DataAssets(docs)
     _write(docs, "index.md", home_page(ctx))
     _write(
         docs,
         "leaderboard.md",
         template("leaderboard.md.j2").render(
             fragments=ctx.fragments,
-            payload=leaderboard_payload(ctx),
+            data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx))),
             has_runs=bool(ctx.runs),
             default_price=price,
             home_link=md_link("leaderboard.md", "index.md"),
@@ -300,13 +311,13 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
             methodology_link=md_link("leaderboard.md", "methodology.md"),
         ),
     )
-    charts = charts_payload(ctx)
+    charts = charts_payload(ctx, assets)
     _write(
         docs,
         "charts.md",
         template("charts.md.j2").render(
             fragments=ctx.fragments,
-            payload=charts,
+            data=data_ref("charts", assets.write("charts", charts)),
             scopes=charts["scopes"],
             chart_names=CHART_NAMES,
             default_price=price,
@@ -318,7 +329,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         docs,
         "compare.md",
         template("compare.md.j2").render(
-            fragments=ctx.fragments, payload=compare_payload(ctx, series_by_slug)
+            fragments=ctx.fragments,
+            data=data_ref("compare", assets.write("compare", compare_payload(ctx, series_by_slug, assets))),
         ),
     )
     _write(docs, "methodology.md", methodology_page(ctx))
@@ -343,6 +355,6 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         page = f"runs/{run.slug}.md"
         context = run_context(run, series_by_slug.get(run.slug))
         context["raw_json_link"] = f"../data/runs/{run.slug}.json"
-        context["compare_link"] = "../compare.md"
+        context["compare_href"] = relative_url(page, "compare.md", ctx.dir_urls) + f"?runs={run.slug}"
         _write(docs, page, run_template.render(fragments=ctx.fragments, **context))
     return [(title, path) for path, title in GENERATED_NAV]

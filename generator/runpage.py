@@ -113,6 +113,7 @@ def server_metric_rows(record: RunRecord) -> list[Row]:
 
 
 def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
+    figures = run_figures(loaded.record, series)
     r = loaded.record
     hw_rows = model_rows(r.hardware, skip=("gpus", "host"))
     hw_rows += [(f"host.{k}", v) for k, v in model_rows(r.hardware.host)]
@@ -157,7 +158,8 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "error_counts": counts,
         "error_samples": samples,
         "server_metrics": server_metric_rows(r),
-        "figures": run_figures(r, series),
+        "figures": figures,
+        "hist_names": [name for name in figures if name.startswith("ttft_hist")],
         "telemetry_note": None
         if telemetry is None or telemetry.available
         else clean_text(telemetry.reason or ""),

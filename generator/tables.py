@@ -45,6 +45,13 @@ _HEADLINE_COLUMNS = {
 INTERVAL_KEYS = {key: _HEADLINE_COLUMNS[key] for key in HEADLINE_METRICS if key in _HEADLINE_COLUMNS}
 
 
+SHORT_ID = 8  # one run-id length everywhere on the site
+
+
+def short_id(slug: str) -> str:
+    return slug[:SHORT_ID]
+
+
 def as_utc(moment: datetime) -> datetime:
     """Naive timestamps are taken as UTC so that mixed files still sort."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

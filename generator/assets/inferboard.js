@@ -19,13 +19,38 @@
     if (!plotlyPromise) {
       plotlyPromise = new Promise(function (resolve, reject) {
         var s = document.createElement("script");
-        s.src = ROOT + "assets/ib/plotly.min.js";
+        s.src = ROOT + "assets/ib/plotly-basic.min.js";
         s.onload = function () { resolve(window.Plotly); };
         s.onerror = function () { plotlyPromise = null; reject(new Error("plotly.js could not be loaded")); };
         document.head.appendChild(s);
       });
     }
     return plotlyPromise;
+  }
+
+  var dataPromises = {};
+
+  function loadData(src) {
+    // Shared data assets (assets/ib/data/*.js, content-hashed names): loaded once, cached by the browser.
+    var name = src.split("/").pop();
+    if (window.__ibData && window.__ibData[name]) return Promise.resolve(window.__ibData[name]);
+    if (!dataPromises[name]) {
+      dataPromises[name] = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = ROOT + src;
+        s.onload = function () { resolve((window.__ibData || {})[name]); };
+        s.onerror = function () { delete dataPromises[name]; reject(new Error("data file " + name + " could not be loaded")); };
+        document.head.appendChild(s);
+      });
+    }
+    return dataPromises[name];
+  }
+
+  function payloadAsync(container, kind) {
+    var holder = container.querySelector('.ib-data[data-kind="' + kind + '"]');
+    if (!holder) return Promise.resolve(null);
+    var src = holder.getAttribute("data-src");
+    return src ? loadData(src) : Promise.resolve(payload(container, kind));
   }
 
   function payload(container, kind) {
@@ -70,29 +95,56 @@
 
   // ---- charts -------------------------------------------------------------------------------------------
 
+  function axisTheme(axis, fg, grid) {
+    return Object.assign({}, axis || {}, { color: fg, gridcolor: grid, linecolor: grid, zerolinecolor: grid });
+  }
+
   function themed(layout) {
+    // Colours come from Material's current scheme, read at draw time: a scheme switch redraws (see below).
     var style = getComputedStyle(document.body);
-    var fg = style.getPropertyValue("--md-default-fg-color").trim();
+    var fg = style.getPropertyValue("--md-default-fg-color").trim() || "#222";
+    var grid = style.getPropertyValue("--md-default-fg-color--lightest").trim() || "rgba(128,128,128,0.3)";
     var out = Object.assign({}, layout);
-    out.font = Object.assign({}, out.font || {}, fg ? { color: fg } : {});
+    out.font = Object.assign({}, out.font || {}, { color: fg });
     out.plot_bgcolor = "rgba(0,0,0,0)";
     out.paper_bgcolor = "rgba(0,0,0,0)";
     out.autosize = true;
+    out.xaxis = axisTheme(out.xaxis, fg, grid);
+    out.yaxis = axisTheme(out.yaxis, fg, grid);
+    if (out.yaxis2) out.yaxis2 = axisTheme(out.yaxis2, fg, grid);
+    out.legend = Object.assign({}, out.legend || {}, { font: { color: fg } });
     return out;
   }
 
+  var TOUCH = window.matchMedia && window.matchMedia("(hover: none)").matches;
+
   function draw(Plotly, div, fig) {
     var data = (fig && fig.data) || [];
-    var layout = themed((fig && fig.layout) || {});
+    div.__ibfig = fig;
+    if (drawn.indexOf(div) < 0) drawn.push(div);
     if (!data.length) {
-      layout.annotations = [{ text: "No data for this view", showarrow: false, xref: "paper", yref: "paper",
-        x: 0.5, y: 0.5, font: { size: 16 } }];
-      layout.xaxis = Object.assign({}, layout.xaxis, { visible: false });
-      layout.yaxis = Object.assign({}, layout.yaxis, { visible: false });
+      // Collapse an empty chart to one line instead of an empty 440 px box.
+      try { Plotly.purge(div); } catch (e) { /* never drawn */ }
+      var title = fig && fig.layout && fig.layout.title ? fig.layout.title.text : "This chart";
+      div.classList.add("ib-empty");
+      div.textContent = title + ": no data in this view.";
+      return Promise.resolve();
     }
-    drawn.push(div);
-    return Plotly.react(div, data, layout, { responsive: true, displaylogo: false });
+    if (div.classList.contains("ib-empty")) { div.classList.remove("ib-empty"); div.textContent = ""; }
+    // On touch screens the toolbar would sit over the title: hide it there (pinch and tap still work).
+    return Plotly.react(div, data, themed((fig && fig.layout) || {}),
+      { responsive: true, displaylogo: false, displayModeBar: TOUCH ? false : "hover" });
   }
+
+  function redrawAll() {
+    if (!window.Plotly) return;
+    drawn.forEach(function (div) {
+      if (document.body.contains(div) && div.__ibfig) draw(window.Plotly, div, div.__ibfig);
+    });
+  }
+
+  // Material switches light/dark by changing data-md-color-scheme on <body>: redraw every chart then.
+  new MutationObserver(redrawAll).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
   function chartError(divs, err) {
     divs.forEach(function (d) { d.textContent = "Chart unavailable: " + err.message; });
@@ -134,8 +186,10 @@
   }
 
   function initCharts(root) {
-    var data = payload(root, "charts");
-    if (!data) return;
+    return payloadAsync(root, "charts").then(function (data) { if (data) chartsView(root, data); });
+  }
+
+  function chartsView(root, data) {
     var select = root.querySelector(".ib-scope");
     var priceInput = root.querySelector(".ib-price-input");
     var p = params();
@@ -153,12 +207,14 @@
     }
     function render() {
       var scope = current();
-      var figs = {};
-      if (scope) {
-        Object.keys(scope.figs).forEach(function (k) { figs[k] = scope.figs[k]; });
+      if (!scope) return renderFigures(root, {});
+      return loadData(scope.src).then(function (scopeFigs) {
+        if (current() !== scope) return null; // the reader moved on while the file loaded
+        var figs = {};
+        Object.keys(scopeFigs).forEach(function (k) { figs[k] = scopeFigs[k]; });
         if (figs.cost) figs.cost = costFigure(figs.cost, price);
-      }
-      return renderFigures(root, figs);
+        return renderFigures(root, figs);
+      });
     }
     select.addEventListener("change", function () {
       var q = params(); q.set("view", select.value); setParams(q); render();
@@ -178,8 +234,10 @@
     ["quant", "Quantization"], ["workload", "Workload"], ["level", "Load level"]];
 
   function initLeaderboard(root) {
-    var data = payload(root, "leaderboard");
-    if (!data) return;
+    return payloadAsync(root, "leaderboard").then(function (data) { if (data) leaderboardView(root, data); });
+  }
+
+  function leaderboardView(root, data) {
     var rc = {}; data.run_cols.forEach(function (c, i) { rc[c] = i; });
     var cc = {}; data.cols.forEach(function (c, i) { cc[c] = i; });
     var runs = data.runs;
@@ -374,11 +432,25 @@
   // ---- compare ------------------------------------------------------------------------------------------
 
   function initCompare(root) {
-    var data = payload(root, "compare");
-    if (!data) return;
+    return payloadAsync(root, "compare").then(function (data) { if (data) compareView(root, data); });
+  }
+
+  function pct(v, ref) {
+    if (v === null || ref === null || v === undefined || ref === undefined || !ref) return "";
+    var d = (v / ref - 1) * 100;
+    return " (" + (d >= 0 ? "+" : "") + d.toFixed(1) + "%)";
+  }
+
+  function compareView(root, data) {
     var bySlug = {};
     data.runs.forEach(function (r) { bySlug[r.slug] = r; });
     var wanted = (params().get("runs") || "").split(",").filter(function (s) { return bySlug[s]; });
+    // Opened from a run page (one run named): keep that run first and add the closest comparable run.
+    if (wanted.length === 1) {
+      var from = bySlug[wanted[0]];
+      var sibling = data.runs.filter(function (r) { return r.slug !== from.slug && r.group === from.group; })[0];
+      if (sibling) wanted.push(sibling.slug);
+    }
     var selected = wanted.length ? wanted : data.runs.slice(0, 2).map(function (r) { return r.slug; });
     var picker = root.querySelector(".ib-picker");
     var find = root.querySelector(".ib-find");
@@ -389,13 +461,14 @@
       var box = el("input"); box.type = "checkbox"; box.value = r.slug;
       box.checked = selected.indexOf(r.slug) >= 0;
       box.addEventListener("change", function () {
-        selected = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+        if (box.checked) { if (selected.indexOf(r.slug) < 0) selected.push(r.slug); }
+        else selected = selected.filter(function (s) { return s !== r.slug; });
         render();
       });
       label.appendChild(box);
       label.appendChild(document.createTextNode(" " + r.label + " "));
       r.badges.forEach(function (b) { label.appendChild(badge(b)); });
-      label.setAttribute("data-search", (r.label + " " + r.slug).toLowerCase());
+      label.setAttribute("data-search", (r.label + " " + r.slug + " " + r.group).toLowerCase());
       picker.appendChild(label);
       boxes.push(box);
     });
@@ -414,9 +487,10 @@
         var pts = r.levels.filter(function (l) { return l[xi] !== null && l[yi] !== null; })
           .sort(function (a, b) { return a[xi] - b[xi]; });
         return { type: "scatter", mode: "lines+markers", name: ptext(r.label),
+          line: { color: r.color }, marker: { color: r.color },
           x: pts.map(function (l) { return l[xi]; }), y: pts.map(function (l) { return l[yi]; }),
           hovertemplate: "%{fullData.name}<br>%{x}, %{y}<extra></extra>" };
-      });
+      }).filter(function (t) { return t.x.length; });
       var xs = {};
       traces.forEach(function (t) { t.x.forEach(function (v) { if (v > 0) xs[v] = v; }); });
       var ticks = Object.keys(xs).map(function (k) { return xs[k]; }).sort(function (a, b) { return a - b; });
@@ -429,24 +503,52 @@
         xaxis: xaxis, yaxis: { title: { text: yTitle }, rangemode: "tozero" } } };
     }
 
-    function renderMeta() {
+    var NUMBERS = [[1, "Output tok/s", true], [2, "TTFT p50 (ms)", false], [3, "TPOT p50 (ms)", false], [4, "Per-user tok/s", true]];
+
+    function renderNumbers() {
+      // Levels x metrics, each run against the first selected one (the run you came from).
+      var table = root.querySelector(".ib-numbers");
+      var thead = table.querySelector("thead"), tbody = table.querySelector("tbody");
+      thead.textContent = ""; tbody.textContent = "";
+      if (!selected.length) return;
+      var head = el("tr"); head.appendChild(el("th", "Level")); head.appendChild(el("th", "Metric"));
+      selected.forEach(function (slug, i) { head.appendChild(el("th", bySlug[slug].label + (i === 0 ? " (reference)" : ""))); });
+      thead.appendChild(head);
+      var loads = {};
+      selected.forEach(function (slug) { bySlug[slug].levels.forEach(function (l) { if (l[0] !== null) loads[l[0]] = true; }); });
+      Object.keys(loads).map(Number).sort(function (a, b) { return a - b; }).forEach(function (load) {
+        NUMBERS.forEach(function (m) {
+          var tr = el("tr"); tr.appendChild(el("td", load)); tr.appendChild(el("td", m[1]));
+          var ref = null;
+          selected.forEach(function (slug, i) {
+            var lv = bySlug[slug].levels.filter(function (l) { return l[0] === load; })[0];
+            var v = lv ? lv[m[0]] : null;
+            if (i === 0) ref = v;
+            tr.appendChild(el("td", fmt(v) + (i > 0 ? pct(v, ref) : ""), "ib-num"));
+          });
+          tbody.appendChild(tr);
+        });
+      });
+    }
+
+    function renderMeta(metas) {
       var thead = root.querySelector(".ib-meta thead");
       var tbody = root.querySelector(".ib-meta tbody");
       thead.textContent = ""; tbody.textContent = "";
       var head = el("tr"); head.appendChild(el("th", "Field"));
       selected.forEach(function (slug) {
-        var th = el("th"); var a = el("a", slug.slice(0, 12)); a.href = runUrl(data.run_url, slug);
+        var th = el("th"); var a = el("a", bySlug[slug].short); a.href = runUrl(data.run_url, slug);
         th.appendChild(a); head.appendChild(th);
       });
       thead.appendChild(head);
       var fields = [];
       var seen = {};
-      selected.forEach(function (slug) {
-        Object.keys(bySlug[slug].meta).forEach(function (k) { if (!seen[k]) { seen[k] = true; fields.push(k); } });
+      metas.forEach(function (meta) {
+        Object.keys(meta).forEach(function (k) { if (!seen[k]) { seen[k] = true; fields.push(k); } });
       });
       var frag = document.createDocumentFragment();
       fields.forEach(function (f) {
-        var values = selected.map(function (slug) { var v = bySlug[slug].meta[f]; return v === undefined ? "—" : v; });
+        var values = metas.map(function (meta) { var v = meta[f]; return v === undefined ? "—" : v; });
         var differs = values.some(function (v) { return v !== values[0]; });
         if (onlyDiff.checked && !differs) return;
         var tr = el("tr", null, differs ? "ib-diff" : "");
@@ -461,7 +563,12 @@
       var q = params();
       if (selected.length) q.set("runs", selected.join(",")); else q.delete("runs");
       setParams(q);
-      renderMeta();
+      boxes.forEach(function (b) { b.checked = selected.indexOf(b.value) >= 0; });
+      renderNumbers();
+      var shown = selected.slice();
+      Promise.all(shown.map(function (slug) { return loadData(bySlug[slug].meta_src); })).then(function (metas) {
+        if (shown.join() === selected.join()) renderMeta(metas);
+      });
       return renderFigures(root, {
         throughput: lineFig("Output throughput vs load", "Concurrency (or request rate)", "Output tok/s", 0, 1, true),
         ttft: lineFig("TTFT p50 vs load", "Concurrency (or request rate)", "TTFT p50 (ms)", 0, 2, true),
@@ -481,14 +588,16 @@
       var kind = root.getAttribute("data-ib");
       if (root.getAttribute("data-ib-ready")) return;
       root.setAttribute("data-ib-ready", "1");
-      try {
-        if (kind === "leaderboard") initLeaderboard(root);
-        else if (kind === "charts") initCharts(root);
-        else if (kind === "compare") initCompare(root);
-      } catch (err) {
+      var fail = function (err) {
         root.appendChild(el("p", "This view failed to render: " + err.message, "ib-warn"));
         throw err;
-      }
+      };
+      try {
+        var done = kind === "leaderboard" ? initLeaderboard(root)
+          : kind === "charts" ? initCharts(root)
+          : kind === "compare" ? initCompare(root) : null;
+        if (done) done.catch(fail);
+      } catch (err) { fail(err); }
     });
     content.querySelectorAll(".ib-charts").forEach(function (box) {
       if (box.getAttribute("data-ib-ready")) return;
