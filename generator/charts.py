@@ -353,13 +353,19 @@ def _level_name(concurrency: int | None, rate: float | None, trial: int) -> str:
 
 
 def ttft_histograms(record: RunRecord, bins: int = 20) -> list[Figure]:
-    """One TTFT histogram per load level (small multiples, shared bin edges), drawn as bars: the partial
-    plotly bundle has no histogram trace, and binning here keeps the page small at any request count."""
-    per_level = []
+    """One TTFT histogram per load level (trials pooled; small multiples, shared bin edges), as bars: the
+    partial plotly bundle has no histogram trace, and binning here keeps pages small at any request count."""
+    grouped: dict[tuple[int | None, float | None], list[float]] = {}
     for level in record.results:
+        if level.status != "complete" and any(
+            o.status == "complete"
+            for o in record.results
+            if (o.concurrency, o.request_rate) == (level.concurrency, level.request_rate)
+        ):
+            continue  # the level's complete trials are what the site counts
         values = [r.ttft_ms for r in level.requests if r.ttft_ms is not None and math.isfinite(r.ttft_ms)]
-        if values:
-            per_level.append((_level_name(level.concurrency, level.request_rate, level.trial), values))
+        grouped.setdefault((level.concurrency, level.request_rate), []).extend(values)
+    per_level = [(level_text(c, r), v) for (c, r), v in grouped.items() if v]
     if not per_level:
         return []
     everything = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in per_level])

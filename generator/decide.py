@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from generator.tables import REAL_GPU_CLASS, class_label, short_id
+from generator.tables import REAL_GPU_CLASS, class_label, short_backend, short_id
 
 
 @dataclass(frozen=True)
@@ -67,27 +66,6 @@ Curve = list[dict[str, Any]]  # one run's complete level rows, ordered by load
 # Optional operating points contributed by later features (e.g. capacity under an SLO): each maps one
 # run's curve to a score or None; a point none of the runs has is left out of the view.
 EXTRA_POINTS: list[tuple[str, str, Callable[[Curve, str, str], Score | None]]] = []
-
-
-def short_version(version: str) -> str:
-    """'xllamacpp 2026.10.11549 (llama.cpp build unknown)' -> 'xllamacpp 2026.10': parentheses dropped,
-    the first version-like token shortened, a leading word naming the package kept."""
-    text = re.sub(r"\(.*?\)", "", version).strip()
-    words = text.split()
-    for i, word in enumerate(words):
-        if re.match(r"v?\d", word):
-            lead = " ".join(words[:i])
-            # long build-numbered versions keep two components; short ones (0.6.3, b4123) stay whole
-            short = word if len(word) <= 8 else ".".join(word.split(".")[:2])[:12]
-            return f"{lead} {short}".strip()
-    return text[:16] or "unknown"
-
-
-def short_backend(name: str, version: str) -> str:
-    short = short_version(version)
-    if short == "unknown":
-        return name
-    return f"{name} {short}" if not short.startswith(name) else short
 
 
 def _devices(row: dict[str, Any]) -> int:

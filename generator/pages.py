@@ -13,15 +13,22 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup, escape
 
-from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
+from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, definition, json_schema
 from generator.assets_data import DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
-from generator.decide import decision_groups, sections, short_backend
+from generator.decide import decision_groups, sections
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
 from generator.safe import clean_text, csv_cell, json_text
-from generator.tables import LEVEL_METRICS, REAL_GPU_CLASS, class_label, default_class, short_id
+from generator.tables import (
+    LEVEL_METRICS,
+    REAL_GPU_CLASS,
+    class_label,
+    default_class,
+    short_backend,
+    short_id,
+)
 
 CHART_NAMES = [
     ("throughput", "Output throughput vs concurrency"),
@@ -38,6 +45,7 @@ RUN_COLS = [
     "model",
     "backend",
     "backend_version",
+    "backend_label",
     "hardware",
     "quant",
     "workload",
@@ -45,7 +53,21 @@ RUN_COLS = [
     "badges",
     "devices",
     "created",
+    "slo",
 ]
+# Leaderboard column -> the schema's metric definition shown on hover.
+COLUMN_DEFINITIONS = {
+    "out_tok_s": "output_throughput_tok_s",
+    "out_tok_s_gpu": "output_throughput_per_gpu_tok_s",
+    "user_tok_s": "per_user_tok_s",
+    "ttft_p50": "ttft_ms",
+    "ttft_p99": "ttft_ms",
+    "tpot_p50": "tpot_ms",
+    "e2e_p50": "e2e_ms",
+    "rps": "request_throughput_rps",
+    "goodput_rps": "goodput",
+    "j_per_tok": "joules_per_output_token",
+}
 ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
 # Generated pages in nav order: (file, nav title).
 GENERATED_NAV = [
@@ -103,6 +125,12 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
         rows.append(values)
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
+        "definitions": {
+            col: f"{definition(key).name}: {definition(key).definition} ({definition(key).formula})"
+            for col, key in COLUMN_DEFINITIONS.items()
+        },
+        "default_view": default_view(ctx.runs_frame),
+        "compare_url": "compare/" if ctx.dir_urls else "compare.html",
         "run_cols": RUN_COLS,
         "cols": ROW_COLS,
         "runs": runs,
@@ -112,6 +140,18 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
         "default_class": default_class(ctx.runs_frame),
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
     }
+
+
+def default_view(runs: pd.DataFrame) -> dict[str, str]:
+    """The comparable set the leaderboard opens on: the model x hardware x workload of the default class
+    with the most runs (so 1x A100 never sits next to 8x H100 until the reader widens the view)."""
+    cls = default_class(runs)
+    scope = runs if cls == "all" else runs[runs["klass"] == cls]
+    if scope.empty:
+        return {}
+    counts = scope.groupby(["model", "hardware", "workload"], sort=True).size()
+    model, hardware, workload = counts.idxmax()
+    return {"model": str(model), "hardware": str(hardware), "workload": str(workload)}
 
 
 def charts_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -50,6 +51,27 @@ SHORT_ID = 8  # one run-id length everywhere on the site
 
 def short_id(slug: str) -> str:
     return slug[:SHORT_ID]
+
+
+def short_version(version: str) -> str:
+    """'xllamacpp 2026.10.11549 (llama.cpp build unknown)' -> 'xllamacpp 2026.10': parentheses dropped,
+    the first version-like token shortened, a leading word naming the package kept."""
+    text = re.sub(r"\(.*?\)", "", version).strip()
+    words = text.split()
+    for i, word in enumerate(words):
+        if re.match(r"v?\d", word):
+            lead = " ".join(words[:i])
+            # long build-numbered versions keep two components; short ones (0.6.3, b4123) stay whole
+            short = word if len(word) <= 8 else ".".join(word.split(".")[:2])[:12]
+            return f"{lead} {short}".strip()
+    return text[:16] or "unknown"
+
+
+def short_backend(name: str, version: str) -> str:
+    short = short_version(version)
+    if short == "unknown":
+        return name
+    return f"{name} {short}" if not short.startswith(name) else short
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -144,12 +166,26 @@ def devices(record: RunRecord) -> int:
     return max(gpu_count(record), 1)
 
 
+def slo_text(record: RunRecord) -> str:
+    """The SLO a run's goodput was measured against, e.g. 'TTFT ≤ 500 ms, TPOT ≤ 50 ms' ('' if none)."""
+    slo = record.workload.slo
+    if slo is None:
+        return ""
+    parts = [
+        f"{name} ≤ {value:g} ms"
+        for name, value in (("TTFT", slo.ttft_ms), ("TPOT", slo.tpot_ms), ("E2E", slo.e2e_ms))
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
 RUN_COLUMNS = [
     "slug",
     "run_id",
     "model",
     "backend",
     "backend_version",
+    "backend_label",
     "hardware",
     "quant",
     "workload",
@@ -161,6 +197,7 @@ RUN_COLUMNS = [
     "gpus",
     "devices",
     "levels",
+    "slo",
 ]
 
 
@@ -172,6 +209,9 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "model": clean_text(r.model.name),
         "backend": clean_text(r.backend.name),
         "backend_version": clean_text(r.backend.version or "unknown"),
+        "backend_label": short_backend(
+            clean_text(r.backend.name), clean_text(r.backend.version or "unknown")
+        ),
         "hardware": hardware_text(r),
         "quant": quant_text(r),
         "workload": workload_text(r),
@@ -183,6 +223,7 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "gpus": gpu_count(r),
         "devices": devices(r),
         "levels": len(r.results),
+        "slo": slo_text(r),
     }
 
 

@@ -244,7 +244,7 @@
     function runOf(row) { return runs[row[cc.run]]; }
     var textCols = {
       model: function (r) { return runOf(r)[rc.model]; },
-      backend: function (r) { return runOf(r)[rc.backend] + " " + runOf(r)[rc.backend_version]; },
+      backend: function (r) { return runOf(r)[rc.backend_label]; },
       hardware: function (r) { return runOf(r)[rc.hardware]; },
       quant: function (r) { return runOf(r)[rc.quant]; },
       workload: function (r) { return runOf(r)[rc.workload]; },
@@ -256,6 +256,14 @@
       price: readPrice(priceInput, p), filters: {} };
     FILTERS.forEach(function (f) { state.filters[f[0]] = p.get(f[0]) || ""; });
     if (!p.get("class")) state.filters["class"] = data.default_class;
+    // No view in the address: open on one comparable set (model x hardware x workload), not every row.
+    var fresh = !FILTERS.some(function (f) { return p.get(f[0]); });
+    if (fresh && data.default_view) {
+      Object.keys(data.default_view).forEach(function (k) { state.filters[k] = data.default_view[k]; });
+    }
+    var hidden = {};
+    (p.get("hide") || "").split(",").forEach(function (k) { if (k) hidden[k] = true; });
+    var picked = {};
 
     function cost(r) {
       var tok = r[cc.out_tok_s];
@@ -316,11 +324,40 @@
       var v = parseFloat(priceInput.value); state.price = isFinite(v) && v >= 0 ? v : 0; update();
     });
 
+    // column picker
+    var pickWrap = el("div", null, "ib-colpick");
+    var pickToggle = el("button", "Columns ▾", "ib-colpick-toggle"); pickToggle.type = "button";
+    var pickBox = el("div", null, "ib-colpick-panel"); pickBox.hidden = true;
+    pickToggle.addEventListener("click", function () { pickBox.hidden = !pickBox.hidden; });
+    pickWrap.appendChild(pickToggle); pickWrap.appendChild(pickBox);
+    columns.forEach(function (c) {
+      if (c.key === "run") return;
+      var label = el("label");
+      var box = el("input"); box.type = "checkbox"; box.checked = !hidden[c.key];
+      box.setAttribute("data-col", c.key);
+      box.addEventListener("change", function () { hidden[c.key] = !box.checked; buildHeader(); update(); });
+      label.appendChild(box); label.appendChild(document.createTextNode(" " + c.label));
+      pickBox.appendChild(label);
+    });
+    filterBox.appendChild(pickWrap);
+    var compareLink = el("a", "Compare selected (0)", "ib-compare-selected");
+    compareLink.href = ROOT + data.compare_url;
+    filterBox.appendChild(compareLink);
+    function updateCompareLink() {
+      var slugs = Object.keys(picked).filter(function (k) { return picked[k]; });
+      compareLink.textContent = "Compare selected (" + slugs.length + ")";
+      compareLink.href = ROOT + data.compare_url + (slugs.length ? "?runs=" + slugs.map(encodeURIComponent).join(",") : "");
+    }
+    function visible() { return columns.filter(function (c) { return !hidden[c.key]; }); }
+
     // header
     var thead = root.querySelector("thead");
+    function buildHeader() {
+    thead.textContent = "";
     var tr = el("tr");
-    columns.forEach(function (c) {
+    visible().forEach(function (c) {
       var th = el("th");
+      if (data.definitions && data.definitions[c.key]) th.title = data.definitions[c.key];
       var button = el("button", c.label + (c.unit && c.label.indexOf(c.unit) < 0 ? " (" + c.unit + ")" : ""), "ib-sort");
       button.type = "button";
       button.setAttribute("data-sort", c.key);
@@ -333,6 +370,8 @@
       tr.appendChild(th);
     });
     thead.appendChild(tr);
+    }
+    buildHeader();
 
     var tbody = root.querySelector("tbody");
     var pager = root.querySelector(".ib-pager");
@@ -360,7 +399,12 @@
       var td = el("td");
       var run = runOf(r);
       if (c.key === "run") {
-        var a = el("a", run[rc.slug].slice(0, 16));
+        var pick = el("input"); pick.type = "checkbox"; pick.className = "ib-rowpick"; pick.value = run[rc.slug];
+        pick.checked = !!picked[run[rc.slug]];
+        pick.setAttribute("aria-label", "select for Compare");
+        pick.addEventListener("change", function () { picked[pick.value] = pick.checked; updateCompareLink(); });
+        td.appendChild(pick); td.appendChild(document.createTextNode(" "));
+        var a = el("a", run[rc.slug].slice(0, 8));
         a.href = runUrl(data.run_url, run[rc.slug]);
         td.appendChild(a);
         // Class badges (random weights, CPU, imported) right beside the id, where every row is read.
@@ -374,29 +418,42 @@
       } else if (c.num) {
         td.textContent = fmt(r[cc[c.key]]);
         if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
-        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (" + r[cc.trials] + " trials)", "ib-trials"));
+        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (n=" + r[cc.trials] + ")", "ib-trials"));
+        if (c.key === "goodput_rps" && r[cc[c.key]] !== null && run[rc.slo]) td.appendChild(el("span", " " + run[rc.slo], "ib-trials"));
+        if (best[c.key] !== undefined && r[cc[c.key]] === best[c.key]) td.classList.add("ib-best");
       } else {
         td.textContent = sortValue(r, c.key);
       }
-      if (c.num) td.className = "ib-num";
+      if (c.num) td.classList.add("ib-num");
       return td;
     }
 
+    var best = {};
     function update() {
       var rows = rowsInView();
+      // Best value of each metric column over every row in view (all pages), shaded in its cell.
+      best = {};
+      columns.forEach(function (c) {
+        if (!c.num || c.key === "cost" || c.higher === undefined) return;
+        rows.forEach(function (r) {
+          var v = r[cc[c.key]];
+          if (v === null || v === undefined) return;
+          if (best[c.key] === undefined || (c.higher ? v > best[c.key] : v < best[c.key])) best[c.key] = v;
+        });
+      });
       var pages = Math.max(1, Math.ceil(rows.length / PAGE));
       if (state.page >= pages) state.page = pages - 1;
       if (state.page < 0) state.page = 0;
       var frag = document.createDocumentFragment();
       rows.slice(state.page * PAGE, (state.page + 1) * PAGE).forEach(function (r) {
         var tr = el("tr");
-        columns.forEach(function (c) { tr.appendChild(cell(r, c)); });
+        visible().forEach(function (c) { tr.appendChild(cell(r, c)); });
         frag.appendChild(tr);
       });
       tbody.textContent = "";
       if (!rows.length) {
         var empty = el("tr"); var td = el("td", data.rows.length ? "No rows match these filters." : "No runs yet.");
-        td.colSpan = columns.length; empty.appendChild(td); frag.appendChild(empty);
+        td.colSpan = visible().length; empty.appendChild(td); frag.appendChild(empty);
       }
       tbody.appendChild(frag);
       thead.querySelectorAll("button.ib-sort").forEach(function (b) {
@@ -423,6 +480,8 @@
       if (state.sort !== "out_tok_s") q.set("sort", state.sort);
       if (!state.desc) q.set("dir", "asc");
       if (state.page) q.set("page", String(state.page));
+      var hide = Object.keys(hidden).filter(function (k) { return hidden[k]; });
+      if (hide.length) q.set("hide", hide.join(","));
       if (priceInput.value !== priceInput.defaultValue) q.set("price", String(state.price));
       setParams(q);
     }

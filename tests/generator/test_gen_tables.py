@@ -13,7 +13,6 @@ from generator.decide import (
     at_interactivity,
     decision_groups,
     sections,
-    short_backend,
 )
 from generator.load import LoadedRun
 from generator.tables import (
@@ -23,6 +22,7 @@ from generator.tables import (
     run_badges,
     run_class,
     run_frame,
+    short_backend,
 )
 
 
