@@ -46,7 +46,7 @@ _HEADLINE_COLUMNS = {
 INTERVAL_KEYS = {key: _HEADLINE_COLUMNS[key] for key in HEADLINE_METRICS if key in _HEADLINE_COLUMNS}
 
 
-SHORT_ID = 8  # one run-id length everywhere on the site
+SHORT_ID = 12  # one run-id length everywhere on the site (12 hex digits: collisions need ~16M runs)
 
 
 def short_id(slug: str) -> str:
@@ -234,7 +234,8 @@ def run_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
 
 
 def _stat(summary: Summary | None, name: str) -> float | None:
-    return None if summary is None else float(getattr(summary, name))
+    value = None if summary is None else getattr(summary, name)
+    return None if value is None else float(value)
 
 
 def _level_values(level: LevelResult) -> dict[str, Any]:

@@ -404,7 +404,7 @@
         pick.setAttribute("aria-label", "select for Compare");
         pick.addEventListener("change", function () { picked[pick.value] = pick.checked; updateCompareLink(); });
         td.appendChild(pick); td.appendChild(document.createTextNode(" "));
-        var a = el("a", run[rc.slug].slice(0, 8));
+        var a = el("a", run[rc.slug].slice(0, 12));
         a.href = runUrl(data.run_url, run[rc.slug]);
         td.appendChild(a);
         // Class badges (random weights, CPU, imported) right beside the id, where every row is read.
