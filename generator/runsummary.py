@@ -92,6 +92,7 @@ def merged_level_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
                 "level": str(row["level"]),
                 "n": f"{int(row.get('trials') or 1)}/{int(row.get('trials_all') or row.get('trials') or 1)}",
                 "status": str(row.get("status", "")),
+                "saturated": "client saturated" if row.get("saturated") else "",
                 "out_tok_s": with_ci(row, "out_tok_s"),
                 "ttft_p50": with_ci(row, "ttft_p50"),
                 "ttft_p99": with_ci(row, "ttft_p99"),
