@@ -55,6 +55,8 @@ class Group:
     runs: int
     threshold: float | None
     rankings: list[Ranking] = field(default_factory=list)
+    # per run: [label, slug, [[per-user tok/s, tok/s per device, level], ...]] for the editable threshold
+    curves: list[list[Any]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -128,6 +130,18 @@ def at_interactivity(curve: Curve, slug: str, label: str, threshold: float) -> S
     return Score(slug=slug, label=label, value=best[0], low=None, high=None, trials=1, where=best[1])
 
 
+def _interactivity_points(curve: Curve) -> list[list[Any]]:
+    return [
+        [
+            float(f"{float(r['user_tok_s']):.4g}"),
+            float(f"{float(r['out_tok_s']) / _devices(r):.4g}"),
+            str(r["level"]),
+        ]
+        for r in curve
+        if _finite(r.get("user_tok_s")) and _finite(r.get("out_tok_s"))
+    ]
+
+
 def _verdict(scores: Sequence[Score]) -> str:
     if len(scores) < 2:
         return "single"
@@ -184,6 +198,7 @@ def decision_groups(levels: pd.DataFrame) -> list[Group]:
         labels = differing_label([c[0] for c in curves.values()])
         threshold = default_threshold(part)
         group = Group(str(klass), str(model), str(hardware), str(workload), len(curves), threshold)
+        group.curves = [[labels[s], s, _interactivity_points(c)] for s, c in curves.items()]
         unit = "tok/s per GPU" if klass == REAL_GPU_CLASS or "cpu" not in str(klass) else "tok/s per host"
         peak = _rank("Peak output throughput", unit, [peak_score(c, s, labels[s]) for s, c in curves.items()])
         if peak:

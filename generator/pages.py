@@ -242,8 +242,12 @@ def compare_payload(
     return {"runs": runs, "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html"}
 
 
-def home_page(ctx: SiteContext) -> str:
+def home_page(ctx: SiteContext, assets: DataAssets) -> str:
     groups = decision_groups(ctx.levels)
+    curves = {
+        "groups": [g.curves for g in groups],
+        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+    }
     hrefs = {run.slug: run_href(ctx, "index.md", run.slug) for run in ctx.runs}
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
@@ -254,6 +258,7 @@ def home_page(ctx: SiteContext) -> str:
         built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"),
         links=_links(ctx, "index.md"),
         decision_sections=sections(groups),
+        decide_data=data_ref("decide", assets.write("decide", curves)),
         has_real_gpu=any(g.klass == REAL_GPU_CLASS for g in groups),
         hrefs=hrefs,
         problems=ctx.problems,
@@ -337,7 +342,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     """Write every generated page; returns the generated nav as (title, file) pairs."""
     price = DEFAULT_PRICE_PER_HOUR
     assets = DataAssets(docs)
-    _write(docs, "index.md", home_page(ctx))
+    _write(docs, "index.md", home_page(ctx, assets))
     _write(
         docs,
         "leaderboard.md",

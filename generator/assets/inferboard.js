@@ -638,6 +638,63 @@
     render();
   }
 
+  // ---- home: editable interactivity target --------------------------------------------------------------
+
+  function atTarget(points, target) {
+    // Same rule as generator/decide.py at_interactivity: best tok/s per device with per-user speed >= target,
+    // interpolating linearly between the two levels that straddle the target.
+    var pts = points.slice().sort(function (a, b) { return a[0] - b[0]; });
+    var best = null;
+    pts.forEach(function (p) { if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2]]; });
+    for (var i = 0; i + 1 < pts.length; i++) {
+      var a = pts[i], b = pts[i + 1];
+      if (a[0] < target && target <= b[0] && b[0] > a[0]) {
+        var v = a[1] + (b[1] - a[1]) * (target - a[0]) / (b[0] - a[0]);
+        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2]];
+      }
+    }
+    return best;
+  }
+
+  function initDecide(root) {
+    return payloadAsync(root, "decide").then(function (data) {
+      if (!data) return;
+      document.querySelectorAll("section.ib-decide").forEach(function (section) {
+        var curves = data.groups[parseInt(section.getAttribute("data-group"), 10)];
+        var box = section.querySelector(".ib-interactive");
+        if (!curves || !box) return;
+        var input = box.querySelector(".ib-threshold");
+        input.addEventListener("change", function () {
+          var target = parseFloat(input.value);
+          if (!isFinite(target) || target < 0) return;
+          var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1]] : null; })
+            .filter(function (s) { return s; }).sort(function (a, b) { return b[2] - a[2]; });
+          var verdict = box.querySelector(".ib-verdict");
+          verdict.textContent = "";
+          var strong = el("strong", "Throughput at ≥ " + target + " tok/s per user: ");
+          verdict.appendChild(strong);
+          if (!scores.length) verdict.appendChild(document.createTextNode("no run reaches this speed per user."));
+          else if (scores.length === 1) verdict.appendChild(document.createTextNode("only " + scores[0][0] + "."));
+          else {
+            var margin = scores[1][2] > 0 ? (scores[0][2] / scores[1][2] - 1) * 100 : 0;
+            verdict.appendChild(document.createTextNode(scores[0][0] + " leads by " + (margin >= 0 ? "+" : "") +
+              margin.toFixed(1) + "% over " + scores[1][0] + " (read off the curves: margin not tested)."));
+          }
+          var tbody = box.querySelector("tbody");
+          tbody.textContent = "";
+          scores.forEach(function (s, i) {
+            var tr = el("tr");
+            tr.appendChild(el("td", i + 1));
+            var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.run_url, s[1]); td.appendChild(a); tr.appendChild(td);
+            tr.appendChild(el("td", fmt(s[2]), "ib-num")); tr.appendChild(el("td", "—", "ib-num"));
+            tr.appendChild(el("td", "1", "ib-num")); tr.appendChild(el("td", s[3]));
+            tbody.appendChild(tr);
+          });
+        });
+      });
+    });
+  }
+
   // ---- run pages and dispatch -----------------------------------------------------------------------------
 
   function init() {
@@ -654,7 +711,8 @@
       try {
         var done = kind === "leaderboard" ? initLeaderboard(root)
           : kind === "charts" ? initCharts(root)
-          : kind === "compare" ? initCompare(root) : null;
+          : kind === "compare" ? initCompare(root)
+          : kind === "decide" ? initDecide(root) : null;
         if (done) done.catch(fail);
       } catch (err) { fail(err); }
     });

@@ -417,3 +417,26 @@ def test_no_page_overflows_a_phone(site_url: str, browser: Any, width: int) -> N
             _no_overflow(page)
     finally:
         context.close()
+
+
+def test_home_ranks_by_class_and_the_interactivity_target_is_editable(
+    site_url: str, watched: Watched
+) -> None:
+    page = watched.goto(site_url)
+    text = page.inner_text("article")
+    assert "Which backend?" in text and "Real weights on GPU, measured" in text
+    assert "Peak output throughput:" in text
+    box = page.locator("section.ib-decide .ib-interactive").first
+    before = box.inner_text()
+    box.locator(".ib-threshold").fill("1000000")
+    box.locator(".ib-threshold").dispatch_event("change")
+    page.wait_for_function(
+        "document.querySelector('section.ib-decide .ib-interactive .ib-verdict').textContent"
+        ".includes('no run reaches')"
+    )
+    assert box.inner_text() != before
+    box.locator(".ib-threshold").fill("1")
+    box.locator(".ib-threshold").dispatch_event("change")
+    page.wait_for_function(
+        "document.querySelectorAll('section.ib-decide .ib-interactive tbody tr').length >= 1"
+    )
