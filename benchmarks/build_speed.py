@@ -184,7 +184,9 @@ def time_build(n: int, work: Path) -> dict[str, Any]:
         "--docs-dir",
         str(docs),
     ]
-    subprocess.run(command, check=True, capture_output=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"build of {n} runs failed:\n{done.stderr[-3000:]}")
     seconds = time.perf_counter() - started
     load_1min = os.getloadavg()[0]  # other work on the machine slows the build; say how busy it was
 
