@@ -104,7 +104,10 @@ def test_older_schema_versions_are_upgraded_on_load(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(upgrade_module, "SCHEMA_VERSION", 2)
     monkeypatch.setitem(upgrade_module.UPGRADERS, 1, v1_to_v2)
-    write_run(tmp_path / "runs", make_run("old000000001"))
+    path = write_run(tmp_path / "runs", make_run("old000000001"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["schema_version"] = 1  # the factory writes the current version; label this file as v1
+    path.write_text(json.dumps(data), encoding="utf-8")
     [run] = load_runs(tmp_path / "runs").runs
     assert calls == [1]
     assert run.record.schema_version == 2 and "upgraded from v1" in run.record.notes
