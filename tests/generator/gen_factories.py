@@ -187,7 +187,7 @@ def make_run(
         for c in levels:
             trials = [r for r in results if r.concurrency == c]
             est = sum(r.output_throughput_tok_s for r in trials) / len(trials)
-            ttft = sum(r.ttft_ms.p50 for r in trials if r.ttft_ms) / len(trials)
+            ttft = sum(r.ttft_ms.p50 or 0.0 for r in trials if r.ttft_ms) / len(trials)
             summaries.append(
                 RepeatSummary(
                     concurrency=c,

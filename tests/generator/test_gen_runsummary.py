@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from gen_factories import HOSTILE_MODEL, make_run
 
+from collector.schema import RunRecord
 from generator.charts import run_series
 from generator.load import LoadedRun
 from generator.runsummary import (
@@ -20,7 +22,7 @@ from generator.runsummary import (
 from generator.tables import level_frame
 
 
-def _rows(record):  # type: ignore[no-untyped-def]
+def _rows(record: RunRecord) -> list[dict[str, Any]]:
     series = run_series(level_frame([LoadedRun(record, Path("x.json"), record.run_id)]))[0]
     return [{k: v[i] for k, v in series.items()} for i in range(len(series["slug"]))]
 
