@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 from markupsafe import Markup, escape
 
 from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, definition, json_schema
-from generator.assets_data import DataAssets, data_ref
+from generator.assets_data import DATA_DIR, DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
 from generator.decide import decision_groups, sections
 from generator.load import LoadedRun
@@ -69,6 +70,9 @@ COLUMN_DEFINITIONS = {
     "j_per_tok": "joules_per_output_token",
 }
 ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
+# Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
+# so the home page stays flat as runs grow.
+HOME_TOP = 10
 # Generated pages in nav order: (file, nav title).
 GENERATED_NAV = [
     ("index.md", "Home"),
@@ -114,15 +118,35 @@ def run_href(ctx: SiteContext, page: str, slug: str) -> str:
     return relative_url(page, f"runs/{slug}.md", ctx.dir_urls)
 
 
-def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
-    index = {slug: i for i, slug in enumerate(ctx.runs_frame["slug"])}
-    runs = [[row[c] for c in RUN_COLS] for row in ctx.runs_frame.to_dict("records")]
-    rows = []
-    for row in ctx.levels.to_dict("records"):
-        values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
-        values += [_num(row[k]) for k in LEVEL_METRICS]
-        values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
-        rows.append(values)
+def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
+    """A small index of comparable sets (class x model x hardware x workload); each set's runs and rows are
+    their own data file, loaded when the filters reach it, so the page stays flat as runs grow."""
+    sets: list[dict[str, Any]] = []
+    if not ctx.levels.empty:
+        frames = ctx.runs_frame.to_dict("records")
+        by_slug = {row["slug"]: row for row in frames}
+        keys = ["klass", "model", "hardware", "workload"]
+        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
+            slugs = list(dict.fromkeys(part["slug"]))
+            index = {slug: i for i, slug in enumerate(slugs)}
+            rows = []
+            for row in part.to_dict("records"):
+                values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
+                values += [_num(row[k]) for k in LEVEL_METRICS]
+                values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
+                rows.append(values)
+            body = {"runs": [[by_slug[slug][c] for c in RUN_COLS] for slug in slugs], "rows": rows}
+            sets.append(
+                {
+                    "klass": str(klass),
+                    "model": str(model),
+                    "hardware": str(hardware),
+                    "workload": str(workload),
+                    "runs": len(slugs),
+                    "rows": len(rows),
+                    "src": assets.write(f"board-{len(sets)}", body),
+                }
+            )
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
         "definitions": {
@@ -133,8 +157,7 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
         "compare_url": "compare/" if ctx.dir_urls else "compare.html",
         "run_cols": RUN_COLS,
         "cols": ROW_COLS,
-        "runs": runs,
-        "rows": rows,
+        "sets": sets,
         "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
         "classes": {k: class_label(k) for k in classes},
         "default_class": default_class(ctx.runs_frame),
@@ -206,8 +229,11 @@ def compare_meta(run: LoadedRun) -> dict[str, str]:
 def compare_payload(
     ctx: SiteContext, series_by_slug: dict[str, Series], assets: DataAssets
 ) -> dict[str, Any]:
-    """An index of every run (label, curve points); each run's metadata is its own file, loaded on pick."""
-    runs = []
+    """A compact index of every run (id, short label, comparable set, badges, colour); each run's curve
+    points and metadata are its own file, loaded when the run is picked, so the index stays small."""
+    runs: list[list[Any]] = []
+    groups: dict[tuple[str, str, str, str], int] = {}
+    colors: dict[str, int] = {}
     for run, row in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
         s = series_by_slug.get(run.slug)
         points = (
@@ -226,28 +252,38 @@ def compare_payload(
                 )
             ]
         )
-        runs.append(
-            {
-                "slug": run.slug,
-                "badges": row["badges"],
-                "label": f"{short_backend(row['backend'], row['backend_version'])} · {row['quant']} · "
-                f"{row['model']} · {row['hardware']} · {short_id(run.slug)}",
-                "short": short_id(run.slug),
-                "group": f"{row['klass']}|{row['model']}|{row['hardware']}|{row['workload']}",
-                "color": backend_color(str(row["backend"])),
-                "meta_src": assets.write(f"meta-{run.slug}", compare_meta(run)),
-                "levels": points,
-            }
-        )
-    return {"runs": runs, "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html"}
+        key = (str(row["klass"]), str(row["model"]), str(row["hardware"]), str(row["workload"]))
+        group = groups.setdefault(key, len(groups))
+        color = colors.setdefault(backend_color(str(row["backend"])), len(colors))
+        src = assets.write(f"run-{run.slug}", {"meta": compare_meta(run), "levels": points})
+        digest = src.rsplit("-", 1)[1].removesuffix(".js")
+        head = f"{short_backend(row['backend'], row['backend_version'])} · {row['quant']}"
+        runs.append([run.slug, head, group, row["badges"], color, digest])
+    return {
+        "cols": ["slug", "head", "group", "badges", "color", "digest"],
+        "runs": runs,
+        "groups": [list(k) for k in groups],
+        "colors": list(colors),
+        "src": f"{DATA_DIR}/run-{{slug}}-{{digest}}.js",
+        "short": len(short_id("x" * 64)),
+        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+    }
 
 
 def home_page(ctx: SiteContext, assets: DataAssets) -> str:
     groups = decision_groups(ctx.levels)
-    curves = {
-        "groups": [g.curves for g in groups],
-        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
-    }
+    # Each comparison's curves (for the editable interactivity target) are their own file, loaded on edit.
+    curves = {"run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html", "top": HOME_TOP}
+    board = relative_url("index.md", "leaderboard.md", ctx.dir_urls)
+    extras = [
+        {
+            "src": assets.write(f"decide-{i}", g.curves),
+            "board": board
+            + "?"
+            + urlencode({"class": g.klass, "model": g.model, "hardware": g.hardware, "workload": g.workload}),
+        }
+        for i, g in enumerate(groups)
+    ]
     hrefs = {run.slug: run_href(ctx, "index.md", run.slug) for run in ctx.runs}
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
@@ -259,6 +295,8 @@ def home_page(ctx: SiteContext, assets: DataAssets) -> str:
         links=_links(ctx, "index.md"),
         decision_sections=sections(groups),
         decide_data=data_ref("decide", assets.write("decide", curves)),
+        extras=extras,
+        top=HOME_TOP,
         has_real_gpu=any(g.klass == REAL_GPU_CLASS for g in groups),
         hrefs=hrefs,
         problems=ctx.problems,
@@ -348,7 +386,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         "leaderboard.md",
         template("leaderboard.md.j2").render(
             fragments=ctx.fragments,
-            data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx))),
+            data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx, assets))),
             has_runs=bool(ctx.runs),
             default_price=price,
             home_link=md_link("leaderboard.md", "index.md"),

@@ -234,13 +234,33 @@
     ["quant", "Quantization"], ["workload", "Workload"], ["level", "Load level"]];
 
   function initLeaderboard(root) {
-    return payloadAsync(root, "leaderboard").then(function (data) { if (data) leaderboardView(root, data); });
+    return payloadAsync(root, "leaderboard").then(function (data) { if (data) return leaderboardView(root, data); });
   }
 
   function leaderboardView(root, data) {
     var rc = {}; data.run_cols.forEach(function (c, i) { rc[c] = i; });
     var cc = {}; data.cols.forEach(function (c, i) { cc[c] = i; });
-    var runs = data.runs;
+    // Rows arrive one comparable set (class x model x hardware x workload) at a time: the index lists the
+    // sets, and a set's file is loaded when the filters first reach it, then kept.
+    var runs = [], allRows = [], loaded = {};
+    var SET_KEYS = { "class": "klass", model: "model", hardware: "hardware", workload: "workload" };
+    function setsInView() {
+      return data.sets.filter(function (s) {
+        return Object.keys(SET_KEYS).every(function (k) { return !state.filters[k] || s[SET_KEYS[k]] === state.filters[k]; });
+      });
+    }
+    function missing() { return setsInView().filter(function (s) { return !loaded[s.src]; }); }
+    function loadSets(sets) {
+      return Promise.all(sets.map(function (s) {
+        return loadData(s.src).then(function (part) {
+          if (loaded[s.src]) return;
+          loaded[s.src] = true;
+          var offset = runs.length;
+          part.runs.forEach(function (r) { runs.push(r); });
+          part.rows.forEach(function (r) { var copy = r.slice(); copy[cc.run] += offset; allRows.push(copy); });
+        });
+      }));
+    }
     function runOf(row) { return runs[row[cc.run]]; }
     var textCols = {
       model: function (r) { return runOf(r)[rc.model]; },
@@ -293,6 +313,32 @@
       return textCols[key](r);
     }
 
+    function addOptions(select, values, key) {
+      var keys = Object.keys(values);
+      if (key === "level") {
+        keys.sort(function (a, b) { return (parseFloat(a.replace(/[^0-9.]/g, "")) || 0) - (parseFloat(b.replace(/[^0-9.]/g, "")) || 0); });
+      } else { keys.sort(); }
+      keys.forEach(function (k) { var o = el("option", values[k]); o.value = k; select.appendChild(o); });
+    }
+    function refreshRowFilters() {
+      // Backend, quantization and level choices come from the rows of the loaded sets in view.
+      var inView = {}; setsInView().forEach(function (s) { inView[s.src] = true; });
+      FILTERS.forEach(function (f) {
+        if (SET_KEYS[f[0]]) return;
+        var select = selects[f[0]], values = {};
+        allRows.forEach(function (r) { if (setMatch(r)) { var v = filterValue(r, f[0]); values[v] = v; } });
+        while (select.options.length > 1) select.remove(1);
+        addOptions(select, values, f[0]);
+        if (state.filters[f[0]] && !values[state.filters[f[0]]]) {
+          var o = el("option", state.filters[f[0]]); o.value = state.filters[f[0]]; select.appendChild(o);
+        }
+        select.value = state.filters[f[0]];
+      });
+    }
+    function setMatch(r) {
+      return Object.keys(SET_KEYS).every(function (k) { return !state.filters[k] || filterValue(r, k) === state.filters[k]; });
+    }
+
     // filters
     var filterBox = root.querySelector(".ib-filters");
     var selects = {};
@@ -304,17 +350,15 @@
       var values = {};
       if (f[0] === "class") {
         Object.keys(data.classes).forEach(function (k) { values[k] = data.classes[k]; });
-      } else {
-        data.rows.forEach(function (r) { var v = filterValue(r, f[0]); values[v] = v; });
+      } else if (SET_KEYS[f[0]]) {
+        data.sets.forEach(function (s) { var v = s[SET_KEYS[f[0]]]; values[v] = v; });
       }
-      var keys = Object.keys(values);
-      if (f[0] === "level") {
-        keys.sort(function (a, b) { return (parseFloat(a.replace(/[^0-9.]/g, "")) || 0) - (parseFloat(b.replace(/[^0-9.]/g, "")) || 0); });
-      } else { keys.sort(); }
-      keys.forEach(function (k) { var o = el("option", values[k]); o.value = k; select.appendChild(o); });
+      addOptions(select, values, f[0]);
       if (state.filters[f[0]] === "all") state.filters[f[0]] = "";
-      select.value = state.filters[f[0]];
-      if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
+      if (SET_KEYS[f[0]]) {
+        select.value = state.filters[f[0]];
+        if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
+      }
       select.addEventListener("change", function () { state.filters[f[0]] = select.value; state.page = 0; update(); });
       label.appendChild(select);
       filterBox.appendChild(label);
@@ -378,7 +422,7 @@
     var count = root.querySelector(".ib-count");
 
     function rowsInView() {
-      var rows = data.rows.filter(function (r) {
+      var rows = allRows.filter(function (r) {
         return FILTERS.every(function (f) {
           var want = state.filters[f[0]];
           return !want || filterValue(r, f[0]) === want;
@@ -429,7 +473,16 @@
     }
 
     var best = {};
+    var pending = 0;
     function update() {
+      // Synchronous when every set in view is loaded (sorting, paging, row filters); otherwise load first.
+      var need = missing();
+      if (!need.length) { refreshRowFilters(); render(); return Promise.resolve(); }
+      var ticket = ++pending;
+      count.textContent = "Loading " + need.length + " comparable set(s)…";
+      return loadSets(need).then(function () { if (ticket === pending) update(); });
+    }
+    function render() {
       var rows = rowsInView();
       // Best value of each metric column over every row in view (all pages), shaded in its cell.
       best = {};
@@ -452,7 +505,7 @@
       });
       tbody.textContent = "";
       if (!rows.length) {
-        var empty = el("tr"); var td = el("td", data.rows.length ? "No rows match these filters." : "No runs yet.");
+        var empty = el("tr"); var td = el("td", data.sets.length ? "No rows match these filters." : "No runs yet.");
         td.colSpan = visible().length; empty.appendChild(td); frag.appendChild(empty);
       }
       tbody.appendChild(frag);
@@ -485,13 +538,25 @@
       if (priceInput.value !== priceInput.defaultValue) q.set("price", String(state.price));
       setParams(q);
     }
-    update();
+    return update();
   }
 
   // ---- compare ------------------------------------------------------------------------------------------
 
   function initCompare(root) {
-    return payloadAsync(root, "compare").then(function (data) { if (data) compareView(root, data); });
+    return payloadAsync(root, "compare").then(function (data) { if (data) return compareView(root, compactRuns(data)); });
+  }
+
+  function compactRuns(data) {
+    // The index is compact rows; each run's curve points and metadata load from its own file when picked.
+    var ci = {}; data.cols.forEach(function (c, i) { ci[c] = i; });
+    data.runs = data.runs.map(function (row) {
+      var g = data.groups[row[ci.group]], slug = row[ci.slug];
+      return { slug: slug, short: slug.slice(0, data.short), badges: row[ci.badges], color: data.colors[row[ci.color]],
+        label: row[ci.head] + " · " + g[1] + " · " + g[2] + " · " + slug.slice(0, data.short),
+        group: g.join("|"), src: data.src.replace("{slug}", slug).replace("{digest}", row[ci.digest]) };
+    });
+    return data;
   }
 
   function pct(v, ref) {
@@ -623,11 +688,16 @@
       if (selected.length) q.set("runs", selected.join(",")); else q.delete("runs");
       setParams(q);
       boxes.forEach(function (b) { b.checked = selected.indexOf(b.value) >= 0; });
-      renderNumbers();
       var shown = selected.slice();
-      Promise.all(shown.map(function (slug) { return loadData(bySlug[slug].meta_src); })).then(function (metas) {
-        if (shown.join() === selected.join()) renderMeta(metas);
+      return Promise.all(shown.map(function (slug) { return loadData(bySlug[slug].src); })).then(function (details) {
+        if (shown.join() !== selected.join()) return; // a newer pick is rendering
+        details.forEach(function (d, i) { bySlug[shown[i]].levels = d.levels; });
+        renderNumbers();
+        renderMeta(details.map(function (d) { return d.meta; }));
+        return drawCompare();
       });
+    }
+    function drawCompare() {
       return renderFigures(root, {
         throughput: lineFig("Output throughput vs load", "Concurrency (or request rate)", "Output tok/s", 0, 1, true),
         ttft: lineFig("TTFT p50 vs load", "Concurrency (or request rate)", "TTFT p50 (ms)", 0, 2, true),
@@ -635,7 +705,7 @@
         pareto: lineFig("Throughput per GPU vs per-user tok/s", "Per-user tok/s (p50)", "Output tok/s per GPU", 4, 5, false)
       });
     }
-    render();
+    return render();
   }
 
   // ---- home: editable interactivity target --------------------------------------------------------------
@@ -660,13 +730,16 @@
     return payloadAsync(root, "decide").then(function (data) {
       if (!data) return;
       document.querySelectorAll("section.ib-decide").forEach(function (section) {
-        var curves = data.groups[parseInt(section.getAttribute("data-group"), 10)];
         var box = section.querySelector(".ib-interactive");
-        if (!curves || !box) return;
+        var src = section.getAttribute("data-src");
+        if (!src || !box) return;
         var input = box.querySelector(".ib-threshold");
         input.addEventListener("change", function () {
           var target = parseFloat(input.value);
           if (!isFinite(target) || target < 0) return;
+          loadData(src).then(function (curves) { rank(curves, target); });
+        });
+        function rank(curves, target) {
           var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1]] : null; })
             .filter(function (s) { return s; }).sort(function (a, b) { return b[2] - a[2]; });
           var verdict = box.querySelector(".ib-verdict");
@@ -682,7 +755,12 @@
           }
           var tbody = box.querySelector("tbody");
           tbody.textContent = "";
-          scores.forEach(function (s, i) {
+          var more = box.querySelector(".ib-more");
+          if (more && more.firstChild && more.firstChild.nodeType === 3) {
+            more.firstChild.textContent = "Top " + Math.min(data.top, scores.length) + " of " + scores.length + " runs shown; " +
+              Math.max(0, scores.length - data.top) + " more in ";
+          }
+          scores.slice(0, data.top).forEach(function (s, i) {
             var tr = el("tr");
             tr.appendChild(el("td", i + 1));
             var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.run_url, s[1]); td.appendChild(a); tr.appendChild(td);
@@ -690,7 +768,7 @@
             tr.appendChild(el("td", "1", "ib-num")); tr.appendChild(el("td", s[3]));
             tbody.appendChild(tr);
           });
-        });
+        }
       });
     });
   }
