@@ -359,7 +359,17 @@
         select.value = state.filters[f[0]];
         if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
       }
-      select.addEventListener("change", function () { state.filters[f[0]] = select.value; state.page = 0; update(); });
+      select.addEventListener("change", function () {
+        state.filters[f[0]] = select.value; state.page = 0;
+        // A pick that no comparable set matches (e.g. a CPU-only model with a GPU chosen) widens the other
+        // set filters, last first, instead of showing an empty table.
+        ["workload", "hardware", "model", "class"].forEach(function (k) {
+          if (k !== f[0] && SET_KEYS[f[0]] && !setsInView().length && state.filters[k]) {
+            state.filters[k] = ""; selects[k].value = "";
+          }
+        });
+        update();
+      });
       label.appendChild(select);
       filterBox.appendChild(label);
       selects[f[0]] = select;

@@ -440,3 +440,22 @@ def test_home_ranks_by_class_and_the_interactivity_target_is_editable(
     page.wait_for_function(
         "document.querySelectorAll('section.ib-decide .ib-interactive tbody tr').length >= 1"
     )
+
+
+def test_leaderboard_loads_another_comparable_set_on_demand(site_url: str, watched: Watched) -> None:
+    boards: list[str] = []
+    watched.page.on("request", lambda r: boards.append(r.url) if "/data/board-" in r.url else None)
+    page = watched.goto(site_url + "leaderboard/")
+    page.wait_for_selector(".ib-leaderboard tbody tr td a")
+    assert len(boards) == 1  # only the comparable set in view, not every run
+    page.select_option("select[data-filter='class']", "")
+    page.select_option("select[data-filter='model']", "tiny-random-llama")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.ib-leaderboard tbody tr td:nth-child(2)'))"
+        ".some(td => td.textContent === 'tiny-random-llama')"
+    )
+    assert len(boards) >= 2 and set(_column(page, 2)) == {"tiny-random-llama"}
+    assert "model=tiny-random-llama" in page.url and "class=all" in page.url
+    # the set picker offers every model from the small index, loaded or not
+    options = page.eval_on_selector_all("select[data-filter='model'] option", "os => os.map(o => o.value)")
+    assert "meta-llama/Llama-3.1-8B-Instruct" in options
