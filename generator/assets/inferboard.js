@@ -131,9 +131,48 @@
       return Promise.resolve();
     }
     if (div.classList.contains("ib-empty")) { div.classList.remove("ib-empty"); div.textContent = ""; }
+    var layout = themed((fig && fig.layout) || {});
+    if (layout.showlegend !== false) {
+      // Legend as toggle chips above the plot (outside the plot area, wrapping on a phone) instead of
+      // Plotly's legend, which eats plot height below the axis. Names already carry only differing fields.
+      div.__ibOff = div.__ibOff || {};
+      data = data.map(function (t, i) { return div.__ibOff[i] ? Object.assign({}, t, { visible: "legendonly" }) : t; });
+      chips(Plotly, div, data);
+      layout.showlegend = false;
+    }
     // On touch screens the toolbar would sit over the title: hide it there (pinch and tap still work).
-    return Plotly.react(div, data, themed((fig && fig.layout) || {}),
+    return Plotly.react(div, data, layout,
       { responsive: true, displaylogo: false, displayModeBar: TOUCH ? false : "hover" });
+  }
+
+  function unentity(s) { // Plotly names arrive entity-encoded; chips show them through textContent
+    return String(s).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
+  function chips(Plotly, div, data) {
+    var bar = div.previousElementSibling;
+    if (!bar || !bar.classList.contains("ib-chips")) {
+      bar = el("div", null, "ib-chips");
+      div.parentNode.insertBefore(bar, div);
+    }
+    bar.textContent = "";
+    data.forEach(function (t, i) {
+      if (!t.name || t.showlegend === false) return;
+      var on = !div.__ibOff[i];
+      var chip = el("button", null, "ib-chip"); chip.type = "button";
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
+      var swatch = el("span", null, "ib-swatch");
+      swatch.style.background = (t.line && t.line.color) || (t.marker && typeof t.marker.color === "string" && t.marker.color) || "#888";
+      chip.appendChild(swatch);
+      chip.appendChild(document.createTextNode(unentity(t.name)));
+      chip.addEventListener("click", function () {
+        div.__ibOff[i] = !div.__ibOff[i];
+        chip.setAttribute("aria-pressed", div.__ibOff[i] ? "false" : "true");
+        Plotly.restyle(div, { visible: div.__ibOff[i] ? "legendonly" : true }, [i]);
+      });
+      bar.appendChild(chip);
+    });
+    bar.hidden = !bar.childNodes.length;
   }
 
   function redrawAll() {

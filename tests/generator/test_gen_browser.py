@@ -222,13 +222,27 @@ def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) ->
     options = page.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
     page.select_option(".ib-scope", next(o for o in options if "Llama-3.1-8B" in o))
     page.wait_for_function(
-        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('sglang')"
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent.includes('sglang')"
     )
     cpu = next(o for o in options if o.startswith("cpu+random"))
     page.select_option(".ib-scope", cpu)
-    legend = "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent"
+    legend = "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent"
     page.wait_for_function(legend + ".includes('llama.cpp')")
     assert "view=cpu" in page.url
+    # the legend is a row of toggle chips outside the plot: a click hides that series, another shows it
+    chip = page.locator(".ib-chart[data-fig='throughput'] >> xpath=preceding-sibling::div[1]").locator(
+        "button.ib-chip"
+    )
+    assert page.evaluate("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\")") is None
+    chip.first.click()
+    page.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").data[0].visible === 'legendonly'"
+    )
+    assert chip.first.get_attribute("aria-pressed") == "false"
+    chip.first.click()
+    page.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").data[0].visible === true"
+    )
     # a CPU run has no energy data: that chart collapses to a line instead of an empty box
     page.wait_for_selector(".ib-chart[data-fig='energy'].ib-empty")
     assert page.eval_on_selector(".ib-chart[data-fig='energy']", "e => e.offsetHeight") < 100
@@ -325,7 +339,7 @@ def test_hostile_strings_are_inert_text_everywhere(site_url: str, watched: Watch
     hostile_view = next(o for o in options if "<script>" in o)
     charts.select_option(".ib-scope", hostile_view)
     charts.wait_for_function(
-        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('<img')"
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent.includes('<img')"
     )
     charts.evaluate(
         "Plotly.Fx.hover(document.querySelector(\".ib-chart[data-fig='throughput']\"), "
