@@ -73,6 +73,7 @@ ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "tria
 # Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
 # so the home page stays flat as runs grow.
 HOME_TOP = 10
+RUNS_PER_PAGE = 500
 # Generated pages in nav order: (file, nav title).
 GENERATED_NAV = [
     ("index.md", "Home"),
@@ -320,11 +321,25 @@ def methodology_page(ctx: SiteContext) -> str:
     )
 
 
-def runs_index_page(ctx: SiteContext) -> str:
+def runs_index_pages(ctx: SiteContext) -> dict[str, str]:
+    """The All runs list, newest first, RUNS_PER_PAGE to a page (runs/index.md, runs/page_2.md, ...; the
+    underscore keeps these names apart from run slugs), so no list page grows with the number of runs."""
     runs = ctx.runs_frame.sort_values("created_ts", ascending=False).to_dict("records")
-    for run in runs:
-        run["href"] = run_href(ctx, "runs/index.md", run["slug"])
-    return template("runs_index.md.j2").render(fragments=ctx.fragments, runs=runs, count=len(runs))
+    chunks = [runs[i : i + RUNS_PER_PAGE] for i in range(0, len(runs), RUNS_PER_PAGE)] or [[]]
+    names = ["runs/index.md"] + [f"runs/page_{n}.md" for n in range(2, len(chunks) + 1)]
+    pages = {}
+    for number, (name, chunk) in enumerate(zip(names, chunks, strict=True), start=1):
+        for run in chunk:
+            run["href"] = run_href(ctx, name, run["slug"])
+        pages[name] = template("runs_index.md.j2").render(
+            fragments=ctx.fragments,
+            runs=chunk,
+            count=len(runs),
+            first=(number - 1) * RUNS_PER_PAGE + 1,
+            number=number,
+            pager=[(n, relative_url(name, other, ctx.dir_urls)) for n, other in enumerate(names, start=1)],
+        )
+    return pages
 
 
 def results_csv(levels: pd.DataFrame) -> str:
@@ -431,7 +446,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
             },
         ),
     )
-    _write(docs, "runs/index.md", runs_index_page(ctx))
+    for name, text in runs_index_pages(ctx).items():
+        _write(docs, name, text)
     write_data_files(ctx, docs)
     run_template = template("run.md.j2")
     for run in ctx.runs:
