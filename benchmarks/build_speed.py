@@ -267,7 +267,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         "figures; compare: the compact run index and two runs' points and metadata). Results ship once as",
         "content-hashed, cached data assets instead of being embedded in every page. plotly.js (the",
         "partial basic bundle) and the theme are shared, cached assets and are not counted. *All runs* is",
-        "the plain HTML list of every run.",
+        "the first page of the plain HTML list of runs (500 runs to a page).",
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}; "
         f"measured {datetime.now(UTC):%Y-%m-%d}.",
