@@ -7,19 +7,44 @@ Tests check the specs against plotly's own validators. Every run string goes thr
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from collector.schema import RunRecord
+from generator.decide import differing_label
 from generator.safe import plotly_text
 from generator.tables import level_text
 
 Figure = dict[str, Any]
 
 DEFAULT_PRICE_PER_HOUR = 2.0
+
+# Okabe-Ito-like palette, readable on light and dark backgrounds; grey is kept for the Pareto frontier.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#D55E00",
+    "#56B4E9",
+    "#B8860B",
+    "#7B68EE",
+    "#2E8B57",
+    "#C71585",
+)
+FRONTIER_COLOR = "rgba(128,128,128,0.85)"
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+
+
+def backend_color(backend: str) -> str:
+    """The same colour for a backend on every chart and page: a hash of its name picks the palette slot."""
+    digest = hashlib.sha256(backend.strip().lower().encode("utf-8")).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
 
 
 def _num(value: Any) -> float | None:
@@ -70,12 +95,32 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
+def trace_names(runs: list[Series]) -> dict[str, str]:
+    """Legend names that show only what differs between the runs of one chart ("Q4_0 vs Q8_0"), with the
+    short backend label always first; runs that still collide get their id's tail."""
+    rows: list[dict[str, Any]] = [
+        {k: r[k][0] for k in ("slug", "backend", "backend_version", "quant") if k in r} for r in runs
+    ]
+    return {slug: plotly_text(name) for slug, name in differing_label(rows).items()}
+
+
 def trace_name(series: Series) -> str:
-    # Quantization is in the name: lines of one model often differ only in it (a quantization comparison).
-    backend = f"{series['backend'][0]} {series['backend_version'][0]}"
-    quant = series.get("quant", [""])[0]
-    parts = [backend, quant, series["hardware"][0], series["slug"][0][:8]]
-    return plotly_text(" · ".join(str(p) for p in parts if p))
+    return trace_names([series])[str(series["slug"][0])]
+
+
+def _style(run: Series, index: int) -> dict[str, Any]:
+    """Colour from the backend; several runs of one backend in a chart differ by dash."""
+    return {"color": backend_color(str(run["backend"][0])), "dash": DASHES[index % len(DASHES)]}
+
+
+def _styles(runs: list[Series]) -> dict[str, dict[str, Any]]:
+    seen: dict[str, int] = {}
+    out = {}
+    for run in runs:
+        backend = str(run["backend"][0])
+        out[str(run["slug"][0])] = _style(run, seen.get(backend, 0))
+        seen[backend] = seen.get(backend, 0) + 1
+    return out
 
 
 def _hover(y_label: str, x_label: str) -> str:
@@ -102,14 +147,18 @@ def line_chart(
 ) -> Figure:
     """One line per run: metric `y` against the load level; CI error bars where the run has repeats."""
     data = []
+    names, styles = trace_names(runs), _styles(runs)
     for run in runs:
         ys = run[y]
         if all(_missing(v) for v in ys):
             continue
+        slug = str(run["slug"][0])
         trace: dict[str, Any] = {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": trace_name(run),
+            "name": names[slug],
+            "line": styles[slug],
+            "marker": {"color": styles[slug]["color"]},
             "x": _nums(run[x]),
             "y": _nums(ys),
             "hovertemplate": _hover(y_title, x_title),
@@ -159,7 +208,9 @@ def pareto_chart(runs: list[Series]) -> Figure:
     """InferenceX's view: throughput per GPU (y) against per-user tok/s (x); the frontier highlighted."""
     data: list[dict[str, Any]] = []
     points: list[tuple[float, float]] = []
+    names, styles = trace_names(runs), _styles(runs)
     for run in runs:
+        slug = str(run["slug"][0])
         pts = sorted(
             (u, d, lv)
             for u, d, lv in zip(run["user_tok_s"], _per_device(run), run["level"], strict=True)
@@ -171,12 +222,16 @@ def pareto_chart(runs: list[Series]) -> Figure:
         data.append(
             {
                 "type": "scatter",
-                "mode": "lines+markers",
-                "name": trace_name(run),
+                "mode": "lines+markers+text",
+                "name": names[slug],
+                "line": styles[slug],
+                "marker": {"color": styles[slug]["color"]},
                 "x": _nums([p[0] for p in pts]),
                 "y": _nums([p[1] for p in pts]),
-                "text": [p[2] for p in pts],
-                "opacity": 0.75,
+                "text": [p[2] for p in pts],  # the concurrency label beside each point
+                "textposition": "top center",
+                "textfont": {"size": 10},
+                "opacity": 0.85,
                 "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
                 "<extra></extra>",
             }
@@ -190,7 +245,7 @@ def pareto_chart(runs: list[Series]) -> Figure:
                 "name": "Pareto frontier",
                 "x": [_num(points[i][0]) for i in front],
                 "y": [_num(points[i][1]) for i in front],
-                "line": {"width": 5, "color": "rgba(255,140,0,0.45)", "shape": "hv"},
+                "line": {"width": 2, "color": FRONTIER_COLOR, "dash": "dot", "shape": "hv"},
                 "hoverinfo": "skip",
             }
         )
@@ -209,32 +264,38 @@ def latency_distribution_chart(runs: list[Series]) -> Figure:
     cols = ["e2e_min", "e2e_p50", "e2e_p90", "e2e_p95", "e2e_p99", "e2e_max"]
     names = ["min", "p50", "p90", "p95", "p99", "max"]
     data = []
+    labels, styles = trace_names(runs), _styles(runs)
     for run in runs:
         if _missing(run["e2e_p50"][-1]):
             continue
+        slug = str(run["slug"][0])
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": trace_name(run) + f" · {run['level'][-1]}",
+                "name": labels[slug] + f" · {run['level'][-1]}",
+                "line": styles[slug],
+                "marker": {"color": styles[slug]["color"]},
                 "x": names,
                 "y": _nums([run[c][-1] for c in cols]),
                 "hovertemplate": _hover("E2E ms", "percentile"),
             }
         )
-    return {
-        "data": data,
-        "layout": layout(
-            "End-to-end latency distribution at each run's highest load", "Percentile", "E2E latency (ms)"
-        ),
-    }
+    chart_layout = layout(
+        "End-to-end latency distribution at each run's highest load", "Percentile", "E2E latency (ms)"
+    )
+    # The x values are percentile names: a linear axis would place them nowhere and draw nothing.
+    chart_layout["xaxis"]["type"] = "category"
+    return {"data": data, "layout": chart_layout}
 
 
 def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOUR) -> Figure:
     """$ per million output tokens vs load. `customdata` holds tok/s per device so the page can recompute
     y from the price field: $/Mtok = price * 1e6 / (3600 * tok/s per device)."""
     data = []
+    names, styles = trace_names(runs), _styles(runs)
     for run in runs:
+        slug = str(run["slug"][0])
         devices = max(int(run["devices"][0]), 1)
         per_device = [None if _missing(t) else t / devices for t in run["out_tok_s"]]
         if not any(v and v > 0 for v in per_device):
@@ -243,7 +304,9 @@ def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOU
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": trace_name(run),
+                "name": names[slug],
+                "line": styles[slug],
+                "marker": {"color": styles[slug]["color"]},
                 "x": _nums(run["load"]),
                 "customdata": _nums(per_device),
                 "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
@@ -289,23 +352,44 @@ def _level_name(concurrency: int | None, rate: float | None, trial: int) -> str:
     return level_text(concurrency, rate) + (f" trial {trial}" if trial else "")
 
 
-def ttft_histogram(record: RunRecord) -> Figure:
-    data = []
+def ttft_histograms(record: RunRecord, bins: int = 20) -> list[Figure]:
+    """One TTFT histogram per load level (trials pooled; small multiples, shared bin edges), as bars: the
+    partial plotly bundle has no histogram trace, and binning here keeps pages small at any request count."""
+    grouped: dict[tuple[int | None, float | None], list[float]] = {}
     for level in record.results:
+        if level.status != "complete" and any(
+            o.status == "complete"
+            for o in record.results
+            if (o.concurrency, o.request_rate) == (level.concurrency, level.request_rate)
+        ):
+            continue  # the level's complete trials are what the site counts
         values = [r.ttft_ms for r in level.requests if r.ttft_ms is not None and math.isfinite(r.ttft_ms)]
-        if values:
-            data.append(
-                {
-                    "type": "histogram",
-                    "name": _level_name(level.concurrency, level.request_rate, level.trial),
-                    "x": _nums(values),
-                    "opacity": 0.6,
-                }
-            )
-    return {
-        "data": data,
-        "layout": layout("TTFT histogram (kept requests)", "TTFT (ms)", "Requests", barmode="overlay"),
-    }
+        grouped.setdefault((level.concurrency, level.request_rate), []).extend(values)
+    per_level = [(level_text(c, r), v) for (c, r), v in grouped.items() if v]
+    if not per_level:
+        return []
+    everything = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in per_level])
+    edges = np.histogram_bin_edges(everything, bins=bins)
+    centers = _nums(list((edges[:-1] + edges[1:]) / 2))
+    width = _num(float(edges[1] - edges[0])) if len(edges) > 1 and edges[1] > edges[0] else None
+    figs = []
+    for name, values in per_level:
+        counts, _ = np.histogram(values, bins=edges)
+        trace: dict[str, Any] = {
+            "type": "bar",
+            "name": name,
+            "x": centers,
+            "y": [int(c) for c in counts],
+            "marker": {"color": PALETTE[0]},
+            "hovertemplate": "TTFT ≈ %{x} ms: %{y} requests<extra></extra>",
+        }
+        if width:
+            trace["width"] = width
+        fig_layout = layout(f"TTFT, {name}", "TTFT (ms)", "Requests", height=220, showlegend=False)
+        fig_layout["margin"] = {"l": 50, "r": 10, "t": 36, "b": 40}
+        fig_layout["xaxis"]["range"] = [_num(float(edges[0])), _num(float(edges[-1]))]
+        figs.append({"data": [trace], "layout": fig_layout})
+    return figs
 
 
 def itl_cdf(record: RunRecord) -> Figure:
@@ -372,9 +456,10 @@ def run_figures(record: RunRecord, series: Series | None) -> dict[str, Figure]:
     figs = {
         "throughput": line_chart(runs, "out_tok_s", "Output throughput vs load", "Output tok/s"),
         "latency": line_chart(runs, "ttft_p50", "TTFT p50 vs load", "TTFT p50 (ms)"),
-        "ttft_hist": ttft_histogram(record),
         "itl_cdf": itl_cdf(record),
     }
     if record.telemetry and record.telemetry.samples:
         figs["telemetry"] = telemetry_chart(record)
+    for i, fig in enumerate(ttft_histograms(record)):
+        figs[f"ttft_hist_{i}"] = fig
     return {k: v for k, v in figs.items() if v["data"]}

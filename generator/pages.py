@@ -9,18 +9,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 from markupsafe import Markup, escape
 
-from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, json_schema
-from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, run_series, scope_figures
+from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, definition, json_schema
+from generator.assets_data import DATA_DIR, DataAssets, data_ref
+from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
+from generator.decide import decision_groups, sections
 from generator.history import config_key
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
 from generator.safe import clean_text, csv_cell, json_text
-from generator.tables import LEVEL_METRICS, class_label, default_class, headline
+from generator.tables import (
+    LEVEL_METRICS,
+    REAL_GPU_CLASS,
+    class_label,
+    default_class,
+    short_backend,
+    short_id,
+)
 
 CHART_NAMES = [
     ("throughput", "Output throughput vs concurrency"),
@@ -37,6 +47,7 @@ RUN_COLS = [
     "model",
     "backend",
     "backend_version",
+    "backend_label",
     "hardware",
     "quant",
     "workload",
@@ -44,8 +55,26 @@ RUN_COLS = [
     "badges",
     "devices",
     "created",
+    "slo",
 ]
+# Leaderboard column -> the schema's metric definition shown on hover.
+COLUMN_DEFINITIONS = {
+    "out_tok_s": "output_throughput_tok_s",
+    "out_tok_s_gpu": "output_throughput_per_gpu_tok_s",
+    "user_tok_s": "per_user_tok_s",
+    "ttft_p50": "ttft_ms",
+    "ttft_p99": "ttft_ms",
+    "tpot_p50": "tpot_ms",
+    "e2e_p50": "e2e_ms",
+    "rps": "request_throughput_rps",
+    "goodput_rps": "goodput",
+    "j_per_tok": "joules_per_output_token",
+}
 ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
+# Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
+# so the home page stays flat as runs grow.
+HOME_TOP = 10
+RUNS_PER_PAGE = 500
 # Generated pages in nav order: (file, nav title).
 GENERATED_NAV = [
     ("index.md", "Home"),
@@ -91,21 +120,46 @@ def run_href(ctx: SiteContext, page: str, slug: str) -> str:
     return relative_url(page, f"runs/{slug}.md", ctx.dir_urls)
 
 
-def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
-    index = {slug: i for i, slug in enumerate(ctx.runs_frame["slug"])}
-    runs = [[row[c] for c in RUN_COLS] for row in ctx.runs_frame.to_dict("records")]
-    rows = []
-    for row in ctx.levels.to_dict("records"):
-        values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
-        values += [_num(row[k]) for k in LEVEL_METRICS]
-        values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
-        rows.append(values)
+def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
+    """A small index of comparable sets (class x model x hardware x workload); each set's runs and rows are
+    their own data file, loaded when the filters reach it, so the page stays flat as runs grow."""
+    sets: list[dict[str, Any]] = []
+    if not ctx.levels.empty:
+        frames = ctx.runs_frame.to_dict("records")
+        by_slug = {row["slug"]: row for row in frames}
+        keys = ["klass", "model", "hardware", "workload"]
+        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
+            slugs = list(dict.fromkeys(part["slug"]))
+            index = {slug: i for i, slug in enumerate(slugs)}
+            rows = []
+            for row in part.to_dict("records"):
+                values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
+                values += [_num(row[k]) for k in LEVEL_METRICS]
+                values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
+                rows.append(values)
+            body = {"runs": [[by_slug[slug][c] for c in RUN_COLS] for slug in slugs], "rows": rows}
+            sets.append(
+                {
+                    "klass": str(klass),
+                    "model": str(model),
+                    "hardware": str(hardware),
+                    "workload": str(workload),
+                    "runs": len(slugs),
+                    "rows": len(rows),
+                    "src": assets.write(f"board-{len(sets)}", body),
+                }
+            )
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
+        "definitions": {
+            col: f"{definition(key).name}: {definition(key).definition} ({definition(key).formula})"
+            for col, key in COLUMN_DEFINITIONS.items()
+        },
+        "default_view": default_view(ctx.runs_frame),
+        "compare_url": "compare/" if ctx.dir_urls else "compare.html",
         "run_cols": RUN_COLS,
         "cols": ROW_COLS,
-        "runs": runs,
-        "rows": rows,
+        "sets": sets,
         "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
         "classes": {k: class_label(k) for k in classes},
         "default_class": default_class(ctx.runs_frame),
@@ -113,17 +167,32 @@ def leaderboard_payload(ctx: SiteContext) -> dict[str, Any]:
     }
 
 
-def charts_payload(ctx: SiteContext) -> dict[str, Any]:
-    scopes = []
+def default_view(runs: pd.DataFrame) -> dict[str, str]:
+    """The comparable set the leaderboard opens on: the model x hardware x workload of the default class
+    with the most runs (so 1x A100 never sits next to 8x H100 until the reader widens the view)."""
+    cls = default_class(runs)
+    scope = runs if cls == "all" else runs[runs["klass"] == cls]
+    if scope.empty:
+        return {}
+    counts = scope.groupby(["model", "hardware", "workload"], sort=True).size()
+    model, hardware, workload = counts.idxmax()
+    return {"model": str(model), "hardware": str(hardware), "workload": str(workload)}
+
+
+def charts_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
+    """The list of comparable sets; each set's figures go to their own data file, loaded when viewed."""
+    scopes: list[dict[str, Any]] = []
     if not ctx.levels.empty:
-        for (klass, model, workload), part in ctx.levels.groupby(["klass", "model", "workload"], sort=True):
+        # One chart set per hardware: a chart never mixes 1x H100 with 8x A100.
+        keys = ["klass", "model", "hardware", "workload"]
+        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
             count = int(part["slug"].nunique())
             scopes.append(
                 {
-                    "key": f"{klass}|{model}|{workload}",
+                    "key": f"{klass}|{model}|{hardware}|{workload}",
                     "klass": klass,
-                    "label": f"{class_label(str(klass))}: {model}, {workload} ({count} runs)",
-                    "figs": scope_figures(part),
+                    "label": f"{class_label(str(klass))}: {model}, {hardware}, {workload} ({count} runs)",
+                    "src": assets.write(f"charts-{len(scopes)}", scope_figures(part)),
                     "runs": count,
                 }
             )
@@ -159,8 +228,14 @@ def compare_meta(run: LoadedRun) -> dict[str, str]:
     return meta
 
 
-def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict[str, Any]:
-    runs = []
+def compare_payload(
+    ctx: SiteContext, series_by_slug: dict[str, Series], assets: DataAssets
+) -> dict[str, Any]:
+    """A compact index of every run (id, short label, comparable set, badges, colour); each run's curve
+    points and metadata are its own file, loaded when the run is picked, so the index stays small."""
+    runs: list[list[Any]] = []
+    groups: dict[tuple[str, str, str, str], int] = {}
+    colors: dict[str, int] = {}
     for run, row in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
         s = series_by_slug.get(run.slug)
         points = (
@@ -179,29 +254,39 @@ def compare_payload(ctx: SiteContext, series_by_slug: dict[str, Series]) -> dict
                 )
             ]
         )
-        runs.append(
-            {
-                "slug": run.slug,
-                "badges": row["badges"],
-                "label": f"{row['backend']} {row['backend_version']} · {row['model']} · {row['hardware']} · "
-                f"{run.slug[:8]}",
-                "meta": compare_meta(run),
-                "levels": points,
-            }
-        )
-    return {"runs": runs, "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html"}
+        key = (str(row["klass"]), str(row["model"]), str(row["hardware"]), str(row["workload"]))
+        group = groups.setdefault(key, len(groups))
+        color = colors.setdefault(backend_color(str(row["backend"])), len(colors))
+        src = assets.write(f"run-{run.slug}", {"meta": compare_meta(run), "levels": points})
+        digest = src.rsplit("-", 1)[1].removesuffix(".js")
+        head = f"{short_backend(row['backend'], row['backend_version'])} · {row['quant']}"
+        runs.append([run.slug, head, group, row["badges"], color, digest])
+    return {
+        "cols": ["slug", "head", "group", "badges", "color", "digest"],
+        "runs": runs,
+        "groups": [list(k) for k in groups],
+        "colors": list(colors),
+        "src": f"{DATA_DIR}/run-{{slug}}-{{digest}}.js",
+        "short": len(short_id("x" * 64)),
+        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+    }
 
 
-def home_page(ctx: SiteContext) -> str:
-    best = headline(ctx.levels)
-    cls = default_class(ctx.runs_frame)
-    rows = []
-    for row in best.to_dict("records"):
-        row = dict(row)
-        row["href"] = run_href(ctx, "index.md", row["slug"])
-        row["out_tok_s"] = f"{row['out_tok_s']:.4g}"
-        row["ttft_p50"] = "—" if pd.isna(row["ttft_p50"]) else f"{row['ttft_p50']:.4g}"
-        rows.append(row)
+def home_page(ctx: SiteContext, assets: DataAssets) -> str:
+    groups = decision_groups(ctx.levels)
+    # Each comparison's curves (for the editable interactivity target) are their own file, loaded on edit.
+    curves = {"run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html", "top": HOME_TOP}
+    board = relative_url("index.md", "leaderboard.md", ctx.dir_urls)
+    extras = [
+        {
+            "src": assets.write(f"decide-{i}", g.curves),
+            "board": board
+            + "?"
+            + urlencode({"class": g.klass, "model": g.model, "hardware": g.hardware, "workload": g.workload}),
+        }
+        for i, g in enumerate(groups)
+    ]
+    hrefs = {run.slug: run_href(ctx, "index.md", run.slug) for run in ctx.runs}
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
         fragments=ctx.fragments,
@@ -210,9 +295,12 @@ def home_page(ctx: SiteContext) -> str:
         updated=updated.astimezone(UTC).strftime("%Y-%m-%d") if updated else "",
         built=ctx.built_at.strftime("%Y-%m-%d %H:%M UTC"),
         links=_links(ctx, "index.md"),
-        headline_rows=rows,
-        headline_class=class_label(cls) if cls != "all" else "all",
-        headline_class_all=cls == "all",
+        decision_sections=sections(groups),
+        decide_data=data_ref("decide", assets.write("decide", curves)),
+        extras=extras,
+        top=HOME_TOP,
+        has_real_gpu=any(g.klass == REAL_GPU_CLASS for g in groups),
+        hrefs=hrefs,
         problems=ctx.problems,
     )
 
@@ -234,11 +322,25 @@ def methodology_page(ctx: SiteContext) -> str:
     )
 
 
-def runs_index_page(ctx: SiteContext) -> str:
+def runs_index_pages(ctx: SiteContext) -> dict[str, str]:
+    """The All runs list, newest first, RUNS_PER_PAGE to a page (runs/index.md, runs/page_2.md, ...; the
+    underscore keeps these names apart from run slugs), so no list page grows with the number of runs."""
     runs = ctx.runs_frame.sort_values("created_ts", ascending=False).to_dict("records")
-    for run in runs:
-        run["href"] = run_href(ctx, "runs/index.md", run["slug"])
-    return template("runs_index.md.j2").render(fragments=ctx.fragments, runs=runs, count=len(runs))
+    chunks = [runs[i : i + RUNS_PER_PAGE] for i in range(0, len(runs), RUNS_PER_PAGE)] or [[]]
+    names = ["runs/index.md"] + [f"runs/page_{n}.md" for n in range(2, len(chunks) + 1)]
+    pages = {}
+    for number, (name, chunk) in enumerate(zip(names, chunks, strict=True), start=1):
+        for run in chunk:
+            run["href"] = run_href(ctx, name, run["slug"])
+        pages[name] = template("runs_index.md.j2").render(
+            fragments=ctx.fragments,
+            runs=chunk,
+            count=len(runs),
+            first=(number - 1) * RUNS_PER_PAGE + 1,
+            number=number,
+            pager=[(n, relative_url(name, other, ctx.dir_urls)) for n, other in enumerate(names, start=1)],
+        )
+    return pages
 
 
 def results_csv(levels: pd.DataFrame) -> str:
@@ -293,13 +395,14 @@ def write_data_files(ctx: SiteContext, docs: Path) -> None:
 def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     """Write every generated page; returns the generated nav as (title, file) pairs."""
     price = DEFAULT_PRICE_PER_HOUR
-    _write(docs, "index.md", home_page(ctx))
+    assets = DataAssets(docs)
+    _write(docs, "index.md", home_page(ctx, assets))
     _write(
         docs,
         "leaderboard.md",
         template("leaderboard.md.j2").render(
             fragments=ctx.fragments,
-            payload=leaderboard_payload(ctx),
+            data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx, assets))),
             has_runs=bool(ctx.runs),
             default_price=price,
             home_link=md_link("leaderboard.md", "index.md"),
@@ -307,13 +410,13 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
             methodology_link=md_link("leaderboard.md", "methodology.md"),
         ),
     )
-    charts = charts_payload(ctx)
+    charts = charts_payload(ctx, assets)
     _write(
         docs,
         "charts.md",
         template("charts.md.j2").render(
             fragments=ctx.fragments,
-            payload=charts,
+            data=data_ref("charts", assets.write("charts", charts)),
             scopes=charts["scopes"],
             chart_names=CHART_NAMES,
             default_price=price,
@@ -325,7 +428,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         docs,
         "compare.md",
         template("compare.md.j2").render(
-            fragments=ctx.fragments, payload=compare_payload(ctx, series_by_slug)
+            fragments=ctx.fragments,
+            data=data_ref("compare", assets.write("compare", compare_payload(ctx, series_by_slug, assets))),
         ),
     )
     _write(docs, "methodology.md", methodology_page(ctx))
@@ -343,7 +447,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
             },
         ),
     )
-    _write(docs, "runs/index.md", runs_index_page(ctx))
+    for name, text in runs_index_pages(ctx).items():
+        _write(docs, name, text)
     write_data_files(ctx, docs)
     run_template = template("run.md.j2")
     # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
@@ -352,8 +457,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         page = f"runs/{run.slug}.md"
         context = run_context(run, series_by_slug.get(run.slug))
         context["raw_json_link"] = f"../data/runs/{run.slug}.json"
-        context["compare_link"] = "../compare.md"
+        context["compare_href"] = relative_url(page, "compare.md", ctx.dir_urls) + f"?runs={run.slug}"
         context["run"]["badges"] = frame_badges.get(run.slug, context["run"]["badges"])
-        context["history_link"] = f"../history/{config_key(run.record)}.md"
+        context["history_href"] = relative_url(page, f"history/{config_key(run.record)}.md", ctx.dir_urls)
         _write(docs, page, run_template.render(fragments=ctx.fragments, **context))
     return [(title, path) for path, title in GENERATED_NAV]

@@ -11,6 +11,15 @@ from pydantic import BaseModel
 from collector.schema import RunRecord
 from generator.charts import Series, run_figures
 from generator.load import LoadedRun
+from generator.runsummary import (
+    foreign_matrix,
+    human_title,
+    launch_note,
+    merged_level_rows,
+    public_command,
+    server_metrics_matrix,
+    summary_items,
+)
 from generator.safe import clean_text, safe_url
 from generator.tables import LEVEL_METRICS, level_text, run_info
 
@@ -98,22 +107,14 @@ def error_tables(record: RunRecord) -> tuple[list[Row], list[Row]]:
     return counts, samples
 
 
-def server_metric_rows(record: RunRecord) -> list[Row]:
-    rows: list[Row] = []
-    for level in record.results:
-        sm = level.server_metrics
-        if sm is None:
-            continue
-        name = level_text(level.concurrency, level.request_rate)
-        rows.extend((f"{name} Δ {clean_text(k)}", _fmt(v)) for k, v in sm.deltas.items())
-        rows.extend((f"{name} peak {clean_text(k)}", _fmt(v)) for k, v in sm.peaks.items())
-        if sm.error:
-            rows.append((f"{name} error", clean_text(sm.error)))
-    return rows
-
-
 def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
+    figures = run_figures(loaded.record, series)
     r = loaded.record
+    rows = (
+        [] if series is None else [{k: v[i] for k, v in series.items()} for i in range(len(series["slug"]))]
+    )
+    sm_columns, sm_rows = server_metrics_matrix(r)
+    stat_columns, foreign_rows, foreign_full = foreign_matrix(r.origin.foreign_metrics)
     hw_rows = model_rows(r.hardware, skip=("gpus", "host"))
     hw_rows += [(f"host.{k}", v) for k, v in model_rows(r.hardware.host)]
     for gpu in r.hardware.gpus:
@@ -148,22 +149,30 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
     return {
         "run": run_info(loaded),
         "record": r,
-        "launch_line": shell_line(r.launch.argv),
-        "collect_line": shell_line(r.command),
+        "title": human_title(r),
+        "summary": summary_items(rows, r),
+        "merged_rows": merged_level_rows(rows),
+        "launch_line": public_command(r.launch.argv),
+        "launch_note": launch_note(r),
+        "collect_line": public_command(r.command),
+        "sm_columns": sm_columns,
+        "sm_rows": sm_rows,
+        "stat_columns": stat_columns,
+        "foreign_rows": foreign_rows,
         "ci_url": safe_url(r.ci.run_url) if r.ci and r.ci.run_url else None,
         "sections": [(title, rows) for title, rows in sections if rows],
         "level_rows": level_table(r),
         "level_columns": LEVEL_METRICS,
         "error_counts": counts,
         "error_samples": samples,
-        "server_metrics": server_metric_rows(r),
-        "figures": run_figures(r, series),
+        "figures": figures,
+        "hist_names": [name for name in figures if name.startswith("ttft_hist")],
         "telemetry_note": None
         if telemetry is None or telemetry.available
         else clean_text(telemetry.reason or ""),
         "notes": [clean_text(n) for n in r.notes],
         "imported": r.origin.kind == "imported",
         "origin_notes": [clean_text(n) for n in r.origin.notes],
-        "foreign_metrics": [(clean_text(k), _fmt(v)) for k, v in sorted(r.origin.foreign_metrics.items())],
+        "foreign_metrics": foreign_full,
         "suite_text": clean_text(r.suite.text) if r.suite else None,
     }

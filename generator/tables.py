@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -10,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from collector.schema import LevelResult, RunRecord, Summary
+from collector.schema import HEADLINE_METRICS, LevelResult, RunRecord, Summary
 from generator.load import LoadedRun
 from generator.safe import clean_text
 
@@ -33,14 +34,44 @@ LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
     "j_per_tok": ("J/token", "J", False),
 }
 
-# Headline metrics that may carry confidence intervals (repeat summary key -> column).
-INTERVAL_KEYS = {
+# The schema's headline metrics (which carry confidence intervals) -> the site's column for each.
+_HEADLINE_COLUMNS = {
     "output_throughput_tok_s": "out_tok_s",
     "ttft_ms.p50": "ttft_p50",
     "ttft_ms.p99": "ttft_p99",
     "tpot_ms.p50": "tpot_p50",
     "e2e_ms.p50": "e2e_p50",
+    "per_user_tok_s.p50": "user_tok_s",
 }
+INTERVAL_KEYS = {key: _HEADLINE_COLUMNS[key] for key in HEADLINE_METRICS if key in _HEADLINE_COLUMNS}
+
+
+SHORT_ID = 12  # one run-id length everywhere on the site (12 hex digits: collisions need ~16M runs)
+
+
+def short_id(slug: str) -> str:
+    return slug[:SHORT_ID]
+
+
+def short_version(version: str) -> str:
+    """'xllamacpp 2026.10.11549 (llama.cpp build unknown)' -> 'xllamacpp 2026.10': parentheses dropped,
+    the first version-like token shortened, a leading word naming the package kept."""
+    text = re.sub(r"\(.*?\)", "", version).strip()
+    words = text.split()
+    for i, word in enumerate(words):
+        if re.match(r"v?\d", word):
+            lead = " ".join(words[:i])
+            # long build-numbered versions keep two components; short ones (0.6.3, b4123) stay whole
+            short = word if len(word) <= 8 else ".".join(word.split(".")[:2])[:12]
+            return f"{lead} {short}".strip()
+    return text[:16] or "unknown"
+
+
+def short_backend(name: str, version: str) -> str:
+    short = short_version(version)
+    if short == "unknown":
+        return name
+    return f"{name} {short}" if not short.startswith(name) else short
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -135,12 +166,26 @@ def devices(record: RunRecord) -> int:
     return max(gpu_count(record), 1)
 
 
+def slo_text(record: RunRecord) -> str:
+    """The SLO a run's goodput was measured against, e.g. 'TTFT ≤ 500 ms, TPOT ≤ 50 ms' ('' if none)."""
+    slo = record.workload.slo
+    if slo is None:
+        return ""
+    parts = [
+        f"{name} ≤ {value:g} ms"
+        for name, value in (("TTFT", slo.ttft_ms), ("TPOT", slo.tpot_ms), ("E2E", slo.e2e_ms))
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
 RUN_COLUMNS = [
     "slug",
     "run_id",
     "model",
     "backend",
     "backend_version",
+    "backend_label",
     "hardware",
     "quant",
     "workload",
@@ -152,6 +197,7 @@ RUN_COLUMNS = [
     "gpus",
     "devices",
     "levels",
+    "slo",
 ]
 
 
@@ -163,6 +209,9 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "model": clean_text(r.model.name),
         "backend": clean_text(r.backend.name),
         "backend_version": clean_text(r.backend.version or "unknown"),
+        "backend_label": short_backend(
+            clean_text(r.backend.name), clean_text(r.backend.version or "unknown")
+        ),
         "hardware": hardware_text(r),
         "quant": quant_text(r),
         "workload": workload_text(r),
@@ -174,6 +223,7 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "gpus": gpu_count(r),
         "devices": devices(r),
         "levels": len(r.results),
+        "slo": slo_text(r),
     }
 
 
@@ -218,8 +268,13 @@ def _level_values(level: LevelResult) -> dict[str, Any]:
 _STATUS_RANK = {"complete": 0, "incomplete": 1, "interrupted": 2}
 
 
-def _merge_trials(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    """Trials of one level: metrics averaged, counts summed, the worst status kept."""
+def _merge_trials(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """Trials of one level: metrics averaged over the complete trials only (as the collector's intervals
+    are, so a shown point never sits outside its own interval), counts summed, the worst status of the
+    counted trials kept (`trials_all` says how many were run).
+    A level with no complete trial shows its other trials' figures, flagged by its status."""
+    complete = [t for t in all_trials if t["status"] == "complete"]
+    trials = complete or all_trials
     merged: dict[str, Any] = {}
     for key in trials[0]:
         values = [t[key] for t in trials]
@@ -233,6 +288,7 @@ def _merge_trials(trials: list[dict[str, Any]]) -> dict[str, Any]:
             nums = [float(v) for v in values if v is not None and math.isfinite(float(v))]
             merged[key] = sum(nums) / len(nums) if nums else None
     merged["trials"] = len(trials)
+    merged["trials_all"] = len(all_trials)
     return merged
 
 
@@ -251,8 +307,11 @@ def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
         row.update(_merge_trials(trials))
         for key, column in INTERVAL_KEYS.items():
             ci = intervals.get((conc, rate), {}).get(key)
+            if ci is not None:
+                row[column] = ci.estimate  # the displayed value is the interval's own estimate
             row[f"{column}_lo"] = ci.low if ci else None
             row[f"{column}_hi"] = ci.high if ci else None
+            row[f"{column}_n"] = ci.trials if ci else None
         rows.append(row)
     rows.sort(key=lambda r: (r["load"] is None, r["load"] or 0.0))
     return rows
@@ -274,18 +333,3 @@ def default_class(frame: pd.DataFrame) -> str:
     if not frame.empty and (frame["klass"] == REAL_GPU_CLASS).any():
         return REAL_GPU_CLASS
     return "all"
-
-
-def headline(levels: pd.DataFrame, limit: int = 60) -> pd.DataFrame:
-    """Best backend (highest output tok/s) per model x hardware x load level, within one class."""
-    if levels.empty:
-        return levels
-    cls = default_class(levels)
-    scope = levels if cls == "all" else levels[levels["klass"] == cls]
-    scope = scope[scope["out_tok_s"].notna() & (scope["status"] == "complete")]
-    if scope.empty:
-        return scope
-    group = ["klass", "model", "hardware", "workload", "level"]
-    best = scope.loc[scope.groupby(group, sort=False)["out_tok_s"].idxmax()]
-    best = best.sort_values(["model", "hardware", "workload", "load"])
-    return best.head(limit)

@@ -1,9 +1,10 @@
 """Confidence intervals across repeated trials of a load level (`--repeats K`).
 
-Percentile bootstrap over trials: each trial is one observation of a headline metric (e.g. the p50 TTFT of
-that trial); the trials are resampled with replacement and the statistic recomputed on each resample.
-Deterministic for a given seed. With few trials (K < 5 or so) the interval is narrow-biased — the run
-records the number of trials next to every interval so a reader can judge.
+Each trial is one observation of a headline metric (e.g. the p50 TTFT of that trial). The run files carry
+a Student-t interval of the mean over the complete trials: with the 2-5 trials people actually run, a
+percentile bootstrap is not a 95% interval (with 2 trials it is roughly their range), while the t interval
+widens honestly as n shrinks. The number of trials is recorded next to every interval. `bootstrap_ci` stays
+for callers that want a distribution-free interval on many trials.
 """
 
 from __future__ import annotations
@@ -14,19 +15,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from collector.schema import ConfidenceInterval, LevelResult, RepeatSummary, Summary
+from collector.schema import HEADLINE_METRICS, ConfidenceInterval, LevelResult, RepeatSummary, Summary
 
 FloatArray = npt.NDArray[np.float64]
 Statistic = Callable[[FloatArray], float]
 
-# Headline metrics that get an interval: "<LevelResult field>" or "<Summary field>.<statistic>".
-HEADLINE_METRICS: tuple[str, ...] = (
-    "ttft_ms.p50",
-    "ttft_ms.p99",
-    "tpot_ms.p50",
-    "output_throughput_tok_s",
-    "per_user_tok_s.p50",
-)
+__all__ = ["HEADLINE_METRICS", "bootstrap_ci", "mean", "median", "repeat_summaries", "student_t_ci"]
 
 
 def mean(values: FloatArray) -> float:
@@ -80,6 +74,91 @@ def bootstrap_ci(
     )
 
 
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularised incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for aa in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: int) -> float:
+    """CDF of Student's t distribution (no scipy dependency for one function)."""
+    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t >= 0 else tail
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Quantile of Student's t distribution by bisection on `t_cdf` (monotone, so bisection converges)."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"probability must be between 0 and 1, got {p}")
+    low, high = -1e6, 1e6
+    for _ in range(200):
+        mid = (low + high) / 2.0
+        if t_cdf(mid, df) < p:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2.0
+
+
+def student_t_ci(values: Sequence[float], level: float = 0.95) -> ConfidenceInterval:
+    """Student-t confidence interval of the mean: mean +- t(level, n-1) * s / sqrt(n), s the sample std.
+
+    One value gives an interval equal to the estimate (method "single-trial"): there is no spread to speak of.
+    """
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim != 1 or data.size == 0:
+        raise ValueError("student_t_ci needs at least one value")
+    if not np.all(np.isfinite(data)):
+        raise ValueError("student_t_ci values must be finite numbers")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"confidence level must be between 0 and 1, got {level}")
+    estimate = float(np.mean(data))
+    n = int(data.size)
+    if n == 1:
+        return ConfidenceInterval(
+            estimate=estimate, low=estimate, high=estimate, level=level, method="single-trial", trials=1
+        )
+    half = t_quantile((1.0 + level) / 2.0, n - 1) * float(np.std(data, ddof=1)) / math.sqrt(n)
+    return ConfidenceInterval(
+        estimate=estimate,
+        low=estimate - half,
+        high=estimate + half,
+        level=level,
+        method="student-t",
+        trials=n,
+    )
+
+
 def headline_value(result: LevelResult, metric: str) -> float | None:
     """The value of one headline metric (`field` or `field.statistic`) in a level result, if present."""
     field, _, statistic = metric.partition(".")
@@ -100,8 +179,6 @@ def repeat_summaries(
     results: Sequence[LevelResult],
     metrics: Sequence[str] = HEADLINE_METRICS,
     level: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
     min_trials: int = 2,
 ) -> list[RepeatSummary]:
     """One summary per load level (grouped by concurrency and request rate, in first-seen order).
@@ -123,7 +200,7 @@ def repeat_summaries(
         for metric in metrics:
             values = [v for v in (headline_value(t, metric) for t in complete) if v is not None]
             if values:
-                intervals[metric] = bootstrap_ci(values, level=level, resamples=resamples, seed=seed)
+                intervals[metric] = student_t_ci(values, level=level)
         summaries.append(
             RepeatSummary(
                 concurrency=concurrency, request_rate=rate, trials=len(complete), intervals=intervals

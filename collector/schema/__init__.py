@@ -1,6 +1,7 @@
 """The run record contract. The generator imports only this package from the collector."""
 
 from collector.schema.definitions import (
+    HEADLINE_METRICS,
     METRIC_DEFINITIONS,
     QUALITY_DEFINITIONS,
     MetricDefinition,
@@ -56,6 +57,7 @@ from collector.schema.workloads import (
 
 __all__ = [
     "GPU",
+    "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
     "QUALITY_DEFINITIONS",
     "SCHEMA_VERSION",

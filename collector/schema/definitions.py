@@ -374,3 +374,15 @@ QUALITY_DEFINITIONS: tuple[MetricDefinition, ...] = (
         f"worse = CI(new) entirely worse than CI(old), else |new/old - 1| > {REGRESSION_THRESHOLD}",
     ),
 )
+
+# Headline metrics: "<LevelResult field>" or "<Summary field>.<statistic>". The collector puts a confidence
+# interval on each of these across repeated trials and the site shows exactly these, so the two can never
+# disagree on which figures are "the" numbers of a level.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "ttft_ms.p50",
+    "ttft_ms.p99",
+    "tpot_ms.p50",
+    "e2e_ms.p50",
+    "output_throughput_tok_s",
+    "per_user_tok_s.p50",
+)

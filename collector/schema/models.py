@@ -39,7 +39,11 @@ class ConfidenceInterval(Strict):
     low: float = Field(description="Lower bound of the interval.")
     high: float = Field(description="Upper bound of the interval.")
     level: float = Field(0.95, description="Confidence level, e.g. 0.95.")
-    method: str = Field("bootstrap-percentile", description="How the interval was computed.")
+    method: str = Field(
+        "student-t",
+        description="How the interval was computed: 'student-t' (mean +- t * s / sqrt(n), what the collector "
+        "writes), 'single-trial' (n = 1, low = high = estimate) or 'bootstrap-percentile' (older files).",
+    )
     trials: int = Field(description="Number of trials the interval is based on.", ge=1)
 
 
@@ -452,7 +456,7 @@ class LevelResult(Strict):
 
 
 class RepeatSummary(Strict):
-    """A level across its repeated trials, with 95% bootstrap confidence intervals."""
+    """A level across its repeated (complete) trials, with 95% Student-t confidence intervals."""
 
     concurrency: int | None = Field(description="Virtual users; null in rate mode.")
     request_rate: float | None = Field(description="Target rate; null in concurrency mode.")

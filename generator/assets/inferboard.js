@@ -19,13 +19,38 @@
     if (!plotlyPromise) {
       plotlyPromise = new Promise(function (resolve, reject) {
         var s = document.createElement("script");
-        s.src = ROOT + "assets/ib/plotly.min.js";
+        s.src = ROOT + "assets/ib/plotly-basic.min.js";
         s.onload = function () { resolve(window.Plotly); };
         s.onerror = function () { plotlyPromise = null; reject(new Error("plotly.js could not be loaded")); };
         document.head.appendChild(s);
       });
     }
     return plotlyPromise;
+  }
+
+  var dataPromises = {};
+
+  function loadData(src) {
+    // Shared data assets (assets/ib/data/*.js, content-hashed names): loaded once, cached by the browser.
+    var name = src.split("/").pop();
+    if (window.__ibData && window.__ibData[name]) return Promise.resolve(window.__ibData[name]);
+    if (!dataPromises[name]) {
+      dataPromises[name] = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = ROOT + src;
+        s.onload = function () { resolve((window.__ibData || {})[name]); };
+        s.onerror = function () { delete dataPromises[name]; reject(new Error("data file " + name + " could not be loaded")); };
+        document.head.appendChild(s);
+      });
+    }
+    return dataPromises[name];
+  }
+
+  function payloadAsync(container, kind) {
+    var holder = container.querySelector('.ib-data[data-kind="' + kind + '"]');
+    if (!holder) return Promise.resolve(null);
+    var src = holder.getAttribute("data-src");
+    return src ? loadData(src) : Promise.resolve(payload(container, kind));
   }
 
   function payload(container, kind) {
@@ -70,29 +95,95 @@
 
   // ---- charts -------------------------------------------------------------------------------------------
 
+  function axisTheme(axis, fg, grid) {
+    return Object.assign({}, axis || {}, { color: fg, gridcolor: grid, linecolor: grid, zerolinecolor: grid });
+  }
+
   function themed(layout) {
+    // Colours come from Material's current scheme, read at draw time: a scheme switch redraws (see below).
     var style = getComputedStyle(document.body);
-    var fg = style.getPropertyValue("--md-default-fg-color").trim();
+    var fg = style.getPropertyValue("--md-default-fg-color").trim() || "#222";
+    var grid = style.getPropertyValue("--md-default-fg-color--lightest").trim() || "rgba(128,128,128,0.3)";
     var out = Object.assign({}, layout);
-    out.font = Object.assign({}, out.font || {}, fg ? { color: fg } : {});
+    out.font = Object.assign({}, out.font || {}, { color: fg });
     out.plot_bgcolor = "rgba(0,0,0,0)";
     out.paper_bgcolor = "rgba(0,0,0,0)";
     out.autosize = true;
+    out.xaxis = axisTheme(out.xaxis, fg, grid);
+    out.yaxis = axisTheme(out.yaxis, fg, grid);
+    if (out.yaxis2) out.yaxis2 = axisTheme(out.yaxis2, fg, grid);
+    out.legend = Object.assign({}, out.legend || {}, { font: { color: fg } });
     return out;
   }
 
+  var TOUCH = window.matchMedia && window.matchMedia("(hover: none)").matches;
+
   function draw(Plotly, div, fig) {
     var data = (fig && fig.data) || [];
-    var layout = themed((fig && fig.layout) || {});
+    div.__ibfig = fig;
+    if (drawn.indexOf(div) < 0) drawn.push(div);
     if (!data.length) {
-      layout.annotations = [{ text: "No data for this view", showarrow: false, xref: "paper", yref: "paper",
-        x: 0.5, y: 0.5, font: { size: 16 } }];
-      layout.xaxis = Object.assign({}, layout.xaxis, { visible: false });
-      layout.yaxis = Object.assign({}, layout.yaxis, { visible: false });
+      // Collapse an empty chart to one line instead of an empty 440 px box.
+      try { Plotly.purge(div); } catch (e) { /* never drawn */ }
+      var title = fig && fig.layout && fig.layout.title ? fig.layout.title.text : "This chart";
+      div.classList.add("ib-empty");
+      div.textContent = title + ": no data in this view.";
+      return Promise.resolve();
     }
-    drawn.push(div);
-    return Plotly.react(div, data, layout, { responsive: true, displaylogo: false });
+    if (div.classList.contains("ib-empty")) { div.classList.remove("ib-empty"); div.textContent = ""; }
+    var layout = themed((fig && fig.layout) || {});
+    if (layout.showlegend !== false) {
+      // Legend as toggle chips above the plot (outside the plot area, wrapping on a phone) instead of
+      // Plotly's legend, which eats plot height below the axis. Names already carry only differing fields.
+      div.__ibOff = div.__ibOff || {};
+      data = data.map(function (t, i) { return div.__ibOff[i] ? Object.assign({}, t, { visible: "legendonly" }) : t; });
+      chips(Plotly, div, data);
+      layout.showlegend = false;
+    }
+    // On touch screens the toolbar would sit over the title: hide it there (pinch and tap still work).
+    return Plotly.react(div, data, layout,
+      { responsive: true, displaylogo: false, displayModeBar: TOUCH ? false : "hover" });
   }
+
+  function unentity(s) { // Plotly names arrive entity-encoded; chips show them through textContent
+    return String(s).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
+  function chips(Plotly, div, data) {
+    var bar = div.previousElementSibling;
+    if (!bar || !bar.classList.contains("ib-chips")) {
+      bar = el("div", null, "ib-chips");
+      div.parentNode.insertBefore(bar, div);
+    }
+    bar.textContent = "";
+    data.forEach(function (t, i) {
+      if (!t.name || t.showlegend === false) return;
+      var on = !div.__ibOff[i];
+      var chip = el("button", null, "ib-chip"); chip.type = "button";
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
+      var swatch = el("span", null, "ib-swatch");
+      swatch.style.background = (t.line && t.line.color) || (t.marker && typeof t.marker.color === "string" && t.marker.color) || "#888";
+      chip.appendChild(swatch);
+      chip.appendChild(document.createTextNode(unentity(t.name)));
+      chip.addEventListener("click", function () {
+        div.__ibOff[i] = !div.__ibOff[i];
+        chip.setAttribute("aria-pressed", div.__ibOff[i] ? "false" : "true");
+        Plotly.restyle(div, { visible: div.__ibOff[i] ? "legendonly" : true }, [i]);
+      });
+      bar.appendChild(chip);
+    });
+    bar.hidden = !bar.childNodes.length;
+  }
+
+  function redrawAll() {
+    if (!window.Plotly) return;
+    drawn.forEach(function (div) {
+      if (document.body.contains(div) && div.__ibfig) draw(window.Plotly, div, div.__ibfig);
+    });
+  }
+
+  // Material switches light/dark by changing data-md-color-scheme on <body>: redraw every chart then.
+  new MutationObserver(redrawAll).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
   function chartError(divs, err) {
     divs.forEach(function (d) { d.textContent = "Chart unavailable: " + err.message; });
@@ -134,8 +225,10 @@
   }
 
   function initCharts(root) {
-    var data = payload(root, "charts");
-    if (!data) return;
+    return payloadAsync(root, "charts").then(function (data) { if (data) chartsView(root, data); });
+  }
+
+  function chartsView(root, data) {
     var select = root.querySelector(".ib-scope");
     var priceInput = root.querySelector(".ib-price-input");
     var p = params();
@@ -153,12 +246,14 @@
     }
     function render() {
       var scope = current();
-      var figs = {};
-      if (scope) {
-        Object.keys(scope.figs).forEach(function (k) { figs[k] = scope.figs[k]; });
+      if (!scope) return renderFigures(root, {});
+      return loadData(scope.src).then(function (scopeFigs) {
+        if (current() !== scope) return null; // the reader moved on while the file loaded
+        var figs = {};
+        Object.keys(scopeFigs).forEach(function (k) { figs[k] = scopeFigs[k]; });
         if (figs.cost) figs.cost = costFigure(figs.cost, price);
-      }
-      return renderFigures(root, figs);
+        return renderFigures(root, figs);
+      });
     }
     select.addEventListener("change", function () {
       var q = params(); q.set("view", select.value); setParams(q); render();
@@ -178,15 +273,37 @@
     ["quant", "Quantization"], ["workload", "Workload"], ["level", "Load level"]];
 
   function initLeaderboard(root) {
-    var data = payload(root, "leaderboard");
-    if (!data) return;
+    return payloadAsync(root, "leaderboard").then(function (data) { if (data) return leaderboardView(root, data); });
+  }
+
+  function leaderboardView(root, data) {
     var rc = {}; data.run_cols.forEach(function (c, i) { rc[c] = i; });
     var cc = {}; data.cols.forEach(function (c, i) { cc[c] = i; });
-    var runs = data.runs;
+    // Rows arrive one comparable set (class x model x hardware x workload) at a time: the index lists the
+    // sets, and a set's file is loaded when the filters first reach it, then kept.
+    var runs = [], allRows = [], loaded = {};
+    var SET_KEYS = { "class": "klass", model: "model", hardware: "hardware", workload: "workload" };
+    function setsInView() {
+      return data.sets.filter(function (s) {
+        return Object.keys(SET_KEYS).every(function (k) { return !state.filters[k] || s[SET_KEYS[k]] === state.filters[k]; });
+      });
+    }
+    function missing() { return setsInView().filter(function (s) { return !loaded[s.src]; }); }
+    function loadSets(sets) {
+      return Promise.all(sets.map(function (s) {
+        return loadData(s.src).then(function (part) {
+          if (loaded[s.src]) return;
+          loaded[s.src] = true;
+          var offset = runs.length;
+          part.runs.forEach(function (r) { runs.push(r); });
+          part.rows.forEach(function (r) { var copy = r.slice(); copy[cc.run] += offset; allRows.push(copy); });
+        });
+      }));
+    }
     function runOf(row) { return runs[row[cc.run]]; }
     var textCols = {
       model: function (r) { return runOf(r)[rc.model]; },
-      backend: function (r) { return runOf(r)[rc.backend] + " " + runOf(r)[rc.backend_version]; },
+      backend: function (r) { return runOf(r)[rc.backend_label]; },
       hardware: function (r) { return runOf(r)[rc.hardware]; },
       quant: function (r) { return runOf(r)[rc.quant]; },
       workload: function (r) { return runOf(r)[rc.workload]; },
@@ -198,6 +315,14 @@
       price: readPrice(priceInput, p), filters: {} };
     FILTERS.forEach(function (f) { state.filters[f[0]] = p.get(f[0]) || ""; });
     if (!p.get("class")) state.filters["class"] = data.default_class;
+    // No view in the address: open on one comparable set (model x hardware x workload), not every row.
+    var fresh = !FILTERS.some(function (f) { return p.get(f[0]); });
+    if (fresh && data.default_view) {
+      Object.keys(data.default_view).forEach(function (k) { state.filters[k] = data.default_view[k]; });
+    }
+    var hidden = {};
+    (p.get("hide") || "").split(",").forEach(function (k) { if (k) hidden[k] = true; });
+    var picked = {};
 
     function cost(r) {
       var tok = r[cc.out_tok_s];
@@ -227,6 +352,32 @@
       return textCols[key](r);
     }
 
+    function addOptions(select, values, key) {
+      var keys = Object.keys(values);
+      if (key === "level") {
+        keys.sort(function (a, b) { return (parseFloat(a.replace(/[^0-9.]/g, "")) || 0) - (parseFloat(b.replace(/[^0-9.]/g, "")) || 0); });
+      } else { keys.sort(); }
+      keys.forEach(function (k) { var o = el("option", values[k]); o.value = k; select.appendChild(o); });
+    }
+    function refreshRowFilters() {
+      // Backend, quantization and level choices come from the rows of the loaded sets in view.
+      var inView = {}; setsInView().forEach(function (s) { inView[s.src] = true; });
+      FILTERS.forEach(function (f) {
+        if (SET_KEYS[f[0]]) return;
+        var select = selects[f[0]], values = {};
+        allRows.forEach(function (r) { if (setMatch(r)) { var v = filterValue(r, f[0]); values[v] = v; } });
+        while (select.options.length > 1) select.remove(1);
+        addOptions(select, values, f[0]);
+        if (state.filters[f[0]] && !values[state.filters[f[0]]]) {
+          var o = el("option", state.filters[f[0]]); o.value = state.filters[f[0]]; select.appendChild(o);
+        }
+        select.value = state.filters[f[0]];
+      });
+    }
+    function setMatch(r) {
+      return Object.keys(SET_KEYS).every(function (k) { return !state.filters[k] || filterValue(r, k) === state.filters[k]; });
+    }
+
     // filters
     var filterBox = root.querySelector(".ib-filters");
     var selects = {};
@@ -238,18 +389,26 @@
       var values = {};
       if (f[0] === "class") {
         Object.keys(data.classes).forEach(function (k) { values[k] = data.classes[k]; });
-      } else {
-        data.rows.forEach(function (r) { var v = filterValue(r, f[0]); values[v] = v; });
+      } else if (SET_KEYS[f[0]]) {
+        data.sets.forEach(function (s) { var v = s[SET_KEYS[f[0]]]; values[v] = v; });
       }
-      var keys = Object.keys(values);
-      if (f[0] === "level") {
-        keys.sort(function (a, b) { return (parseFloat(a.replace(/[^0-9.]/g, "")) || 0) - (parseFloat(b.replace(/[^0-9.]/g, "")) || 0); });
-      } else { keys.sort(); }
-      keys.forEach(function (k) { var o = el("option", values[k]); o.value = k; select.appendChild(o); });
+      addOptions(select, values, f[0]);
       if (state.filters[f[0]] === "all") state.filters[f[0]] = "";
-      select.value = state.filters[f[0]];
-      if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
-      select.addEventListener("change", function () { state.filters[f[0]] = select.value; state.page = 0; update(); });
+      if (SET_KEYS[f[0]]) {
+        select.value = state.filters[f[0]];
+        if (select.value !== state.filters[f[0]]) { state.filters[f[0]] = ""; select.value = ""; }
+      }
+      select.addEventListener("change", function () {
+        state.filters[f[0]] = select.value; state.page = 0;
+        // A pick that no comparable set matches (e.g. a CPU-only model with a GPU chosen) widens the other
+        // set filters, last first, instead of showing an empty table.
+        ["workload", "hardware", "model", "class"].forEach(function (k) {
+          if (k !== f[0] && SET_KEYS[f[0]] && !setsInView().length && state.filters[k]) {
+            state.filters[k] = ""; selects[k].value = "";
+          }
+        });
+        update();
+      });
       label.appendChild(select);
       filterBox.appendChild(label);
       selects[f[0]] = select;
@@ -258,11 +417,40 @@
       var v = parseFloat(priceInput.value); state.price = isFinite(v) && v >= 0 ? v : 0; update();
     });
 
+    // column picker
+    var pickWrap = el("div", null, "ib-colpick");
+    var pickToggle = el("button", "Columns ▾", "ib-colpick-toggle"); pickToggle.type = "button";
+    var pickBox = el("div", null, "ib-colpick-panel"); pickBox.hidden = true;
+    pickToggle.addEventListener("click", function () { pickBox.hidden = !pickBox.hidden; });
+    pickWrap.appendChild(pickToggle); pickWrap.appendChild(pickBox);
+    columns.forEach(function (c) {
+      if (c.key === "run") return;
+      var label = el("label");
+      var box = el("input"); box.type = "checkbox"; box.checked = !hidden[c.key];
+      box.setAttribute("data-col", c.key);
+      box.addEventListener("change", function () { hidden[c.key] = !box.checked; buildHeader(); update(); });
+      label.appendChild(box); label.appendChild(document.createTextNode(" " + c.label));
+      pickBox.appendChild(label);
+    });
+    filterBox.appendChild(pickWrap);
+    var compareLink = el("a", "Compare selected (0)", "ib-compare-selected");
+    compareLink.href = ROOT + data.compare_url;
+    filterBox.appendChild(compareLink);
+    function updateCompareLink() {
+      var slugs = Object.keys(picked).filter(function (k) { return picked[k]; });
+      compareLink.textContent = "Compare selected (" + slugs.length + ")";
+      compareLink.href = ROOT + data.compare_url + (slugs.length ? "?runs=" + slugs.map(encodeURIComponent).join(",") : "");
+    }
+    function visible() { return columns.filter(function (c) { return !hidden[c.key]; }); }
+
     // header
     var thead = root.querySelector("thead");
+    function buildHeader() {
+    thead.textContent = "";
     var tr = el("tr");
-    columns.forEach(function (c) {
+    visible().forEach(function (c) {
       var th = el("th");
+      if (data.definitions && data.definitions[c.key]) th.title = data.definitions[c.key];
       var button = el("button", c.label + (c.unit && c.label.indexOf(c.unit) < 0 ? " (" + c.unit + ")" : ""), "ib-sort");
       button.type = "button";
       button.setAttribute("data-sort", c.key);
@@ -275,13 +463,15 @@
       tr.appendChild(th);
     });
     thead.appendChild(tr);
+    }
+    buildHeader();
 
     var tbody = root.querySelector("tbody");
     var pager = root.querySelector(".ib-pager");
     var count = root.querySelector(".ib-count");
 
     function rowsInView() {
-      var rows = data.rows.filter(function (r) {
+      var rows = allRows.filter(function (r) {
         return FILTERS.every(function (f) {
           var want = state.filters[f[0]];
           return !want || filterValue(r, f[0]) === want;
@@ -302,7 +492,12 @@
       var td = el("td");
       var run = runOf(r);
       if (c.key === "run") {
-        var a = el("a", run[rc.slug].slice(0, 16));
+        var pick = el("input"); pick.type = "checkbox"; pick.className = "ib-rowpick"; pick.value = run[rc.slug];
+        pick.checked = !!picked[run[rc.slug]];
+        pick.setAttribute("aria-label", "select for Compare");
+        pick.addEventListener("change", function () { picked[pick.value] = pick.checked; updateCompareLink(); });
+        td.appendChild(pick); td.appendChild(document.createTextNode(" "));
+        var a = el("a", run[rc.slug].slice(0, 12));
         a.href = runUrl(data.run_url, run[rc.slug]);
         td.appendChild(a);
         // Class badges (random weights, CPU, imported) right beside the id, where every row is read.
@@ -316,29 +511,51 @@
       } else if (c.num) {
         td.textContent = fmt(r[cc[c.key]]);
         if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
-        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (" + r[cc.trials] + " trials)", "ib-trials"));
+        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (n=" + r[cc.trials] + ")", "ib-trials"));
+        if (c.key === "goodput_rps" && r[cc[c.key]] !== null && run[rc.slo]) td.appendChild(el("span", " " + run[rc.slo], "ib-trials"));
+        if (best[c.key] !== undefined && r[cc[c.key]] === best[c.key]) td.classList.add("ib-best");
       } else {
         td.textContent = sortValue(r, c.key);
       }
-      if (c.num) td.className = "ib-num";
+      if (c.num) td.classList.add("ib-num");
       return td;
     }
 
+    var best = {};
+    var pending = 0;
     function update() {
+      // Synchronous when every set in view is loaded (sorting, paging, row filters); otherwise load first.
+      var need = missing();
+      if (!need.length) { refreshRowFilters(); render(); return Promise.resolve(); }
+      var ticket = ++pending;
+      count.textContent = "Loading " + need.length + " comparable set(s)…";
+      return loadSets(need).then(function () { if (ticket === pending) update(); });
+    }
+    function render() {
       var rows = rowsInView();
+      // Best value of each metric column over every row in view (all pages), shaded in its cell.
+      best = {};
+      columns.forEach(function (c) {
+        if (!c.num || c.key === "cost" || c.higher === undefined) return;
+        rows.forEach(function (r) {
+          var v = r[cc[c.key]];
+          if (v === null || v === undefined) return;
+          if (best[c.key] === undefined || (c.higher ? v > best[c.key] : v < best[c.key])) best[c.key] = v;
+        });
+      });
       var pages = Math.max(1, Math.ceil(rows.length / PAGE));
       if (state.page >= pages) state.page = pages - 1;
       if (state.page < 0) state.page = 0;
       var frag = document.createDocumentFragment();
       rows.slice(state.page * PAGE, (state.page + 1) * PAGE).forEach(function (r) {
         var tr = el("tr");
-        columns.forEach(function (c) { tr.appendChild(cell(r, c)); });
+        visible().forEach(function (c) { tr.appendChild(cell(r, c)); });
         frag.appendChild(tr);
       });
       tbody.textContent = "";
       if (!rows.length) {
-        var empty = el("tr"); var td = el("td", data.rows.length ? "No rows match these filters." : "No runs yet.");
-        td.colSpan = columns.length; empty.appendChild(td); frag.appendChild(empty);
+        var empty = el("tr"); var td = el("td", data.sets.length ? "No rows match these filters." : "No runs yet.");
+        td.colSpan = visible().length; empty.appendChild(td); frag.appendChild(empty);
       }
       tbody.appendChild(frag);
       thead.querySelectorAll("button.ib-sort").forEach(function (b) {
@@ -365,20 +582,48 @@
       if (state.sort !== "out_tok_s") q.set("sort", state.sort);
       if (!state.desc) q.set("dir", "asc");
       if (state.page) q.set("page", String(state.page));
+      var hide = Object.keys(hidden).filter(function (k) { return hidden[k]; });
+      if (hide.length) q.set("hide", hide.join(","));
       if (priceInput.value !== priceInput.defaultValue) q.set("price", String(state.price));
       setParams(q);
     }
-    update();
+    return update();
   }
 
   // ---- compare ------------------------------------------------------------------------------------------
 
   function initCompare(root) {
-    var data = payload(root, "compare");
-    if (!data) return;
+    return payloadAsync(root, "compare").then(function (data) { if (data) return compareView(root, compactRuns(data)); });
+  }
+
+  function compactRuns(data) {
+    // The index is compact rows; each run's curve points and metadata load from its own file when picked.
+    var ci = {}; data.cols.forEach(function (c, i) { ci[c] = i; });
+    data.runs = data.runs.map(function (row) {
+      var g = data.groups[row[ci.group]], slug = row[ci.slug];
+      return { slug: slug, short: slug.slice(0, data.short), badges: row[ci.badges], color: data.colors[row[ci.color]],
+        label: row[ci.head] + " · " + g[1] + " · " + g[2] + " · " + slug.slice(0, data.short),
+        group: g.join("|"), src: data.src.replace("{slug}", slug).replace("{digest}", row[ci.digest]) };
+    });
+    return data;
+  }
+
+  function pct(v, ref) {
+    if (v === null || ref === null || v === undefined || ref === undefined || !ref) return "";
+    var d = (v / ref - 1) * 100;
+    return " (" + (d >= 0 ? "+" : "") + d.toFixed(1) + "%)";
+  }
+
+  function compareView(root, data) {
     var bySlug = {};
     data.runs.forEach(function (r) { bySlug[r.slug] = r; });
     var wanted = (params().get("runs") || "").split(",").filter(function (s) { return bySlug[s]; });
+    // Opened from a run page (one run named): keep that run first and add the closest comparable run.
+    if (wanted.length === 1) {
+      var from = bySlug[wanted[0]];
+      var sibling = data.runs.filter(function (r) { return r.slug !== from.slug && r.group === from.group; })[0];
+      if (sibling) wanted.push(sibling.slug);
+    }
     var selected = wanted.length ? wanted : data.runs.slice(0, 2).map(function (r) { return r.slug; });
     var picker = root.querySelector(".ib-picker");
     var find = root.querySelector(".ib-find");
@@ -389,13 +634,14 @@
       var box = el("input"); box.type = "checkbox"; box.value = r.slug;
       box.checked = selected.indexOf(r.slug) >= 0;
       box.addEventListener("change", function () {
-        selected = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+        if (box.checked) { if (selected.indexOf(r.slug) < 0) selected.push(r.slug); }
+        else selected = selected.filter(function (s) { return s !== r.slug; });
         render();
       });
       label.appendChild(box);
       label.appendChild(document.createTextNode(" " + r.label + " "));
       r.badges.forEach(function (b) { label.appendChild(badge(b)); });
-      label.setAttribute("data-search", (r.label + " " + r.slug).toLowerCase());
+      label.setAttribute("data-search", (r.label + " " + r.slug + " " + r.group).toLowerCase());
       picker.appendChild(label);
       boxes.push(box);
     });
@@ -414,9 +660,10 @@
         var pts = r.levels.filter(function (l) { return l[xi] !== null && l[yi] !== null; })
           .sort(function (a, b) { return a[xi] - b[xi]; });
         return { type: "scatter", mode: "lines+markers", name: ptext(r.label),
+          line: { color: r.color }, marker: { color: r.color },
           x: pts.map(function (l) { return l[xi]; }), y: pts.map(function (l) { return l[yi]; }),
           hovertemplate: "%{fullData.name}<br>%{x}, %{y}<extra></extra>" };
-      });
+      }).filter(function (t) { return t.x.length; });
       var xs = {};
       traces.forEach(function (t) { t.x.forEach(function (v) { if (v > 0) xs[v] = v; }); });
       var ticks = Object.keys(xs).map(function (k) { return xs[k]; }).sort(function (a, b) { return a - b; });
@@ -429,24 +676,52 @@
         xaxis: xaxis, yaxis: { title: { text: yTitle }, rangemode: "tozero" } } };
     }
 
-    function renderMeta() {
+    var NUMBERS = [[1, "Output tok/s", true], [2, "TTFT p50 (ms)", false], [3, "TPOT p50 (ms)", false], [4, "Per-user tok/s", true]];
+
+    function renderNumbers() {
+      // Levels x metrics, each run against the first selected one (the run you came from).
+      var table = root.querySelector(".ib-numbers");
+      var thead = table.querySelector("thead"), tbody = table.querySelector("tbody");
+      thead.textContent = ""; tbody.textContent = "";
+      if (!selected.length) return;
+      var head = el("tr"); head.appendChild(el("th", "Level")); head.appendChild(el("th", "Metric"));
+      selected.forEach(function (slug, i) { head.appendChild(el("th", bySlug[slug].label + (i === 0 ? " (reference)" : ""))); });
+      thead.appendChild(head);
+      var loads = {};
+      selected.forEach(function (slug) { bySlug[slug].levels.forEach(function (l) { if (l[0] !== null) loads[l[0]] = true; }); });
+      Object.keys(loads).map(Number).sort(function (a, b) { return a - b; }).forEach(function (load) {
+        NUMBERS.forEach(function (m) {
+          var tr = el("tr"); tr.appendChild(el("td", load)); tr.appendChild(el("td", m[1]));
+          var ref = null;
+          selected.forEach(function (slug, i) {
+            var lv = bySlug[slug].levels.filter(function (l) { return l[0] === load; })[0];
+            var v = lv ? lv[m[0]] : null;
+            if (i === 0) ref = v;
+            tr.appendChild(el("td", fmt(v) + (i > 0 ? pct(v, ref) : ""), "ib-num"));
+          });
+          tbody.appendChild(tr);
+        });
+      });
+    }
+
+    function renderMeta(metas) {
       var thead = root.querySelector(".ib-meta thead");
       var tbody = root.querySelector(".ib-meta tbody");
       thead.textContent = ""; tbody.textContent = "";
       var head = el("tr"); head.appendChild(el("th", "Field"));
       selected.forEach(function (slug) {
-        var th = el("th"); var a = el("a", slug.slice(0, 12)); a.href = runUrl(data.run_url, slug);
+        var th = el("th"); var a = el("a", bySlug[slug].short); a.href = runUrl(data.run_url, slug);
         th.appendChild(a); head.appendChild(th);
       });
       thead.appendChild(head);
       var fields = [];
       var seen = {};
-      selected.forEach(function (slug) {
-        Object.keys(bySlug[slug].meta).forEach(function (k) { if (!seen[k]) { seen[k] = true; fields.push(k); } });
+      metas.forEach(function (meta) {
+        Object.keys(meta).forEach(function (k) { if (!seen[k]) { seen[k] = true; fields.push(k); } });
       });
       var frag = document.createDocumentFragment();
       fields.forEach(function (f) {
-        var values = selected.map(function (slug) { var v = bySlug[slug].meta[f]; return v === undefined ? "—" : v; });
+        var values = metas.map(function (meta) { var v = meta[f]; return v === undefined ? "—" : v; });
         var differs = values.some(function (v) { return v !== values[0]; });
         if (onlyDiff.checked && !differs) return;
         var tr = el("tr", null, differs ? "ib-diff" : "");
@@ -461,7 +736,17 @@
       var q = params();
       if (selected.length) q.set("runs", selected.join(",")); else q.delete("runs");
       setParams(q);
-      renderMeta();
+      boxes.forEach(function (b) { b.checked = selected.indexOf(b.value) >= 0; });
+      var shown = selected.slice();
+      return Promise.all(shown.map(function (slug) { return loadData(bySlug[slug].src); })).then(function (details) {
+        if (shown.join() !== selected.join()) return; // a newer pick is rendering
+        details.forEach(function (d, i) { bySlug[shown[i]].levels = d.levels; });
+        renderNumbers();
+        renderMeta(details.map(function (d) { return d.meta; }));
+        return drawCompare();
+      });
+    }
+    function drawCompare() {
       return renderFigures(root, {
         throughput: lineFig("Output throughput vs load", "Concurrency (or request rate)", "Output tok/s", 0, 1, true),
         ttft: lineFig("TTFT p50 vs load", "Concurrency (or request rate)", "TTFT p50 (ms)", 0, 2, true),
@@ -469,7 +754,72 @@
         pareto: lineFig("Throughput per GPU vs per-user tok/s", "Per-user tok/s (p50)", "Output tok/s per GPU", 4, 5, false)
       });
     }
-    render();
+    return render();
+  }
+
+  // ---- home: editable interactivity target --------------------------------------------------------------
+
+  function atTarget(points, target) {
+    // Same rule as generator/decide.py at_interactivity: best tok/s per device with per-user speed >= target,
+    // interpolating linearly between the two levels that straddle the target.
+    var pts = points.slice().sort(function (a, b) { return a[0] - b[0]; });
+    var best = null;
+    pts.forEach(function (p) { if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2]]; });
+    for (var i = 0; i + 1 < pts.length; i++) {
+      var a = pts[i], b = pts[i + 1];
+      if (a[0] < target && target <= b[0] && b[0] > a[0]) {
+        var v = a[1] + (b[1] - a[1]) * (target - a[0]) / (b[0] - a[0]);
+        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2]];
+      }
+    }
+    return best;
+  }
+
+  function initDecide(root) {
+    return payloadAsync(root, "decide").then(function (data) {
+      if (!data) return;
+      document.querySelectorAll("section.ib-decide").forEach(function (section) {
+        var box = section.querySelector(".ib-interactive");
+        var src = section.getAttribute("data-src");
+        if (!src || !box) return;
+        var input = box.querySelector(".ib-threshold");
+        input.addEventListener("change", function () {
+          var target = parseFloat(input.value);
+          if (!isFinite(target) || target < 0) return;
+          loadData(src).then(function (curves) { rank(curves, target); });
+        });
+        function rank(curves, target) {
+          var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1]] : null; })
+            .filter(function (s) { return s; }).sort(function (a, b) { return b[2] - a[2]; });
+          var verdict = box.querySelector(".ib-verdict");
+          verdict.textContent = "";
+          var strong = el("strong", "Throughput at ≥ " + target + " tok/s per user: ");
+          verdict.appendChild(strong);
+          if (!scores.length) verdict.appendChild(document.createTextNode("no run reaches this speed per user."));
+          else if (scores.length === 1) verdict.appendChild(document.createTextNode("only " + scores[0][0] + "."));
+          else {
+            var margin = scores[1][2] > 0 ? (scores[0][2] / scores[1][2] - 1) * 100 : 0;
+            verdict.appendChild(document.createTextNode(scores[0][0] + " leads by " + (margin >= 0 ? "+" : "") +
+              margin.toFixed(1) + "% over " + scores[1][0] + " (read off the curves: margin not tested)."));
+          }
+          var tbody = box.querySelector("tbody");
+          tbody.textContent = "";
+          var more = box.querySelector(".ib-more");
+          if (more && more.firstChild && more.firstChild.nodeType === 3) {
+            more.firstChild.textContent = "Top " + Math.min(data.top, scores.length) + " of " + scores.length + " runs shown; " +
+              Math.max(0, scores.length - data.top) + " more in ";
+          }
+          scores.slice(0, data.top).forEach(function (s, i) {
+            var tr = el("tr");
+            tr.appendChild(el("td", i + 1));
+            var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.run_url, s[1]); td.appendChild(a); tr.appendChild(td);
+            tr.appendChild(el("td", fmt(s[2]), "ib-num")); tr.appendChild(el("td", "—", "ib-num"));
+            tr.appendChild(el("td", "1", "ib-num")); tr.appendChild(el("td", s[3]));
+            tbody.appendChild(tr);
+          });
+        }
+      });
+    });
   }
 
   // ---- run pages and dispatch -----------------------------------------------------------------------------
@@ -481,14 +831,17 @@
       var kind = root.getAttribute("data-ib");
       if (root.getAttribute("data-ib-ready")) return;
       root.setAttribute("data-ib-ready", "1");
-      try {
-        if (kind === "leaderboard") initLeaderboard(root);
-        else if (kind === "charts") initCharts(root);
-        else if (kind === "compare") initCompare(root);
-      } catch (err) {
+      var fail = function (err) {
         root.appendChild(el("p", "This view failed to render: " + err.message, "ib-warn"));
         throw err;
-      }
+      };
+      try {
+        var done = kind === "leaderboard" ? initLeaderboard(root)
+          : kind === "charts" ? initCharts(root)
+          : kind === "compare" ? initCompare(root)
+          : kind === "decide" ? initDecide(root) : null;
+        if (done) done.catch(fail);
+      } catch (err) { fail(err); }
     });
     content.querySelectorAll(".ib-charts").forEach(function (box) {
       if (box.getAttribute("data-ib-ready")) return;

@@ -140,12 +140,49 @@ def _column(page: Any, index: int) -> list[str]:
     ]
 
 
+def _chart_count(page: Any, scope: str = "") -> int:
+    return int(page.eval_on_selector_all(f"{scope} .ib-chart .main-svg", "els => els.length"))
+
+
+# Marks a reader sees: line paths, points or bars (an empty <svg> is not a chart).
+MARKS = (
+    "c => c.querySelectorAll('.scatterlayer .trace path.js-line, .scatterlayer .point, .barlayer .point')"
+    ".length"
+)
+# Every chart box is either drawn with marks or collapsed to a one-line "no data" note.
+ALL_DRAWN = (
+    "Array.from(document.querySelectorAll('.ib-chart')).length > 0 && "
+    "Array.from(document.querySelectorAll('.ib-chart'))"
+    f".every(c => c.classList.contains('ib-empty') || ({MARKS})(c) > 0)"
+)
+
+
+def _assert_marks(page: Any) -> dict[str, int]:
+    """Wait until every chart is drawn; return marks per chart; fail on a chart with data but no marks."""
+    page.wait_for_function(ALL_DRAWN)
+    marks = page.eval_on_selector_all(
+        ".ib-chart:not(.ib-empty)", f"els => els.map(c => [c.getAttribute('data-fig'), ({MARKS})(c)])"
+    )
+    assert marks and all(n > 0 for _, n in marks), marks
+    return {str(k): int(n) for k, n in marks}
+
+
+def _no_overflow(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
+
+
 def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "leaderboard/")
     page.wait_for_selector(".ib-leaderboard tbody tr td a")
     models = _column(page, 2)
     assert "tiny-random-llama" not in models  # CPU/random run not ranked with GPU runs by default
-    assert page.locator(".ib-leaderboard tbody tr").count() == 9
+    # it opens on one comparable set: the GPU runs of one model, hardware and workload (2 runs x 3 levels)
+    assert set(models) == {"meta-llama/Llama-3.1-8B-Instruct"}
+    assert page.locator(".ib-leaderboard tbody tr").count() == 6
+    assert page.locator(".ib-leaderboard td.ib-best").count() >= 1
+    assert "Time to first token" in (
+        page.get_attribute("button[data-sort='ttft_p50'] >> xpath=..", "title") or ""
+    )
     page.click("button[data-sort='ttft_p50']")
     ttft = [float(v) for v in _column(page, 11)]
     assert ttft == sorted(ttft)
@@ -153,6 +190,10 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
     assert [float(v) for v in _column(page, 11)] == sorted(ttft, reverse=True)
     page.select_option("select[data-filter='backend']", "sglang 0.3.5")
     assert set(_column(page, 3)) == {"sglang 0.3.5"}
+    page.click(".ib-colpick-toggle")
+    page.uncheck("input[data-col='quant']")
+    assert "hide=quant" in page.url and "Quant" not in page.inner_text(".ib-leaderboard thead")
+    page.check("input[data-col='quant']")
     assert "backend=sglang" in page.url and "sort=ttft_p50" in page.url
     shared = page.url
     again = watched.goto(shared)
@@ -175,24 +216,37 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
 
 def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "charts/")
-    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
     assert page.locator(".ib-chart").count() == 8
-    assert all(
-        n > 0
-        for n in page.eval_on_selector_all(
-            ".ib-chart", "els => els.map(e => e.querySelectorAll('.main-svg').length)"
-        )
-    )
+    marks = _assert_marks(page)
+    assert {"throughput", "pareto", "latency", "energy"} <= set(marks)  # the E2E distribution draws
     options = page.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
     page.select_option(".ib-scope", next(o for o in options if "Llama-3.1-8B" in o))
     page.wait_for_function(
-        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('sglang')"
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent.includes('sglang')"
     )
     cpu = next(o for o in options if o.startswith("cpu+random"))
     page.select_option(".ib-scope", cpu)
-    legend = "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent"
+    legend = "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent"
     page.wait_for_function(legend + ".includes('llama.cpp')")
     assert "view=cpu" in page.url
+    # the legend is a row of toggle chips outside the plot: a click hides that series, another shows it
+    chip = page.locator(".ib-chart[data-fig='throughput'] >> xpath=preceding-sibling::div[1]").locator(
+        "button.ib-chip"
+    )
+    assert page.evaluate("document.querySelector(\".ib-chart[data-fig='throughput'] .legend\")") is None
+    chip.first.click()
+    page.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").data[0].visible === 'legendonly'"
+    )
+    assert chip.first.get_attribute("aria-pressed") == "false"
+    chip.first.click()
+    page.wait_for_function(
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").data[0].visible === true"
+    )
+    # a CPU run has no energy data: that chart collapses to a line instead of an empty box
+    page.wait_for_selector(".ib-chart[data-fig='energy'].ib-empty")
+    assert page.eval_on_selector(".ib-chart[data-fig='energy']", "e => e.offsetHeight") < 100
+    _assert_marks(page)
     y_before = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     page.fill(".ib-price-input", "1")
     page.dispatch_event(".ib-price-input", "change")
@@ -202,19 +256,19 @@ def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) ->
     y_after = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     assert y_after == pytest.approx(y_before / 2, rel=0.01)
     restored = watched.goto(page.url)
-    restored.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    _assert_marks(restored)
     assert restored.input_value(".ib-scope") == cpu
     SHOTS.mkdir(parents=True, exist_ok=True)
     first = watched.goto(site_url + "charts/")
-    first.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 8")
+    _assert_marks(first)
     first.screenshot(path=str(SHOTS / "charts.png"), full_page=False)
 
 
 def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "runs/aaaa00000001/")
-    expected = page.locator(".ib-chart").count()
-    assert expected >= 4
-    page.wait_for_function(f"document.querySelectorAll('.ib-chart .main-svg').length >= {expected}")
+    assert page.locator(".ib-chart").count() >= 4
+    marks = _assert_marks(page)
+    assert sum(1 for k in marks if k.startswith("ttft_hist_")) == 3  # one histogram per level
     text = page.inner_text("article")
     for needle in (
         "vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8000",
@@ -233,18 +287,19 @@ def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Wat
 
 def test_compare_page_overlays_and_highlights_differences(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "compare/?runs=aaaa00000001,aaaa00000003")
-    page.wait_for_function("document.querySelectorAll('.ib-chart .main-svg').length >= 4")
+    _assert_marks(page)
+    page.wait_for_selector("tr.ib-diff")
     diff_fields = page.eval_on_selector_all("tr.ib-diff th", "els => els.map(e => e.textContent)")
     assert {"backend.name", "hardware.accelerator", "model.weights"} <= set(diff_fields)
-    same = page.eval_on_selector_all(
-        ".ib-meta tbody tr:not(.ib-diff) th", "els => els.map(e => e.textContent)"
-    )
-    assert "workload.api" in same
     page.check("input[value='aaaa00000002']")
-    assert re.search(r"runs=aaaa00000001(%2C|,)aaaa00000002(%2C|,)aaaa00000003", page.url)
+    # picks keep their order: the first run stays the reference of the % differences
+    assert re.search(r"runs=aaaa00000001(%2C|,)aaaa00000003(%2C|,)aaaa00000002", page.url)
     page.wait_for_function("document.querySelector(\".ib-chart[data-fig='throughput']\").data.length === 3")
-    page.check(".ib-only-diff")
+    # "only fields that differ" is on by default; turning it off shows the shared fields too
+    page.wait_for_selector(".ib-meta tbody tr")
     assert page.locator(".ib-meta tbody tr:not(.ib-diff)").count() == 0
+    page.uncheck(".ib-only-diff")
+    page.wait_for_selector(".ib-meta tbody tr:not(.ib-diff)")
 
 
 def test_instant_navigation_rerenders_charts(site_url: str, watched: Watched) -> None:
@@ -284,7 +339,7 @@ def test_hostile_strings_are_inert_text_everywhere(site_url: str, watched: Watch
     hostile_view = next(o for o in options if "<script>" in o)
     charts.select_option(".ib-scope", hostile_view)
     charts.wait_for_function(
-        "document.querySelector(\".ib-chart[data-fig='throughput'] .legend\").textContent.includes('<img')"
+        "document.querySelector(\".ib-chart[data-fig='throughput']\").previousElementSibling.textContent.includes('<img')"
     )
     charts.evaluate(
         "Plotly.Fx.hover(document.querySelector(\".ib-chart[data-fig='throughput']\"), "
@@ -322,3 +377,99 @@ def test_every_page_loads_without_console_errors(site_url: str, watched: Watched
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('.ib-chart')).every(c => c.querySelector('.main-svg'))"
             )
+
+
+def test_compare_opens_with_the_run_you_came_from(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "runs/aaaa00000002/")
+    page.click("a.ib-compare-link")
+    page.wait_for_url(re.compile(r".*/compare/.*runs=aaaa00000002"))
+    _assert_marks(page)
+    assert page.is_checked("input[value='aaaa00000002']")
+    # the run you came from is the reference column; a comparable run is added beside it with % differences
+    head = page.inner_text(".ib-numbers thead")
+    assert "aaaa00000002 (reference)" in head and "aaaa00000001" in head
+    assert page.locator("input.ib-pick, .ib-picker input:checked").count() == 2
+    assert "%" in page.inner_text(".ib-numbers tbody")
+    assert page.is_checked(".ib-only-diff")
+
+
+def test_dark_mode_toggle_redraws_charts(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "charts/")
+    _assert_marks(page)
+    tick = ".ib-chart[data-fig='throughput'] .xtick text"
+    light = page.eval_on_selector(tick, "e => getComputedStyle(e).fill")
+    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    page.wait_for_function(f"getComputedStyle(document.querySelector({tick!r})).fill !== {light!r}")
+    dark = page.eval_on_selector(tick, "e => getComputedStyle(e).fill")
+    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark != bg
+    _assert_marks(page)
+
+
+@pytest.mark.parametrize("width", [390])
+def test_no_page_overflows_a_phone(site_url: str, browser: Any, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        for path in (
+            "",
+            "leaderboard/",
+            "charts/",
+            "compare/",
+            "runs/",
+            "runs/aaaa00000001/",
+            "methodology/",
+        ):
+            page.goto(site_url + path, wait_until="load")
+            if page.locator(".ib-chart").count():
+                _assert_marks(page)
+                # on touch screens the plotly toolbar would cover titles: it is not shown
+                assert page.locator(".ib-chart .modebar-container .modebar").count() == 0
+            if path == "leaderboard/":
+                page.wait_for_selector(".ib-leaderboard tbody tr td a")
+            _no_overflow(page)
+    finally:
+        context.close()
+
+
+def test_home_ranks_by_class_and_the_interactivity_target_is_editable(
+    site_url: str, watched: Watched
+) -> None:
+    page = watched.goto(site_url)
+    text = page.inner_text("article")
+    assert "Which backend?" in text and "Real weights on GPU, measured" in text
+    assert "Peak output throughput:" in text
+    box = page.locator("section.ib-decide .ib-interactive").first
+    before = box.inner_text()
+    box.locator(".ib-threshold").fill("1000000")
+    box.locator(".ib-threshold").dispatch_event("change")
+    page.wait_for_function(
+        "document.querySelector('section.ib-decide .ib-interactive .ib-verdict').textContent"
+        ".includes('no run reaches')"
+    )
+    assert box.inner_text() != before
+    box.locator(".ib-threshold").fill("1")
+    box.locator(".ib-threshold").dispatch_event("change")
+    page.wait_for_function(
+        "document.querySelectorAll('section.ib-decide .ib-interactive tbody tr').length >= 1"
+    )
+
+
+def test_leaderboard_loads_another_comparable_set_on_demand(site_url: str, watched: Watched) -> None:
+    boards: list[str] = []
+    watched.page.on("request", lambda r: boards.append(r.url) if "/data/board-" in r.url else None)
+    page = watched.goto(site_url + "leaderboard/")
+    page.wait_for_selector(".ib-leaderboard tbody tr td a")
+    assert len(boards) == 1  # only the comparable set in view, not every run
+    page.select_option("select[data-filter='class']", "")
+    page.select_option("select[data-filter='model']", "tiny-random-llama")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.ib-leaderboard tbody tr td:nth-child(2)'))"
+        ".some(td => td.textContent === 'tiny-random-llama')"
+    )
+    assert len(boards) >= 2 and set(_column(page, 2)) == {"tiny-random-llama"}
+    assert "model=tiny-random-llama" in page.url and "class=all" in page.url
+    # the set picker offers every model from the small index, loaded or not
+    options = page.eval_on_selector_all("select[data-filter='model'] option", "os => os.map(o => o.value)")
+    assert "meta-llama/Llama-3.1-8B-Instruct" in options

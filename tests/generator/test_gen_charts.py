@@ -8,7 +8,15 @@ import plotly.graph_objects as go
 import pytest
 from gen_factories import hostile_run, make_run, standard_runs
 
-from generator.charts import cost_per_mtok, pareto_frontier, run_figures, run_series, scope_figures
+from generator.charts import (
+    FRONTIER_COLOR,
+    backend_color,
+    cost_per_mtok,
+    pareto_frontier,
+    run_figures,
+    run_series,
+    scope_figures,
+)
 from generator.load import LoadedRun
 from generator.tables import level_frame
 
@@ -32,7 +40,13 @@ def test_scope_figures_are_valid_plotly_and_carry_error_bars_and_cost_data() -> 
         go.Figure(fig)  # raises on any invalid property
     throughput = {t["meta"]["run"]: t for t in figs["throughput"]["data"]}
     assert "error_y" in throughput["aaaa00000001"] and "error_y" not in throughput["aaaa00000002"]
-    assert figs["pareto"]["data"][-1]["name"] == "Pareto frontier"
+    frontier = figs["pareto"]["data"][-1]
+    assert frontier["name"] == "Pareto frontier" and frontier["line"]["color"] == FRONTIER_COLOR
+    assert all(t["text"] and t["text"][0].startswith("c=") for t in figs["pareto"]["data"][:-1])
+    # one colour per backend, on every chart
+    colours = {t["name"].split()[0]: t["line"]["color"] for t in figs["throughput"]["data"]}
+    assert colours["vllm"] == backend_color("vllm") != colours["sglang"]
+    assert figs["latency"]["layout"]["xaxis"]["type"] == "category"  # named percentiles draw
     cost = figs["cost"]["data"][0]
     assert cost["y"][0] == pytest.approx(cost_per_mtok(2.0, cost["customdata"][0]), rel=1e-3)
     energy_runs = {t["name"] for t in figs["energy"]["data"]}
@@ -49,9 +63,21 @@ def test_run_strings_reach_plotly_escaped() -> None:
 def test_run_figures_include_request_level_charts_and_telemetry() -> None:
     runs, levels = _levels([make_run()])
     figs = run_figures(runs[0].record, run_series(levels)[0])
-    assert set(figs) == {"throughput", "latency", "ttft_hist", "itl_cdf", "telemetry"}
+    assert set(figs) == {
+        "throughput",
+        "latency",
+        "ttft_hist_0",
+        "ttft_hist_1",
+        "ttft_hist_2",
+        "itl_cdf",
+        "telemetry",
+    }
     for fig in figs.values():
         go.Figure(fig)
+    # small multiples share bin edges; every trace type is in the partial plotly bundle (scatter, bar)
+    hists = [figs[f"ttft_hist_{i}"]["data"][0] for i in range(3)]
+    assert all(h["type"] == "bar" and h["x"] == hists[0]["x"] for h in hists)
+    assert {t["type"] for f in figs.values() for t in f["data"]} <= {"scatter", "bar"}
     cpu_runs, cpu_levels = _levels([make_run(accelerator="cpu")])
     assert "telemetry" not in run_figures(cpu_runs[0].record, run_series(cpu_levels)[0])
 

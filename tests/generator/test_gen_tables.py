@@ -1,4 +1,4 @@
-"""Aggregation: records -> frames, classes and badges, the headline."""
+"""Aggregation: records -> frames, classes and badges, the decision views."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from pathlib import Path
 import pytest
 from gen_factories import make_run, standard_runs
 
+from generator.decide import (
+    Score,
+    _verdict,
+    at_interactivity,
+    decision_groups,
+    sections,
+)
 from generator.load import LoadedRun
 from generator.tables import (
     REAL_GPU_CLASS,
     default_class,
-    headline,
     level_frame,
     run_badges,
     run_class,
     run_frame,
+    short_backend,
 )
 
 
@@ -48,21 +55,59 @@ def test_badges_and_classes_keep_unlike_runs_apart() -> None:
     assert run_class(make_run()) == REAL_GPU_CLASS
 
 
-def test_default_class_and_headline_rank_only_real_gpu_runs() -> None:
+def test_decision_views_rank_within_one_class_and_drop_nothing() -> None:
     runs = loaded(standard_runs())
     levels = level_frame(runs)
     assert default_class(run_frame(runs)) == REAL_GPU_CLASS
-    best = headline(levels)
-    assert set(best["klass"]) == {REAL_GPU_CLASS}
-    assert set(best["backend"]) == {"vllm"}  # the faster synthetic GPU run wins every level
-    assert len(best) == 3
+    groups = decision_groups(levels)
+    # real-weight GPU first; the CPU run and the imported run get their own sections
+    assert next(label for label, _ in sections(groups)) == "Real weights on GPU, measured"
+    assert {g.klass for g in groups} == {REAL_GPU_CLASS, "cpu+random", "imported"}
+    gpu = next(g for g in groups if g.klass == REAL_GPU_CLASS)
+    peak = gpu.rankings[0]
+    assert peak.point == "Peak output throughput"
+    assert [s.label.split()[0] for s in peak.scores] == ["vllm", "sglang"]  # the faster synthetic run
+    assert peak.scores[0].trials == 3 and peak.scores[1].trials == 1
+    assert peak.verdict == "untested"  # the runner-up has no repeats, so no interval to test against
+    assert peak.margin_pct is not None and peak.margin_pct > 0
     cpu_only = loaded([make_run("cpu000000001", accelerator="cpu", weights="random")])
-    assert default_class(run_frame(cpu_only)) == "all"
-    assert len(headline(level_frame(cpu_only))) == 3
+    assert [g.klass for g in decision_groups(level_frame(cpu_only))] == ["cpu+random"]
+
+
+def _score(value: float, low: float | None, high: float | None) -> Score:
+    return Score("s", "x", value, low, high, 3, "c=1")
+
+
+def test_tie_when_intervals_overlap_and_winner_when_they_do_not() -> None:
+    assert _verdict([_score(10, 9, 11), _score(9.5, 9, 10)]) == "tie"
+    assert _verdict([_score(10, 9.8, 10.2), _score(8, 7.5, 8.5)]) == "winner"
+    assert _verdict([_score(10, None, None), _score(8, None, None)]) == "untested"
+    assert _verdict([_score(10, 9, 11)]) == "single"
+
+
+def test_interactivity_point_interpolates_between_levels() -> None:
+    curve = [
+        {"user_tok_s": 100.0, "out_tok_s": 100.0, "devices": 1, "level": "c=1"},
+        {"user_tok_s": 50.0, "out_tok_s": 200.0, "devices": 1, "level": "c=4"},
+    ]
+    score = at_interactivity(curve, "s", "x", 75.0)
+    assert score is not None and score.value == pytest.approx(150.0)
+    assert score.where == "between c=4 and c=1"
+    assert at_interactivity(curve, "s", "x", 150.0) is None
+    assert at_interactivity(curve, "s", "x", 40.0).value == 200.0  # type: ignore[union-attr]
+
+
+def test_short_backend_labels() -> None:
+    assert short_backend("llama.cpp", "xllamacpp 2026.10.11549 (llama.cpp build unknown)") == (
+        "llama.cpp xllamacpp 2026.10"
+    )
+    assert short_backend("vllm", "0.6.3") == "vllm 0.6.3"
+    assert short_backend("llama.cpp", "b4123") == "llama.cpp b4123"
+    assert short_backend("sglang", "unknown") == "sglang"
 
 
 def test_empty_inputs_give_empty_frames_with_columns() -> None:
     levels = level_frame([])
     assert levels.empty and "out_tok_s" in levels.columns and "klass" in levels.columns
-    assert headline(levels).empty
+    assert decision_groups(levels) == []
     assert run_frame([]).empty

@@ -1,4 +1,4 @@
-"""Bootstrap confidence intervals and repeat summaries on known data."""
+"""Student-t and bootstrap confidence intervals and repeat summaries on known data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from collector.measure.stats import HEADLINE_METRICS, bootstrap_ci, median, repeat_summaries
+from collector.measure.stats import (
+    HEADLINE_METRICS,
+    bootstrap_ci,
+    median,
+    repeat_summaries,
+    student_t_ci,
+    t_quantile,
+)
 from collector.schema import LevelResult, Summary
 
 
@@ -91,7 +98,7 @@ def _level(
             "ttft_ms": _summary(ttft, ttft * 2).model_dump(),
             "tpot_ms": _summary(20.0 + trial, 30.0).model_dump(),
             "itl_ms": None,
-            "e2e_ms": None,
+            "e2e_ms": _summary(ttft + 100.0, ttft + 200.0).model_dump(),
             "per_user_tok_s": _summary(1000.0 / (20.0 + trial), 60.0).model_dump(),
             "output_throughput_tok_s": thr,
             "request_throughput_rps": 5.0,
@@ -116,7 +123,9 @@ def test_repeat_summaries_group_by_level_in_order() -> None:
     assert set(first.intervals) == set(HEADLINE_METRICS)
     assert first.intervals["ttft_ms.p50"].estimate == pytest.approx(11.0)
     assert first.intervals["ttft_ms.p99"].estimate == pytest.approx(22.0)
-    assert first.intervals["output_throughput_tok_s"] == bootstrap_ci([100.0, 104.0, 102.0])
+    assert first.intervals["output_throughput_tok_s"] == student_t_ci([100.0, 104.0, 102.0])
+    assert first.intervals["e2e_ms.p50"].estimate == pytest.approx(111.0)
+    assert first.intervals["e2e_ms.p50"].method == "student-t"
     assert first.intervals["tpot_ms.p50"].estimate == pytest.approx(21.0)
     # the interrupted trial of concurrency 4 is left out
     assert summaries[1].intervals["output_throughput_tok_s"].estimate == pytest.approx(305.0)
@@ -132,3 +141,38 @@ def test_repeat_summaries_rate_mode_single_trials_and_missing_metrics() -> None:
     assert summary.request_rate == 2.0 and summary.concurrency is None
     assert summary.intervals["tpot_ms.p50"].trials == 1
     assert summary.intervals["ttft_ms.p50"].trials == 2
+
+
+@pytest.mark.parametrize(
+    ("p", "df", "expected"),
+    # Reference quantiles from published t tables (scipy.stats.t.ppf gives the same to 9 digits).
+    [(0.975, 1, 12.706204736), (0.975, 2, 4.302652730), (0.975, 4, 2.776445105), (0.95, 10, 1.812461123)],
+)
+def test_t_quantile_matches_published_tables(p: float, df: int, expected: float) -> None:
+    assert t_quantile(p, df) == pytest.approx(expected, rel=1e-7)
+    assert t_quantile(1.0 - p, df) == pytest.approx(-expected, rel=1e-7)
+
+
+def test_student_t_interval_by_hand() -> None:
+    # n = 3, mean 102, sample std 2 -> half width 4.302652730 * 2 / sqrt(3)
+    ci = student_t_ci([100.0, 104.0, 102.0])
+    half = 4.302652730 * 2.0 / np.sqrt(3.0)
+    assert ci.method == "student-t" and ci.trials == 3 and ci.level == 0.95
+    assert ci.estimate == pytest.approx(102.0)
+    assert ci.low == pytest.approx(102.0 - half) and ci.high == pytest.approx(102.0 + half)
+
+
+def test_two_trials_give_a_wide_honest_interval_not_their_range() -> None:
+    ci = student_t_ci([10.0, 12.0])
+    # the bootstrap would give about [10, 12]; t with 1 degree of freedom is 12.7 standard errors
+    assert ci.low < 0.0 and ci.high > 22.0
+
+
+def test_student_t_single_value_and_bad_input() -> None:
+    one = student_t_ci([5.0])
+    assert (one.estimate, one.low, one.high, one.trials, one.method) == (5.0, 5.0, 5.0, 1, "single-trial")
+    for bad in ([], [1.0, float("inf")]):
+        with pytest.raises(ValueError):
+            student_t_ci(bad)
+    with pytest.raises(ValueError):
+        student_t_ci([1.0, 2.0], level=0.0)
