@@ -76,6 +76,14 @@ def check_endpoint(url: str | None) -> str | None:
     return url
 
 
+def check_slo(value: SLO | None) -> SLO | None:
+    """Every SLO limit given is a finite number of ms > 0."""
+    for name, limit in (value.model_dump() if value else {}).items():
+        if limit is not None and (not math.isfinite(limit) or limit <= 0):
+            raise ValueError(f"SLO {name.removesuffix('_ms')} must be a finite number of ms > 0, got {limit}")
+    return value
+
+
 Seconds = Annotated[float, _bounded("a timeout", 0, MAX_SECONDS, low_open=True, why="a week")]
 
 
@@ -166,7 +174,7 @@ class CollectConfig(BaseModel):
     ] = option(
         [], "Closed-loop users per level, e.g. 1,10,50,100 [default: 1,2,4 embedded; 1,10,50,100 else]."
     )
-    request_rates: Annotated[
+    request_rate: Annotated[
         list[float], _each("request rate", 0, MAX_RATE, low_open=True, why="req/s one collector can send")
     ] = option(
         [],
@@ -216,7 +224,9 @@ class CollectConfig(BaseModel):
     )
     dataset: Path | None = option(help="ShareGPT-format JSON or JSONL file of prompts.", exists=True)
     seed: int = option(0, "Seed of the workload generator.")
-    slo: SLO | None = option(help="SLOs for goodput, in ms, e.g. ttft=500,tpot=50.", flag="")
+    slo: Annotated[SLO | None, AfterValidator(check_slo)] = option(
+        help="SLOs for goodput in ms: `{ttft_ms, tpot_ms, e2e_ms}`.", flag=""
+    )
     request_params: dict[str, Scalar] = Field(
         default_factory=dict, description="Extra body fields sent with every request (suite files)."
     )
@@ -272,16 +282,6 @@ class CollectConfig(BaseModel):
     def _endpoint(cls, value: str | None) -> str | None:
         return check_endpoint(value)
 
-    @field_validator("slo")
-    @classmethod
-    def _slo(cls, value: SLO | None) -> SLO | None:
-        for name, limit in (value.model_dump() if value else {}).items():
-            if limit is not None and (not math.isfinite(limit) or limit <= 0):
-                raise ValueError(
-                    f"SLO {name.removesuffix('_ms')} must be a finite number of ms > 0, got {limit}"
-                )
-        return value
-
     @property
     def timeouts(self) -> Timeouts:
         """The per-request timeouts as the run record states them (and the client applies them)."""
@@ -295,18 +295,18 @@ class CollectConfig(BaseModel):
 
     @property
     def mode(self) -> Literal["concurrency", "rate"]:
-        return "rate" if self.request_rates else "concurrency"
+        return "rate" if self.request_rate else "concurrency"
 
     @model_validator(mode="after")
     def _defaults(self) -> CollectConfig:
         defaults = EMBEDDED_DEFAULTS if self.embedded else ENDPOINT_DEFAULTS
-        if self.concurrency and self.request_rates:
+        if self.concurrency and self.request_rate:
             raise ValueError("give either --concurrency or --request-rate, not both")
-        if not self.concurrency and not self.request_rates:
+        if not self.concurrency and not self.request_rate:
             self.concurrency = list(defaults["concurrency"])  # type: ignore[call-overload]
         if any(c < 1 for c in self.concurrency):
             raise ValueError("concurrency levels must be >= 1")
-        if any(r <= 0 for r in self.request_rates):
+        if any(r <= 0 for r in self.request_rate):
             raise ValueError("request rates must be > 0")
         if self.requests is None and self.duration_s is None:
             self.requests = int(defaults["requests"])  # type: ignore[call-overload]
@@ -321,6 +321,6 @@ class CollectConfig(BaseModel):
         return self
 
     def levels(self) -> list[tuple[int | None, float | None]]:
-        if self.request_rates:
-            return [(None, r) for r in self.request_rates]
+        if self.request_rate:
+            return [(None, r) for r in self.request_rate]
         return [(c, None) for c in self.concurrency]

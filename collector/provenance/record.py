@@ -176,7 +176,7 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         seed=config.seed,
         request_params=params,
         mode=config.mode,
-        burstiness=config.burstiness if config.request_rates else None,
+        burstiness=config.burstiness if config.request_rate else None,
         max_concurrency=config.max_concurrency,
         requests_per_level=config.requests,
         duration_s_per_level=config.duration_s,
