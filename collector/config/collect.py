@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL
 from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
 from collector.schema.models import Scalar
 
@@ -271,7 +272,7 @@ class CollectConfig(BaseModel):
     # Output
     out: Path = option(Path("runs"), "Folder for the run file.", file_okay=False)
     max_request_records: int = Field(
-        500,
+        REQUEST_RECORDS_PER_LEVEL,
         ge=0,
         description="Per-request records kept per level in the run file.",
         json_schema_extra={"cli": {"flag": None}},
