@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 from collector.config.collect import CollectConfig
 
-__all__ = ["SERVER_FIELDS", "SUITE_OPTIONS", "TIMEOUT_ALIASES", "CollectOptions"]
+__all__ = ["SERVER_FIELDS", "SUITE_OPTIONS", "TIMEOUT_ALIASES", "CollectOptions", "same_as"]
 
 # Options that say which server to measure and what it is: in a suite they are keys of a server
 # (`servers[].endpoint`, `.engine`, `.gpus`, ...), never per-workload options. `api_key` is one because a
@@ -63,6 +64,15 @@ def _optional(name: str) -> tuple[Any, Any]:
     info = CollectConfig.model_fields[name]
     kind: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
     return kind | None, Field(None, description=info.description)
+
+
+def same_as(name: str, default: Any = None, default_factory: Any = None) -> Any:
+    """CollectConfig's field `name` (bounds, description) as a suite key with `default` (None: not set);
+    for the keys of a suite server, some spelled differently (`engine.n_ctx` is `engine_ctx`)."""
+    info = CollectConfig.model_fields[name]
+    if default_factory is not None:
+        return FieldInfo.merge_field_infos(info, default_factory=default_factory, json_schema_extra=None)
+    return FieldInfo.merge_field_infos(info, default=default, default_factory=None, json_schema_extra=None)
 
 
 class _Base(BaseModel):

