@@ -229,7 +229,8 @@ class CollectConfig(BaseModel):
         help="SLOs for goodput in ms: `{ttft_ms, tpot_ms, e2e_ms}`.", flag=""
     )
     request_params: dict[str, Scalar] = Field(
-        default_factory=dict, description="Extra body fields sent with every request (suite files)."
+        default_factory=dict,
+        description="Extra body fields sent with every request, e.g. `{temperature: 0.7}`.",
     )
 
     # Timeouts

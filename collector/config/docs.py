@@ -18,6 +18,7 @@ OPTIONS_END = "<!-- suite-options:end -->"
 # Suite options whose command-line form is not the generated flag of the same field.
 _FLAGS = {
     "slo": "--slo ttft=500,tpot=50",
+    "request_params": "--request-param KEY=VALUE (repeatable)",
     "api_key_env": "--api-key (the value, not a name)",
 }
 

@@ -22,7 +22,7 @@ import click
 from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
-from collector.config.flags import parse_slo, provenance_options
+from collector.config.flags import parse_request_params, parse_slo, provenance_options
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 from collector.errors import validation_message
 from collector.load import aio
@@ -125,6 +125,8 @@ def _cli_values(cli_options: Mapping[str, object]) -> dict[str, Any]:
         values["cli_labels"] = list(opts.pop("labels"))  # type: ignore[call-overload]
     if "slo" in opts:
         values["slo"] = parse_slo(opts.pop("slo"))  # type: ignore[arg-type]
+    if "request_params" in opts:
+        values["request_params"] = parse_request_params(opts.pop("request_params"))  # type: ignore[arg-type]
     if "gpu_indices" in opts:
         values["gpu_indices"] = opts.pop("gpu_indices") or None
     for name, value in opts.items():

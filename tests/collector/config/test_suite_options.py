@@ -4,10 +4,12 @@ the engine context means the same (total) on both sides."""
 
 from __future__ import annotations
 
+import click
 import pytest
 from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
+from collector.config.flags import parse_request_params
 from collector.config.options import SERVER_FIELDS, CollectOptions
 from collector.config.suite import SuiteError, expand, parse_suite
 from collector.run.suites import cell_config
@@ -94,3 +96,19 @@ def test_the_deprecated_timeouts_mapping_still_reads_as_the_timeout_options() ->
 def test_server_keys_are_checked_like_the_flags(server: str, message: str) -> None:
     with pytest.raises(SuiteError, match=message):
         parse_suite(f"name: x\nservers:\n  - {server}\n")
+
+
+def test_request_params_are_a_flag_too() -> None:
+    assert parse_request_params(("temperature=0.7", "top_k=5", "stop=END", "logprobs=true", "x=null")) == {
+        "temperature": 0.7,
+        "top_k": 5,
+        "stop": "END",
+        "logprobs": True,
+        "x": None,
+    }
+    with pytest.raises(click.BadParameter, match="expected KEY=VALUE"):
+        parse_request_params(("temperature",))
+    remote, _ = expand(parse_suite(SUITE.replace("  workers: 2\n", "  request_params: {top_p: 0.9}\n")))
+    assert cell_config(remote, environ={}).request_params == {"top_p": 0.9}
+    config = cell_config(remote, {"request_params": ("top_p=0.5",)}, environ={})
+    assert config.request_params == {"top_p": 0.5}
