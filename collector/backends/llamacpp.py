@@ -29,9 +29,10 @@ from collector.backends.base import (
 )
 
 
-def _build_version(build_info: str | None) -> str | None:
-    # Builds without git metadata report "b0-unknown": the server does not know its version.
-    if build_info is None or "unknown" in build_info or build_info.startswith("b0-"):
+def known_build(build_info: str | None) -> str | None:
+    """llama.cpp's /props `build_info` when it names a build; None for builds without git metadata, which
+    report 'b0-unknown' (or 'b0'): the server does not know its version, and it is not guessed."""
+    if not build_info or "unknown" in build_info or build_info == "b0" or build_info.startswith("b0-"):
         return None
     return build_info
 
@@ -75,7 +76,7 @@ class LlamaCppAdapter(BackendAdapter):
                 for key in ("n_params", "n_ctx_train", "n_vocab", "n_embd", "size", "ftype"):
                     if key in meta and isinstance(meta[key], str | int | float):
                         reported[f"meta.{key}"] = meta[key]
-        version = _build_version(build_info)
+        version = known_build(build_info)
         return VersionInfo(
             version=version, source="GET /props build_info" if version else None, reported=reported
         )

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from collector.cli.options import model_options, parse_int_list
 from collector.config.collect import CollectConfig
-from collector.config.flags import parse_slo, provenance_options
+from collector.config.flags import parse_request_params, parse_slo, provenance_options
 from collector.errors import validation_message
 from collector.load import aio
 from collector.provenance.scrub import scrub
@@ -25,6 +25,14 @@ from collector.run.suites import run_suite
 @click.argument("suite", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @model_options(CollectConfig)
 @click.option("--slo", help="SLOs for goodput, in ms, e.g. ttft=500,tpot=50.")
+@click.option(
+    "--request-param",
+    "request_params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Extra body field sent with every request (repeatable); JSON scalars keep their type, e.g. "
+    "temperature=0.7.",
+)
 @click.option(
     "--quantization",
     "quant",
@@ -96,6 +104,7 @@ def config_from_options(opts: dict[str, object]) -> CollectConfig:
         **provenance,
         "labels": labels,
         "slo": parse_slo(opts.pop("slo")),  # type: ignore[arg-type]
+        "request_params": parse_request_params(opts.pop("request_params")),  # type: ignore[arg-type]
         "gpu_indices": opts.pop("gpu_indices") or None,
         "command": ["inferboard", *sys.argv[1:]],
     }

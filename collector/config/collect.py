@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL
 from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
 from collector.schema.models import Scalar
 
@@ -74,6 +75,14 @@ def check_endpoint(url: str | None) -> str | None:
     if port == 0:
         raise ValueError(f"endpoint {url!r}: the port must be a number from 1 to 65535")
     return url
+
+
+def check_slo(value: SLO | None) -> SLO | None:
+    """Every SLO limit given is a finite number of ms > 0."""
+    for name, limit in (value.model_dump() if value else {}).items():
+        if limit is not None and (not math.isfinite(limit) or limit <= 0):
+            raise ValueError(f"SLO {name.removesuffix('_ms')} must be a finite number of ms > 0, got {limit}")
+    return value
 
 
 Seconds = Annotated[float, _bounded("a timeout", 0, MAX_SECONDS, low_open=True, why="a week")]
@@ -166,7 +175,7 @@ class CollectConfig(BaseModel):
     ] = option(
         [], "Closed-loop users per level, e.g. 1,10,50,100 [default: 1,2,4 embedded; 1,10,50,100 else]."
     )
-    request_rates: Annotated[
+    request_rate: Annotated[
         list[float], _each("request rate", 0, MAX_RATE, low_open=True, why="req/s one collector can send")
     ] = option(
         [],
@@ -216,9 +225,12 @@ class CollectConfig(BaseModel):
     )
     dataset: Path | None = option(help="ShareGPT-format JSON or JSONL file of prompts.", exists=True)
     seed: int = option(0, "Seed of the workload generator.")
-    slo: SLO | None = option(help="SLOs for goodput, in ms, e.g. ttft=500,tpot=50.", flag="")
+    slo: Annotated[SLO | None, AfterValidator(check_slo)] = option(
+        help="SLOs for goodput in ms: `{ttft_ms, tpot_ms, e2e_ms}`.", flag=""
+    )
     request_params: dict[str, Scalar] = Field(
-        default_factory=dict, description="Extra body fields sent with every request (suite files)."
+        default_factory=dict,
+        description="Extra body fields sent with every request, e.g. `{temperature: 0.7}`.",
     )
 
     # Timeouts
@@ -261,7 +273,7 @@ class CollectConfig(BaseModel):
     # Output
     out: Path = option(Path("runs"), "Folder for the run file.", file_okay=False)
     max_request_records: int = Field(
-        500,
+        REQUEST_RECORDS_PER_LEVEL,
         ge=0,
         description="Per-request records kept per level in the run file.",
         json_schema_extra={"cli": {"flag": None}},
@@ -271,16 +283,6 @@ class CollectConfig(BaseModel):
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         return check_endpoint(value)
-
-    @field_validator("slo")
-    @classmethod
-    def _slo(cls, value: SLO | None) -> SLO | None:
-        for name, limit in (value.model_dump() if value else {}).items():
-            if limit is not None and (not math.isfinite(limit) or limit <= 0):
-                raise ValueError(
-                    f"SLO {name.removesuffix('_ms')} must be a finite number of ms > 0, got {limit}"
-                )
-        return value
 
     @property
     def timeouts(self) -> Timeouts:
@@ -295,18 +297,18 @@ class CollectConfig(BaseModel):
 
     @property
     def mode(self) -> Literal["concurrency", "rate"]:
-        return "rate" if self.request_rates else "concurrency"
+        return "rate" if self.request_rate else "concurrency"
 
     @model_validator(mode="after")
     def _defaults(self) -> CollectConfig:
         defaults = EMBEDDED_DEFAULTS if self.embedded else ENDPOINT_DEFAULTS
-        if self.concurrency and self.request_rates:
+        if self.concurrency and self.request_rate:
             raise ValueError("give either --concurrency or --request-rate, not both")
-        if not self.concurrency and not self.request_rates:
+        if not self.concurrency and not self.request_rate:
             self.concurrency = list(defaults["concurrency"])  # type: ignore[call-overload]
         if any(c < 1 for c in self.concurrency):
             raise ValueError("concurrency levels must be >= 1")
-        if any(r <= 0 for r in self.request_rates):
+        if any(r <= 0 for r in self.request_rate):
             raise ValueError("request rates must be > 0")
         if self.requests is None and self.duration_s is None:
             self.requests = int(defaults["requests"])  # type: ignore[call-overload]
@@ -321,6 +323,6 @@ class CollectConfig(BaseModel):
         return self
 
     def levels(self) -> list[tuple[int | None, float | None]]:
-        if self.request_rates:
-            return [(None, r) for r in self.request_rates]
+        if self.request_rate:
+            return [(None, r) for r in self.request_rate]
         return [(c, None) for c in self.concurrency]

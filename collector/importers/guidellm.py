@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from collector.importers.common import (
-    MAX_REQUEST_RECORDS,
     FileLevel,
     ImportFormatError,
     ToolRun,
@@ -21,8 +20,8 @@ from collector.importers.common import (
     flatten_scalars,
     number,
     summary_from_stats,
-    summary_from_values,
 )
+from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL, bound_records, summarize
 from collector.schema import LevelResult, RequestRecord, Timeouts
 from collector.schema.models import Scalar
 
@@ -123,13 +122,13 @@ def _raw(bench: dict[str, Any], completed: int, fields: dict[str, Any]) -> bool:
     ttft = [(f - s) * 1000 for s, f, _l, _n, _p, _q, _c in rows]
     e2e = [(la - s) * 1000 for s, _f, la, _n, _p, _q, _c in rows]
     tpot = [(e - t) / (r[3] - 1) for e, t, r in zip(e2e, ttft, rows, strict=True) if r[3] > 1]
-    fields["ttft_ms"] = summary_from_values(ttft)
-    fields["e2e_ms"] = summary_from_values(e2e)
-    fields["tpot_ms"] = summary_from_values(tpot)
-    fields["per_user_tok_s"] = summary_from_values([1000 / t for t in tpot if t > 0])
-    fields["output_tokens_observed"] = summary_from_values([float(r[3]) for r in rows])
+    fields["ttft_ms"] = summarize(ttft)
+    fields["e2e_ms"] = summarize(e2e)
+    fields["tpot_ms"] = summarize(tpot)
+    fields["per_user_tok_s"] = summarize([1000 / t for t in tpot if t > 0])
+    fields["output_tokens_observed"] = summarize([float(r[3]) for r in rows])
     prompts = [float(r[4]) for r in rows if isinstance(r[4], int)]
-    fields["input_tokens_observed"] = summary_from_values(prompts) if len(prompts) == len(rows) else None
+    fields["input_tokens_observed"] = summarize(prompts) if len(prompts) == len(rows) else None
     origin = min(min(r[0] for r in rows), min(r[5] for r in rows))
     records = [
         RequestRecord(
@@ -149,8 +148,9 @@ def _raw(bench: dict[str, Any], completed: int, fields: dict[str, Any]) -> bool:
         records.append(
             RequestRecord(scheduled_ms=sent, sent_ms=sent, status="error", error=first_line(str(error)))
         )
-    fields["requests"] = records[:MAX_REQUEST_RECORDS]
-    fields["requests_dropped"] = max(0, len(records) - MAX_REQUEST_RECORDS)
+    fields["requests"], fields["requests_dropped"] = bound_records(
+        records, REQUEST_RECORDS_PER_LEVEL, ok=lambda r: r.status == "ok", sent=lambda r: r.sent_ms
+    )
     return True
 
 

@@ -20,16 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from collector.importers.common import (
-    MAX_REQUEST_RECORDS,
     FileLevel,
     ImportFormatError,
     ToolRun,
     first_line,
     number,
-    quantiles_0_to_100,
     scalar_items,
-    summary_from_values,
 )
+from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL, bound_records, quantiles, summarize
 from collector.schema import LevelResult, RequestRecord, Summary
 
 TOOL = "vllm bench serve"
@@ -147,16 +145,16 @@ def _detailed(obj: dict[str, Any], chat: bool, completed: int, out: dict[str, An
     tpot_ms = [(e - t) / (n - 1) for e, t, n in zip(e2e_ms, ttft_ms, n_out, strict=True) if n > 1]
     itl_ms = [float(gap) * 1000 for i in ok for gap in itls[i]]
     chunks = [len(itls[i]) + 1 for i in ok]
-    out["e2e_ms"] = summary_from_values(e2e_ms)
-    out["output_tokens_observed"] = summary_from_values([float(n) for n in n_out])
-    out["input_tokens_observed"] = summary_from_values([float(input_lens[i]) for i in ok])
+    out["e2e_ms"] = summarize(e2e_ms)
+    out["output_tokens_observed"] = summarize([float(n) for n in n_out])
+    out["input_tokens_observed"] = summarize([float(input_lens[i]) for i in ok])
     if not chat:
-        out["ttft_ms"] = summary_from_values(ttft_ms)
-        out["tpot_ms"] = summary_from_values(tpot_ms)
-        out["per_user_tok_s"] = summary_from_values([1000 / t for t in tpot_ms if t > 0])
-        out["itl_ms"] = summary_from_values(itl_ms)
-        out["itl_quantiles_ms"] = quantiles_0_to_100(itl_ms)
-        out["tokens_per_chunk"] = summary_from_values([n / c for n, c in zip(n_out, chunks, strict=True)])
+        out["ttft_ms"] = summarize(ttft_ms)
+        out["tpot_ms"] = summarize(tpot_ms)
+        out["per_user_tok_s"] = summarize([1000 / t for t in tpot_ms if t > 0])
+        out["itl_ms"] = summarize(itl_ms)
+        out["itl_quantiles_ms"] = quantiles(itl_ms)
+        out["tokens_per_chunk"] = summarize([n / c for n, c in zip(n_out, chunks, strict=True)])
     notes.append(DETAILED_NOTE)
     if starts is None:
         return
@@ -181,8 +179,9 @@ def _detailed(obj: dict[str, Any], chat: bool, completed: int, out: dict[str, An
                 error=None if success else first_line(str(errors[i])) or "failed",
             )
         )  # fmt: skip
-    out["requests"] = records[:MAX_REQUEST_RECORDS]
-    out["requests_dropped"] = max(0, len(records) - MAX_REQUEST_RECORDS)
+    out["requests"], out["requests_dropped"] = bound_records(
+        records, REQUEST_RECORDS_PER_LEVEL, ok=lambda r: r.status == "ok", sent=lambda r: r.sent_ms
+    )
     if queues is None:
         notes.append("vLLM recorded no client queue times: scheduled_ms equals sent_ms in request records.")
 

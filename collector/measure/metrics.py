@@ -7,14 +7,19 @@ definitions); every function here is covered by hand-computed tests.
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from collector.measure.plausibility import usage_mismatch
 from collector.schema import SLO, Goodput, LevelResult, Reasoning, RequestRecord, Summary
+
+T = TypeVar("T")
+# Per-request records a run file keeps per level (collect's default, and the importers' bound): beyond
+# this the file grows without telling more; the rest are counted as dropped.
+REQUEST_RECORDS_PER_LEVEL = 500
 
 NS_PER_MS = 1_000_000
 
@@ -225,21 +230,29 @@ def _request_record(o: RequestOutcome, m: RequestMetrics | None, level_start_ns:
     )
 
 
+def bound_records(
+    items: Sequence[T], limit: int, *, ok: Callable[[T], bool], sent: Callable[[T], float]
+) -> tuple[list[T], int]:
+    """At most `limit` items in send order: failures first (up to half the room, more when successes are
+    few), the rest evenly spaced among the successes; and how many were dropped."""
+    if len(items) <= limit:
+        return list(items), 0
+    failures = [p for p in items if not ok(p)]
+    oks = [p for p in items if ok(p)]
+    kept = failures[: max(limit // 2, limit - len(oks))]
+    room = limit - len(kept)  # <= len(oks): more items than the limit
+    step = len(oks) / room if room else 0.0
+    kept += [oks[int(i * step)] for i in range(room)]
+    kept.sort(key=sent)
+    return kept, len(items) - len(kept)
+
+
 def _bounded_records(
     outcomes: Sequence[RequestOutcome], metrics: Sequence[RequestMetrics | None], limit: int, start_ns: int
 ) -> tuple[list[RequestRecord], int]:
-    """Keep at most `limit` records, evenly spaced in send order, and every failure while room remains."""
     pairs = list(zip(outcomes, metrics, strict=True))
-    if len(pairs) <= limit:
-        kept = pairs
-    else:
-        failures = [p for p in pairs if not p[0].ok][: limit // 2]
-        room = limit - len(failures)
-        oks = [p for p in pairs if p[0].ok]
-        step = len(oks) / room if room else math.inf
-        kept = failures + [oks[int(i * step)] for i in range(room)] if room else failures
-        kept.sort(key=lambda p: p[0].sent_ns)
-    return [_request_record(o, m, start_ns) for o, m in kept], len(pairs) - len(kept)
+    kept, dropped = bound_records(pairs, limit, ok=lambda p: p[0].ok, sent=lambda p: p[0].sent_ns)
+    return [_request_record(o, m, start_ns) for o, m in kept], dropped
 
 
 def aggregate_level(
@@ -251,7 +264,7 @@ def aggregate_level(
     ignore_eos: bool,
     slo: SLO | None = None,
     gpu_count: int = 0,
-    max_request_records: int = 500,
+    max_request_records: int = REQUEST_RECORDS_PER_LEVEL,
     level_start_ns: int | None = None,
     trial: int = 0,
 ) -> LevelResult:

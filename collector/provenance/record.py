@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from collector.backends import VersionInfo
+from collector.backends.detect import Detection
 from collector.config.collect import CollectConfig
 from collector.measure.stats import repeat_summaries
 from collector.measure.version import MEASUREMENT_VERSION
@@ -126,6 +127,7 @@ class RecordContext:
     model: str
     backend_name: str
     version: VersionInfo
+    detection: Detection | None  # None when the backend was named, not detected
     extras: dict[str, object]
     input_method: str
     dataset_info: Any
@@ -152,6 +154,8 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         name=ctx.backend_name,
         version=handle.backend_version or version.version,
         version_source=handle.backend_version_source if handle.backend_version else version.source,
+        commit=version.commit,
+        image=version.image,
         endpoint=public_url(handle.base_url),
         reported={k: v for k, v in reported.items() if isinstance(v, (str, int, float, bool)) or v is None},
     )
@@ -176,7 +180,7 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         seed=config.seed,
         request_params=params,
         mode=config.mode,
-        burstiness=config.burstiness if config.request_rates else None,
+        burstiness=config.burstiness if config.request_rate else None,
         max_concurrency=config.max_concurrency,
         requests_per_level=config.requests,
         duration_s_per_level=config.duration_s,
@@ -187,6 +191,8 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         slo=config.slo,
     )
     notes = list(config.notes)
+    if ctx.detection is not None:
+        notes.append(f"Backend detected as {ctx.detection.name}: {ctx.detection.evidence}.")
     if not handle.is_local:
         notes.append("The server is remote: host fields describe the collector host, not the serving host.")
     if any(r.client is not None and r.client.saturated for r in results):

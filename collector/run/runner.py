@@ -17,7 +17,7 @@ import httpx
 
 from collector import __version__
 from collector.backends import UnknownBackendError, get_adapter
-from collector.backends.detect import detect_backend
+from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
 from collector.load.client import ClientShards, PreparedRequest, api_path, build_body, make_client
@@ -251,8 +251,10 @@ async def _collect_with_server(
         served = await _served_models(client, handle.base_url)
         model = _choose_model(config, served, handle.base_url)
         backend_name = handle.backend or config.backend
+        detection: Detection | None = None
         if backend_name == "auto":
-            backend_name = await detect_backend(client)
+            detection = await identify_backend(client)
+            backend_name = detection.name
         try:
             adapter = get_adapter(backend_name)
         except UnknownBackendError as exc:
@@ -296,6 +298,7 @@ async def _collect_with_server(
             model=model,
             backend_name=adapter.name,
             version=version,
+            detection=detection,
             extras=extras,
             input_method=method,
             dataset_info=dataset_info,

@@ -22,7 +22,7 @@ import click
 from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
-from collector.config.flags import parse_slo, provenance_options
+from collector.config.flags import parse_request_params, parse_slo, provenance_options
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 from collector.errors import validation_message
 from collector.load import aio
@@ -30,7 +30,6 @@ from collector.provenance.facts import merge
 from collector.provenance.scrub import scrub
 from collector.run.progress import Progress, result_lines
 from collector.run.runner import CollectError, collect
-from collector.schema import SLO
 
 # Flags that pick the server: a suite names its own, so these make no sense beside one.
 SERVER_FLAGS = (
@@ -60,38 +59,8 @@ class CellRun:
 
 
 def _option_values(cell: Cell) -> dict[str, Any]:
-    """CollectConfig fields from the cell's merged collect options (None = the command's default)."""
-    opts = cell.options
-    values: dict[str, Any] = {
-        "api": opts.api,
-        "input_tokens": opts.input_tokens,
-        "output_tokens": opts.output_tokens,
-        "length_jitter": opts.length_jitter,
-        "ignore_eos": opts.ignore_eos,
-        "dataset": Path(opts.dataset) if opts.dataset else None,
-        "seed": opts.seed,
-        "concurrency": opts.concurrency,
-        "request_rates": opts.request_rate,
-        "burstiness": opts.burstiness,
-        "max_concurrency": opts.max_concurrency,
-        "requests": opts.requests,
-        "duration_s": opts.duration_s,
-        "warmup": opts.warmup,
-        "repeats": opts.repeats,
-        "telemetry_hz": opts.telemetry_hz,
-        "workers": opts.workers,
-        "retries": opts.retries,
-        "max_request_records": opts.max_request_records,
-        "quality": opts.quality,
-        "request_params": dict(opts.request_params) if opts.request_params else None,
-    }
-    if opts.timeouts is not None:
-        values["connect_timeout_s"] = opts.timeouts.connect_s
-        values["read_timeout_s"] = opts.timeouts.read_s
-        values["request_timeout_s"] = opts.timeouts.total_s
-    if opts.slo is not None:
-        values["slo"] = SLO(**opts.slo.model_dump())
-    return {k: v for k, v in values.items() if v is not None}
+    """CollectConfig fields from the cell's merged options: the same names, None = the command's default."""
+    return dict(cell.options.model_dump(exclude_none=True, exclude={"api_key_env"}))
 
 
 def _server_values(cell: Cell, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -156,6 +125,8 @@ def _cli_values(cli_options: Mapping[str, object]) -> dict[str, Any]:
         values["cli_labels"] = list(opts.pop("labels"))  # type: ignore[call-overload]
     if "slo" in opts:
         values["slo"] = parse_slo(opts.pop("slo"))  # type: ignore[arg-type]
+    if "request_params" in opts:
+        values["request_params"] = parse_request_params(opts.pop("request_params"))  # type: ignore[arg-type]
     if "gpu_indices" in opts:
         values["gpu_indices"] = opts.pop("gpu_indices") or None
     for name, value in opts.items():
@@ -176,9 +147,9 @@ def cell_config(
     serving = merge(cell.serving, cli.pop("cli_serving", cell.serving))
     options = _option_values(cell)
     # A load mode given on the command line replaces the suite's.
-    if "concurrency" in cli or "request_rates" in cli:
+    if "concurrency" in cli or "request_rate" in cli:
         options.pop("concurrency", None)
-        options.pop("request_rates", None)
+        options.pop("request_rate", None)
     values: dict[str, Any] = {
         **options,
         **_server_values(cell, env),

@@ -25,6 +25,7 @@ from typing import Any
 import click
 import httpx
 
+from collector.backends.llamacpp import known_build
 from collector.errors import InferboardError
 from collector.models import ModelSourceError, embedded_real_model
 from collector.server.ggufgen import DTYPES, SHAPES, cached_model, model_name
@@ -64,7 +65,7 @@ def engine_version(build_info: str | None = None) -> EngineVersion:
     """
     import xllamacpp
 
-    known = build_info if build_info and "unknown" not in build_info and build_info != "b0" else None
+    known = known_build(build_info)
     if known is None:
         info = getattr(xllamacpp, "BUILD_INFO", {})
         number, commit = info.get("build_number", 0), info.get("commit", "unknown")

@@ -96,14 +96,14 @@ def test_env_references_are_expanded_at_launch_only(monkeypatch: pytest.MonkeyPa
         ("name: x\nservers:\n  - name: a\n    engine: {shape: tiny}\n    endpoint: http://h\n",
          "an engine server takes no endpoint"),
         ("name: x\nload: {concurrency: [0]}\nservers:\n  - {name: a, endpoint: 'http://h'}\n",
-         "concurrency levels must be at least 1"),
+         r"load\.concurrency: Value error, concurrency must be >= 1, got 0"),
         ("name: x\nload: {concurrency: [1], request_rate: [2]}\nservers:\n  - {name: a, endpoint: 'http://h'}\n",
          "give concurrency or request_rate levels, not both"),
         ("name: x\nservers:\n  - {name: a, endpoint: 'http://h'}\n  - {name: a, endpoint: 'http://h'}\n",
          "duplicate name 'a'"),
         ("name: x\nservers:\n  - {name: 'bad name', endpoint: 'http://h'}\n", r"servers\[0\]\.name"),
         ("name: x\ndefaults: {repeats: 0}\nservers:\n  - {name: a, endpoint: 'http://h'}\n",
-         r"defaults\.repeats: Input should be greater than or equal to 1"),
+         r"defaults\.repeats: Value error, repeats must be >= 1, got 0"),
     ],
 )  # fmt: skip
 def test_invalid_suites_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -148,7 +148,7 @@ def test_relative_paths_resolve_against_the_suite_folder(tmp_path: Path) -> None
         "servers:\n  - name: a\n    engine: {gguf: models/m.gguf}\n"
     )
     (cell,) = expand(load_suite(write(tmp_path, text)))
-    assert cell.options.dataset == str(tmp_path / "data" / "prompts.jsonl")
+    assert cell.options.dataset == tmp_path / "data" / "prompts.jsonl"
     assert cell.server.engine is not None and cell.server.engine.gguf == str(tmp_path / "models" / "m.gguf")
     assert cell.workload is None and cell.name == "a"
 

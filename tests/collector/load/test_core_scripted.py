@@ -50,7 +50,7 @@ def test_ttft_and_tpot_match_the_scripted_truth(tmp_path: Path, concurrency: int
 
 def test_rate_mode_records_achieved_rate_and_measures_from_schedule(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=20.0, itl_ms=2.0)) as srv:
-        result = _run(srv.url, tmp_path, request_rates=[20.0], requests=20, concurrency=[])
+        result = _run(srv.url, tmp_path, request_rate=[20.0], requests=20, concurrency=[])
     record = load_run(result.path)  # type: ignore[attr-defined]
     level = record.results[0]
     assert level.concurrency is None and level.request_rate == 20.0

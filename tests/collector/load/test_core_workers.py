@@ -51,7 +51,7 @@ def test_closed_loop_over_two_workers(tmp_path: Path) -> None:
 
 def test_open_loop_schedule_is_shared_exactly(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=20.0, itl_ms=2.0)) as srv:
-        path = _collect(srv.url, tmp_path, request_rates=[25.0], requests=20, concurrency=[])
+        path = _collect(srv.url, tmp_path, request_rate=[25.0], requests=20, concurrency=[])
     level = load_run(path).results[0]
     assert level.completed == 20
     # Latency counts from the schedule: if worker start-up leaked into it, TTFT would be seconds.

@@ -45,7 +45,9 @@ defaults:
   input_tokens: 16
   output_tokens: 8
   warmup: 1
-  timeouts: {connect_s: 3, read_s: 20, total_s: 40}
+  connect_timeout_s: 3
+  read_timeout_s: 20
+  request_timeout_s: 40
   slo: {ttft_ms: 5000}
 load:
   concurrency: [1, 2]
