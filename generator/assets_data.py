@@ -28,7 +28,6 @@ class DataAssets:
     def __init__(self, docs: Path) -> None:
         self.folder = docs / DATA_DIR
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.bytes_written = 0
 
     def write(self, name: str, payload: Any) -> str:
         """Write one payload; returns its path relative to the site root (e.g. assets/ib/data/x-ab12.js)."""
@@ -38,7 +37,6 @@ class DataAssets:
         key = json_for_script(file_name)
         text = f"(window.__ibData = window.__ibData || {{}})[{key}] = {body};\n"
         (self.folder / file_name).write_text(text, encoding="ascii")
-        self.bytes_written += len(text)
         return f"{DATA_DIR}/{file_name}"
 
 

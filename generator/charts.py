@@ -104,10 +104,6 @@ def trace_names(runs: list[Series]) -> dict[str, str]:
     return {slug: plotly_text(name) for slug, name in differing_label(rows).items()}
 
 
-def trace_name(series: Series) -> str:
-    return trace_names([series])[str(series["slug"][0])]
-
-
 def _style(run: Series, index: int) -> dict[str, Any]:
     """Colour from the backend; several runs of one backend in a chart differ by dash."""
     return {"color": backend_color(str(run["backend"][0])), "dash": DASHES[index % len(DASHES)]}

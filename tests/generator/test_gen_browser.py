@@ -140,10 +140,6 @@ def _column(page: Any, index: int) -> list[str]:
     ]
 
 
-def _chart_count(page: Any, scope: str = "") -> int:
-    return int(page.eval_on_selector_all(f"{scope} .ib-chart .main-svg", "els => els.length"))
-
-
 # Marks a reader sees: line paths, points or bars (an empty <svg> is not a chart).
 MARKS = (
     "c => c.querySelectorAll('.scatterlayer .trace path.js-line, .scatterlayer .point, .barlayer .point')"
