@@ -11,12 +11,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-# The second real engine (Hugging Face transformers serve on CPU PyTorch) when a CPU torch wheel is available
-# without a download of CUDA builds (a local wheel in pip's find-links); otherwise its tests skip, saying why.
+# The second real engine (Hugging Face transformers serve on CPU PyTorch) and the GGUF -> HF conversion when a
+# CPU torch wheel is available
+# without a download of CUDA builds (a local wheel in pip's find-links); otherwise their tests skip, saying why.
 probe=$(mktemp -d)
 if .venv/bin/python -m pip download --quiet --no-deps --no-index -d "$probe" 'torch==2.13.0' >/dev/null 2>&1; then
   rm -rf "$probe"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' -e '.[test,engine2]'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' -e '.[test,engine2,convert]'
   # vLLM's CPU build in its own virtualenv (.venv-vllm; its pins differ from ours). ~5 min the first time,
   # a version check afterwards. INFERBOARD_NO_VLLM=1 skips it (its tests then skip, saying why).
   if [ -z "${INFERBOARD_NO_VLLM:-}" ]; then
