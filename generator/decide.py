@@ -240,7 +240,7 @@ def capacity_rankings(curves: dict[str, Curve], labels: dict[str, str]) -> list[
     for slug, curve in curves.items():
         row = curve[0]
         key, value = row.get("capacity_key"), row.get("capacity")
-        if not key or not isinstance(key, str) or not _finite(value):
+        if not key or not isinstance(key, str) or not isinstance(value, int | float) or not _finite(value):
             continue
         low, high = row.get("capacity_lo"), row.get("capacity_hi")
         by_key.setdefault(key, []).append(
@@ -248,8 +248,9 @@ def capacity_rankings(curves: dict[str, Curve], labels: dict[str, str]) -> list[
                 slug=slug,
                 label=labels[slug],
                 value=float(value),
-                low=float(low) if _finite(low) else float(value),
-                high=float(high) if high is not None and not pd.isna(high) else None,
+                low=float(low) if isinstance(low, int | float) and _finite(low) else float(value),
+                # +inf: a lower bound, open above
+                high=float(high) if isinstance(high, int | float) and not math.isnan(high) else None,
                 trials=1,
                 where=str(row.get("capacity_where") or ""),
             )

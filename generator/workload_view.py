@@ -189,8 +189,8 @@ def cache_rows(record: RunRecord) -> list[list[str]]:
             [
                 _level_name(record, level),
                 rate,
-                _g(pc.cached_tokens),
-                _g(pc.prompt_tokens),
+                _g(pc.cached_tokens, 10),
+                _g(pc.prompt_tokens, 10),
                 clean_text(pc.source or "—"),
             ]
         )
