@@ -124,14 +124,14 @@ def capacity_chart(capacity: Capacity) -> Figure:
                 "meta": {"role": "capacity"},
             }
         )
-    title = "Capacity search: SLO attainment vs " + (
-        "concurrency" if capacity.mode == "concurrency" else "rate"
-    )
+    # Ticks at the expanding levels and the capacity only: bisection levels crowd together on a phone.
+    ticks = sorted({p.level for p in probes if p.phase == "expand"} | ({capacity.capacity} - {0.0}))
     fig_layout = layout(
-        title, f"Load ({u})", "Share of requests meeting the SLO", log_x=hi / max(lo, 1e-9) > 8
+        "Capacity search", f"Load ({u})", "Share meeting the SLO", log_x=hi / max(lo, 1e-9) > 8
     )
+    fig_layout["xaxis"].update({"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]})
     fig_layout["yaxis"] = {
-        "title": {"text": "Share of requests meeting the SLO"},
+        "title": {"text": "Share meeting the SLO"},
         "range": [0, 1.08],
         "tickformat": ".0%",
     }
