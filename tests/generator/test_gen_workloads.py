@@ -166,3 +166,23 @@ def test_methodology_documents_each_workload_and_the_search() -> None:
     for heading in ("Multi-turn chat", "Shared prefix", "Trace replay", "Cache salting", "Capacity search"):
         assert f"### {heading}" in text
     assert "Ranking by capacity" in text
+
+
+def _rate_run(run_id: str, backend: str, rate: float, first_fail: float) -> RunRecord:
+    base = with_capacity(make_run(run_id, backend=backend), 4)
+    assert base.capacity is not None
+    cap = base.capacity.model_copy(
+        update={"mode": "rate", "capacity": rate, "next_level": first_fail, "rate_precision": 0.05}
+    )
+    return base.model_copy(update={"capacity": cap})
+
+
+def test_rate_capacities_tie_when_their_ranges_overlap() -> None:
+    overlap = [_rate_run("dddd00000001", "vllm", 10.0, 10.5), _rate_run("dddd00000002", "sglang", 9.8, 10.3)]
+    [(point, verdict, _)] = _capacity_rankings(overlap)
+    assert point.startswith("Capacity: Request rate under") and verdict == "tie"
+    apart = [_rate_run("dddd00000001", "vllm", 10.0, 10.5), _rate_run("dddd00000002", "sglang", 6.0, 6.3)]
+    assert _capacity_rankings(apart)[0][1] == "winner"
+    cap = overlap[0].capacity
+    assert cap is not None and capacity_range(cap) == (10.0, 10.5)
+    assert "Rate resolved to a relative precision of 5.00%." in capacity_sentences(cap)
