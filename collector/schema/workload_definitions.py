@@ -83,10 +83,12 @@ WORKLOAD_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "-",
         "workload",
         "A Mooncake-format JSONL trace (timestamp ms, input_length, output_length, hash_ids) is replayed at "
-        "its own timestamps divided by a time scale. Requests sharing a hash_id share that block of prompt "
-        "text (block_tokens per id), so the trace's cache behaviour is reproduced; the trace file's SHA-256 "
-        "is recorded, and the send error against the schedule is reported per level.",
-        "send time = timestamp / time_scale; prompt = blocks(hash_ids) + salted tail",
+        "its own timestamps divided by a time scale. Block h's text is generated from (seed, h) alone, "
+        "block_tokens long, so requests naming the same hash_id carry the same text at the same place and "
+        "the trace's cache behaviour is reproduced; a prompt is its blocks in order, cut to exactly "
+        "input_length tokens; requests without hash_ids get salted text of their own. The trace file's "
+        "SHA-256 is recorded, and the send error against the schedule is reported per level.",
+        "send time = timestamp / time_scale; prompt = blocks(hash_ids)[:input_length]",
     ),
     MetricDefinition(
         "salting",
