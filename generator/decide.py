@@ -37,7 +37,8 @@ class Ranking:
     point: str  # operating point title
     unit: str
     scores: list[Score]
-    verdict: str  # "winner", "tie", "untested" (no intervals) or "single"
+    verdict: str  # "winner", "tie", "untested" (no intervals), "single"; capacity also "open"
+    kind: str = "interval"  # "capacity": ranges are where the true capacity lies, not 95% intervals
 
     @property
     def margin_pct(self) -> float | None:
@@ -211,6 +212,7 @@ def decision_groups(levels: pd.DataFrame) -> list[Group]:
             )
             if inter:
                 group.rankings.append(inter)
+        group.rankings.extend(capacity_rankings(curves, labels))
         for title, extra_unit, fn in EXTRA_POINTS:
             extra = _rank(title, extra_unit, [fn(c, s, labels[s]) for s, c in curves.items()])
             if extra:
@@ -218,6 +220,47 @@ def decision_groups(levels: pd.DataFrame) -> list[Group]:
         groups.append(group)
     groups.sort(key=lambda g: (g.klass != REAL_GPU_CLASS, g.klass, g.model, g.hardware, g.workload))
     return groups
+
+
+def _capacity_verdict(scores: Sequence[Score]) -> str:
+    if len(scores) < 2:
+        return "single"
+    first, second = scores[0], scores[1]
+    second_high = math.inf if second.high is None else second.high
+    if first.value == second.value or (first.low or first.value) < second_high < math.inf:
+        return "tie"
+    return "open" if second_high == math.inf else "winner"
+
+
+def capacity_rankings(curves: dict[str, Curve], labels: dict[str, str]) -> list[Ranking]:
+    """Capacity under SLO, one ranking per (mode, SLO, attainment target): runs searched differently are
+    never ranked together. Ties: equal capacities, or rate ranges [capacity, first failing rate) that
+    overlap; a runner-up that is a lower bound leaves the order open. Equal values keep label order."""
+    by_key: dict[str, list[Score]] = {}
+    for slug, curve in curves.items():
+        row = curve[0]
+        key, value = row.get("capacity_key"), row.get("capacity")
+        if not key or not isinstance(key, str) or not isinstance(value, int | float) or not _finite(value):
+            continue
+        low, high = row.get("capacity_lo"), row.get("capacity_hi")
+        by_key.setdefault(key, []).append(
+            Score(
+                slug=slug,
+                label=labels[slug],
+                value=float(value),
+                low=float(low) if isinstance(low, int | float) and _finite(low) else float(value),
+                # +inf: a lower bound, open above
+                high=float(high) if isinstance(high, int | float) and not math.isnan(high) else None,
+                trials=1,
+                where=str(row.get("capacity_where") or ""),
+            )
+        )
+    out = []
+    for key in sorted(by_key):
+        scores = sorted(by_key[key], key=lambda s: (-s.value, s.label))
+        unit = "users" if key.startswith("Concurrency") else "req/s"
+        out.append(Ranking(f"Capacity: {key}", unit, scores, _capacity_verdict(scores), kind="capacity"))
+    return out
 
 
 def sections(groups: list[Group]) -> list[tuple[str, list[Group]]]:

@@ -14,7 +14,15 @@ from urllib.parse import urlencode
 import pandas as pd
 from markupsafe import Markup, escape
 
-from collector.schema import METRIC_DEFINITIONS, SCHEMA_VERSION, definition, json_schema
+from collector.schema import (
+    CAPACITY_DEFINITIONS,
+    METRIC_DEFINITIONS,
+    PRESET_DEFINITIONS,
+    SCHEMA_VERSION,
+    WORKLOAD_DEFINITIONS,
+    definition,
+    json_schema,
+)
 from generator.assets_data import DATA_DIR, DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
 from generator.decide import decision_groups, sections
@@ -56,6 +64,8 @@ RUN_COLS = [
     "devices",
     "created",
     "slo",
+    "capacity",
+    "capacity_text",
 ]
 # Leaderboard column -> the schema's metric definition shown on hover.
 COLUMN_DEFINITIONS = {
@@ -161,6 +171,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
         "cols": ROW_COLS,
         "sets": sets,
         "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
+        "has_capacity": bool(ctx.runs_frame["capacity"].notna().any()),
         "classes": {k: class_label(k) for k in classes},
         "default_class": default_class(ctx.runs_frame),
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
@@ -316,6 +327,9 @@ def methodology_page(ctx: SiteContext) -> str:
     return template("methodology.md.j2").render(
         fragments=ctx.fragments,
         definitions=METRIC_DEFINITIONS,
+        workload_definitions=WORKLOAD_DEFINITIONS,
+        capacity_definitions=CAPACITY_DEFINITIONS,
+        presets=PRESET_DEFINITIONS,
         trusted=trusted,
         hardware_rows=[{"hardware": k[0], "klass": k[1], "driver": k[2], "runs": n} for k, n in hw.items()],
         quant_rows=[{"format": k[0], "weights": k[1], "kv": k[2], "runs": n} for k, n in quant.items()],

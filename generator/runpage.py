@@ -22,6 +22,7 @@ from generator.runsummary import (
 )
 from generator.safe import clean_text, safe_url
 from generator.tables import LEVEL_METRICS, level_text, run_info
+from generator.workload_view import workload_context, workload_figures
 
 Row = tuple[str, Any]
 MAX_ERROR_SAMPLES = 20
@@ -175,4 +176,6 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "origin_notes": [clean_text(n) for n in r.origin.notes],
         "foreign_metrics": foreign_full,
         "suite_text": clean_text(r.suite.text) if r.suite else None,
+        "wl": workload_context(r),
+        "wl_figures": workload_figures(r),
     }

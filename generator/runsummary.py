@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from collector.schema import RunRecord
+from generator.capacity import capacity_text
 from generator.safe import clean_text
 from generator.tables import as_utc, hardware_text, level_text, short_backend
 
@@ -62,9 +63,8 @@ def summary_items(rows: list[dict[str, Any]], record: RunRecord) -> list[tuple[s
         low = complete[0]
         items.append((f"TTFT p50 at {low['level']}", _fmt(low.get("ttft_p50"), "ms")))
         items.append((f"TPOT p50 at {low['level']}", _fmt(low.get("tpot_p50"), "ms")))
-    capacity = getattr(record, "capacity", None)  # added by the capacity-search feature, when present
-    if capacity is not None:
-        items.append(("Capacity under SLO", clean_text(capacity)))
+    if record.capacity is not None:
+        items.append(("Capacity under SLO", capacity_text(record.capacity)))
     trials = sorted({int(r.get("trials_all") or r.get("trials") or 1) for r in rows})
     counted = sorted({int(r.get("trials") or 1) for r in rows})
     if trials != [1]:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from collector.schema import HEADLINE_METRICS, LevelResult, RunRecord, Summary
+from generator.capacity import capacity_key, capacity_range, capacity_text, capacity_where
 from generator.load import LoadedRun
 from generator.safe import clean_text
 
@@ -148,9 +149,28 @@ def workload_text(record: RunRecord) -> str:
         text = f"{w.api} {source}"
         if w.output_tokens:
             text += f" →{w.output_tokens}"
+    elif w.kind in ("shared-prefix", "multi-turn", "trace"):
+        text = f"{w.api} {_kind_text(record)}"
     else:
         text = f"{w.api} {w.input_tokens or '?'}→{w.output_tokens or '?'}"
+    if w.preset:
+        text += f" ({w.preset} preset)"
     return clean_text(text + (" (rate)" if w.mode == "rate" else ""))
+
+
+def _kind_text(record: RunRecord) -> str:
+    """Short names of the generated workloads; their knobs are part of the set label, so runs with other
+    knobs never share a comparable set."""
+    w = record.workload
+    if w.shared_prefix is not None:
+        s = w.shared_prefix
+        return f"shared-prefix {s.groups}×{s.prefix_tokens}+{s.suffix_tokens}→{w.output_tokens or '?'}"
+    if w.multi_turn is not None:
+        m = w.multi_turn
+        return f"multi-turn {m.turns} turns {m.turn_input_tokens}→{m.turn_output_tokens}"
+    if w.trace is not None:
+        return f"trace {PurePath(clean_text(w.trace.path)).name} ×{w.trace.time_scale:g} {w.trace.sha256[:8]}"
+    return str(w.kind)
 
 
 def level_text(concurrency: int | None, rate: float | None) -> str:
@@ -198,6 +218,12 @@ RUN_COLUMNS = [
     "devices",
     "levels",
     "slo",
+    "capacity",
+    "capacity_key",
+    "capacity_lo",
+    "capacity_hi",
+    "capacity_where",
+    "capacity_text",
 ]
 
 
@@ -224,6 +250,23 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "devices": devices(r),
         "levels": len(r.results),
         "slo": slo_text(r),
+        **capacity_info(r),
+    }
+
+
+def capacity_info(record: RunRecord) -> dict[str, Any]:
+    """The run's capacity under SLO, flattened for the frames (all None without a capacity search)."""
+    cap = record.capacity
+    if cap is None:
+        return dict.fromkeys(RUN_COLUMNS[RUN_COLUMNS.index("capacity") :])
+    low, high = capacity_range(cap)
+    return {
+        "capacity": cap.capacity,
+        "capacity_key": capacity_key(cap),
+        "capacity_lo": low,
+        "capacity_hi": high,
+        "capacity_where": capacity_where(cap),
+        "capacity_text": capacity_text(cap),
     }
 
 

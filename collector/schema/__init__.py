@@ -43,6 +43,12 @@ from collector.schema.models import (
 )
 from collector.schema.quality import LogprobScore, Quality, QualityAnswer
 from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_run, parse_run, upgrade
+from collector.schema.workload_definitions import (
+    CAPACITY_DEFINITIONS,
+    PRESET_DEFINITIONS,
+    WORKLOAD_DEFINITIONS,
+    PresetDefinition,
+)
 from collector.schema.workloads import (
     Capacity,
     CapacityProbe,
@@ -56,13 +62,16 @@ from collector.schema.workloads import (
 )
 
 __all__ = [
+    "CAPACITY_DEFINITIONS",
     "GPU",
     "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
+    "PRESET_DEFINITIONS",
     "QUALITY_DEFINITIONS",
     "SCHEMA_VERSION",
     "SLO",
     "UPGRADERS",
+    "WORKLOAD_DEFINITIONS",
     "Backend",
     "CIInfo",
     "Capacity",
@@ -84,6 +93,7 @@ __all__ = [
     "MultiTurnSettings",
     "Origin",
     "PrefixCache",
+    "PresetDefinition",
     "Quality",
     "QualityAnswer",
     "Quantization",

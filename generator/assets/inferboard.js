@@ -337,10 +337,13 @@
       columns.push({ key: k, label: data.metrics[k][0], unit: data.metrics[k][1], num: true, higher: data.metrics[k][2] });
     });
     columns.push({ key: "cost", label: "$/M tokens", num: true, higher: false });
+    // Capacity is per run and each carries its own SLO, so it is shown with that SLO and never shaded "best".
+    if (data.has_capacity) columns.push({ key: "capacity", label: "Capacity under SLO", num: true });
     columns.push({ key: "labels", label: "Labels" });
 
     function sortValue(r, key) {
       if (key === "cost") return cost(r);
+      if (key === "capacity") return runOf(r)[rc.capacity];
       if (key === "run") return runOf(r)[rc.slug];
       if (key === "level") return r[cc.load];
       if (key === "labels") return runOf(r)[rc.badges].join(" ");
@@ -505,6 +508,8 @@
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); td.appendChild(document.createTextNode(" ")); });
       } else if (c.key === "cost") {
         td.textContent = fmt(cost(r));
+      } else if (c.key === "capacity") {
+        td.textContent = run[rc.capacity_text] || "—";
       } else if (c.key === "labels") {
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); });
         if (r[cc.status] !== "complete") td.appendChild(badge("level " + r[cc.status], "ib-warn"));
