@@ -8,8 +8,11 @@ import math
 from collector.schema import Capacity
 
 
-def unit(capacity: Capacity) -> str:
-    return "users" if capacity.mode == "concurrency" else "req/s"
+def unit(capacity: Capacity, value: float | None = None) -> str:
+    """'users' ('user' for exactly one) or 'req/s'."""
+    if capacity.mode != "concurrency":
+        return "req/s"
+    return "user" if value == 1 else "users"
 
 
 def slo_words(capacity: Capacity) -> str:
@@ -26,7 +29,7 @@ def slo_words(capacity: Capacity) -> str:
 def capacity_value(capacity: Capacity) -> str:
     """'≥ 64 users', '12 users', '0 users', '3.5 req/s'."""
     prefix = "≥ " if capacity.lower_bound else ""
-    return f"{prefix}{capacity.capacity:g} {unit(capacity)}"
+    return f"{prefix}{capacity.capacity:g} {unit(capacity, capacity.capacity)}"
 
 
 def capacity_text(capacity: Capacity) -> str:
@@ -54,7 +57,7 @@ def capacity_range(capacity: Capacity) -> tuple[float, float]:
 def capacity_where(capacity: Capacity) -> str:
     """The 'At' cell of a ranking: attainment reached, and what kind of result it is."""
     if capacity.zero_capacity:
-        return f"zero capacity (missed at {capacity.start:g} {unit(capacity)})"
+        return f"zero capacity (missed at {capacity.start:g} {unit(capacity, capacity.start)})"
     text = (
         f"{capacity.attainment_at_capacity:.1%} met the SLO"
         if capacity.attainment_at_capacity is not None
