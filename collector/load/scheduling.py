@@ -106,7 +106,7 @@ async def closed_loop(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    await _gather_or_cancel(tasks)
+    await gather_or_cancel(tasks)
 
 
 def arrival_offsets_s(n: int, rate: float, burstiness: float, seed: int) -> np.ndarray:
@@ -183,7 +183,7 @@ async def open_loop(
                 await asyncio.sleep(delay)
             _check_server(state)
             tasks.append(asyncio.create_task(one(i, scheduled)))
-        await _gather_or_cancel(tasks)
+        await gather_or_cancel(tasks)
     except BaseException:
         for t in tasks:
             t.cancel()
@@ -191,7 +191,7 @@ async def open_loop(
         raise
 
 
-async def _gather_or_cancel(tasks: list[asyncio.Task[None]]) -> None:
+async def gather_or_cancel(tasks: list[asyncio.Task[None]]) -> None:
     """Wait for all tasks; if one raises (e.g. ServerGone) or we are cancelled, cancel the rest first."""
     try:
         await asyncio.gather(*tasks)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import click
 
 from collector.server.ggufgen import default_cache_dir
+from collector.store import atomic_write_bytes
 
 SIDECAR_SUFFIX = ".source.json"
 _CHUNK = 1 << 20
@@ -88,7 +89,7 @@ def write_sidecar(model: ResolvedModel) -> None:
         "size": stat.st_size if stat else None,
         "mtime_ns": stat.st_mtime_ns if stat else None,
     }
-    atomic_write_text(sidecar_path(model.path), json.dumps(record, indent=2) + "\n")
+    atomic_write_bytes(sidecar_path(model.path), (json.dumps(record, indent=2) + "\n").encode())
 
 
 def read_sidecar(path: Path) -> ResolvedModel | None:
@@ -149,19 +150,6 @@ def progress_bar(total: int, label: str) -> Iterator[Any]:
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        Path(tmp_name).chmod(0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager

@@ -25,6 +25,8 @@ import gguf
 import numpy as np
 from gguf.quants import quantize
 
+from collector.store import atomic_write_bytes
+
 Dtype = Literal["f32", "f16", "q8_0", "q4_0"]
 DTYPES: tuple[str, ...] = get_args(Dtype)
 
@@ -215,7 +217,7 @@ def cached_model(
     info = generate_gguf(path, shape=shape, dtype=dtype, seed=seed)
     stat = path.stat()
     record = {"info": info.to_json(), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    _atomic_write_text(sidecar, json.dumps(record, indent=2))
+    atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode())
     return info
 
 
@@ -230,18 +232,6 @@ def _read_sidecar(sidecar: Path, path: Path) -> GGUFInfo | None:
         return GGUFInfo(**fields)
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        Path(tmp_name).chmod(0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _lookup_shape(shape: str) -> Shape:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from collector.load.client import ClientShards, PreparedRequest, api_path, pick_client, stream_request
-from collector.load.scheduling import SERVER_GONE_AFTER, LevelState, ServerGone
+from collector.load.scheduling import SERVER_GONE_AFTER, LevelState, ServerGone, gather_or_cancel
 from collector.load.workload import Tokenize, WorkloadError
 from collector.measure.metrics import RequestOutcome, request_metrics, summarize
 from collector.schema import TurnLatency
@@ -118,14 +118,7 @@ async def run_sessions(
                 if turn < len(session.user_messages) and think_time_s > 0:
                     await asyncio.sleep(think_time_s)  # the user reading and typing: part of the workload
 
-    tasks = [asyncio.create_task(user(u)) for u in range(max(1, users))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await gather_or_cancel([asyncio.create_task(user(u)) for u in range(max(1, users))])
     return log
 
 
