@@ -152,9 +152,10 @@ class WorkloadPlan:
         return self.kind == "trace"
 
     def trace_rate(self) -> float | None:
-        """A replay's mean arrival rate (requests / scheduled span), the level's request_rate."""
+        """A replay's mean arrival rate, the level's request_rate: (requests - 1) / scheduled span, one
+        over the mean gap between consecutive sends."""
         offsets = trace.schedule_s(self.trace_requests, self.config.trace_scale)
-        return len(offsets) / offsets[-1] if len(offsets) > 1 and offsets[-1] > 0 else None
+        return (len(offsets) - 1) / offsets[-1] if len(offsets) > 1 and offsets[-1] > 0 else None
 
     async def run_level(self, shards: ClientShards, state: LevelState, spec: LevelSpec) -> None:
         cfg = self.config

@@ -136,7 +136,17 @@ def test_trace_replay_of_the_shipped_example(tmp_path: Path) -> None:
     lines = TRACE.read_text().splitlines()
     with ScriptedServer(Script(ttft_ms=5.0, itl_ms=1.0)) as srv:
         got = cli(
-            ["--endpoint", srv.url, *FAST, "--trace", str(TRACE), "--trace-scale", "4", "--trace-requests", "12"],
+            [
+                "--endpoint",
+                srv.url,
+                *FAST,
+                "--trace",
+                str(TRACE),
+                "--trace-scale",
+                "4",
+                "--trace-requests",
+                "12",
+            ],
             tmp_path,
         )
     assert got.exit_code == 0, got.stderr
