@@ -4,13 +4,14 @@ options reach the runner, the levels run, and the run file records the workload 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
-from rel_support import FAST, cli
+from rel_support import FAST, cli, spawn, wait_for_text
 from scripted_server import Script, ScriptedServer
 
-from collector.schema import Capacity
+from collector.schema import Capacity, load_run
 
 REPO = Path(__file__).resolve().parents[3]
 TRACE = REPO / "docs" / "examples" / "trace-small.jsonl"
@@ -217,3 +218,27 @@ def test_a_preset_sets_lengths_and_requests_per_user(tmp_path: Path) -> None:
         # Output lengths are uniform in [floor(0.8 L), L]: the scripted server streams exactly max_tokens.
         assert 819 * level.completed <= level.output_tokens_total <= 1024 * level.completed
     assert any("preset 1k/1k" in note for note in record.notes)
+
+
+def test_ctrl_c_during_the_search_keeps_the_probes_and_marks_the_capacity_interrupted(tmp_path: Path) -> None:
+    progress, out = tmp_path / "progress.txt", tmp_path / "runs"
+    with ScriptedServer(Script(ttft_ms=5.0, itl_ms=10.0)) as srv:
+        args = ["--endpoint", srv.url, *FAST, "--requests", "60", "--find-capacity", "concurrency"]
+        proc = spawn([*args, "--slo", "ttft=1000", "--capacity-max", "64"], out, progress)
+        try:
+            # The progress shows the search: each probe's level and attainment as it finishes.
+            wait_for_text(progress, "capacity probe 1 (expand): c=1 attainment 1.000 meets", 120, proc)
+            wait_for_text(progress, "capacity probe 2: c=2: ", 60, proc)
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130
+    [path] = out.glob("*.json")
+    record = load_run(path)
+    assert record.status == "interrupted"
+    capacity = record.capacity
+    assert capacity is not None and capacity.interrupted and not capacity.lower_bound
+    assert [p.level for p in capacity.probes] == [1] and capacity.capacity == 1
+    assert [r.concurrency for r in record.results] == [1, 2]
+    assert record.results[1].status == "interrupted"

@@ -48,7 +48,7 @@ def test_shared_prefixes_hit_the_engines_cache_and_salted_prompts_do_not(tmp_pat
     (level,) = salted.results
     cache = level.prefix_cache
     assert cache is not None and cache.prompt_tokens == 8 * 144
-    assert cache.cached_tokens is not None and cache.cached_tokens <= 8  # nothing beyond a first token
+    assert cache.cached_tokens == 0 and cache.hit_rate == 0
 
 
 def test_multi_turn_histories_come_from_the_cache_and_ttft_is_reported_per_turn(tmp_path: Path) -> None:
