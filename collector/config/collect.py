@@ -272,11 +272,13 @@ class CollectConfig(BaseModel):
     workload: Literal["synthetic", "preset", "shared-prefix", "multi-turn", "trace"] | None = option(
         help="Workload generator: synthetic (fixed lengths), preset (--preset), shared-prefix, multi-turn "
         "(chat API) or trace (--trace) [default: synthetic; preset with --preset; trace with --trace; "
-        "--dataset sends its prompts]."
+        "--dataset sends its prompts].",
+        metavar="KIND",
     )
     preset: str | None = option(
         help="Sequence-length preset (InferenceX conventions): 1k/1k, 1k/8k, 8k/1k or long-context; sets the "
-        "lengths, 10 x concurrency requests and 2 x concurrency warm-up per level (--requests overrides)."
+        "lengths, 10 x concurrency requests and 2 x concurrency warm-up per level (--requests overrides).",
+        metavar="NAME",
     )
     salt: bool = option(
         True,
@@ -313,7 +315,8 @@ class CollectConfig(BaseModel):
     )
     find_capacity: Literal["concurrency", "rate"] | None = option(
         help="Search the largest concurrency (or request rate) meeting --slo for --slo-attainment of the "
-        "requests: expand x2, then bisect; each probe is a normal level."
+        "requests (MODE: concurrency or rate): expand x2, then bisect; each probe is a normal level.",
+        metavar="MODE",
     )
     slo_attainment: Annotated[float, _bounded("SLO attainment", 0, 1, low_open=True)] = option(
         0.99, "Capacity search: fraction of a level's requests that must meet every SLO."

@@ -70,6 +70,8 @@ def resolve_workload(cfg: CollectConfig) -> int:
         cfg.output_tokens = max(r.output_length for r in requests)
     if kind in ("multi-turn", "trace") and cfg.workers > 1:
         raise ValueError(f"--workload {kind} runs in one process: drop --workers")
+    if kind in ("multi-turn", "trace") and cfg.duration_s is not None:
+        raise ValueError(f"--workload {kind} counts requests, not seconds: drop --duration")
     if cfg.find_capacity is not None:
         cfg.concurrency, cfg.request_rates = [], []  # the search picks every level
         if cfg.slo is None:
@@ -79,6 +81,4 @@ def resolve_workload(cfg: CollectConfig) -> int:
             raise ValueError(f"--capacity-max must be a whole number of users, got {maximum:g}")
         if maximum < 1:
             raise ValueError(f"--capacity-max must be at least the first probe (1), got {maximum:g}")
-        if cfg.duration_s is not None and cfg.requests is None and cfg.workload == "preset":
-            raise ValueError("--duration with a preset needs --requests too")
     return longest

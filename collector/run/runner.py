@@ -122,11 +122,6 @@ def _prepare(
     ]
 
 
-def _requests_needed(config: CollectConfig) -> int:
-    per_level = config.requests if config.requests is not None else 512
-    return (per_level + config.warmup) * len(config.levels()) * config.repeats
-
-
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
     """Run the whole sweep and write the run file. Raises CollectError before any load is sent."""
     progress = progress or Progress(enabled=False)
@@ -190,7 +185,7 @@ async def _collect_with_server(
         extras.update(config.request_params)
         plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
         try:
-            await plan.start(_requests_needed(config) if config.find_capacity is None else 0)
+            await plan.start()
         except WorkloadError as exc:
             raise CollectError(str(exc)) from None
         started = datetime.now(UTC)

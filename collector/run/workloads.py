@@ -72,7 +72,21 @@ class WorkloadPlan:
             return preset.requests(concurrency or self.config.max_concurrency or 1)
         if self.kind == "trace":
             return len(self.trace_requests)
+        if self.kind == "multi-turn":  # whole sessions: at least one per user
+            assert self.config.requests is not None
+            users = concurrency or 1
+            return max(users, math.ceil(self.config.requests / self.config.turns)) * self.config.turns
         return self.config.requests
+
+    def initial(self) -> int:
+        """Prompts for the whole sweep, made before its first level (a capacity search makes them per
+        probe)."""
+        if self.config.find_capacity is not None:
+            return 0
+        per_level = [
+            (self.count(c) or 512) + self.warmup(c) for c, _ in self.levels()
+        ]  # 512: a --duration level cycles through its pool
+        return sum(per_level) * self.config.repeats
 
     def warmup(self, concurrency: int | None) -> int:
         if self.kind in ("multi-turn", "trace"):
@@ -82,7 +96,7 @@ class WorkloadPlan:
             return preset.warmup(concurrency or self.config.max_concurrency or 1)
         return self.config.warmup
 
-    async def start(self, initial: int) -> None:
+    async def start(self) -> None:
         """The first prompts (the whole sweep's when its levels are known) and the length method."""
         cfg = self.config
         if cfg.dataset is not None:
@@ -100,7 +114,7 @@ class WorkloadPlan:
         elif self.kind == "multi-turn":
             self.method = await length_method(self.tokenize)
         else:
-            await self.ensure(max(1, initial))
+            await self.ensure(max(1, self.initial()))
 
     async def ensure(self, needed: int) -> None:
         """Grow the pool of fresh prompts to `needed` (each chunk from its own seed, salted as asked)."""
@@ -178,7 +192,7 @@ class WorkloadPlan:
         users = spec.concurrency or 1
         assert spec.count is not None and cfg.input_tokens is not None and cfg.output_tokens is not None
         sessions, _ = await multiturn.chat_sessions(
-            sessions=max(users, math.ceil(spec.count / cfg.turns)),
+            sessions=spec.count // cfg.turns,
             turns=cfg.turns,
             turn_input_tokens=cfg.input_tokens,
             output_tokens=cfg.output_tokens,
