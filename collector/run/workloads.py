@@ -199,7 +199,7 @@ class WorkloadPlan:
             seed=cfg.seed + CHUNK_SEED_STEP * self._sessions_made,
             tokenize=self.tokenize,
         )
-        self._sessions_made += 1
+        self._sessions_made += len(sessions)
         log = await multiturn.run_sessions(
             shards,
             sessions,
@@ -238,7 +238,10 @@ class WorkloadPlan:
         preset = self.preset
         if preset is not None:
             update |= {"preset": preset.name, "length_range_ratio": preset.range_ratio, "ignore_eos": True}
-            update["warmup_requests"] = 0
+            # One number cannot say "2 x concurrency": the first level's, and the note says the rule.
+            levels = self.levels()
+            first = levels[0][0] if levels else 1 if cfg.find_capacity == "concurrency" else None
+            update["warmup_requests"] = self.warmup(first)
             notes.append(
                 f"preset {preset.name}: lengths uniform in [{preset.range_ratio:g} L, L]; per level "
                 f"{preset.prompts_per_user} x concurrency requests"

@@ -194,7 +194,7 @@ def test_multi_turn_reports_ttft_per_turn(tmp_path: Path) -> None:
     settings = record.workload.multi_turn
     assert record.workload.api == "chat" and record.workload.kind == "multi-turn"
     assert settings is not None and settings.turns == 3 and settings.turn_output_tokens == 8
-    assert settings.think_time_s == 0.01
+    assert settings.think_time_s == 0.01 and settings.sessions == 2
     (level,) = record.results
     assert level.completed == 6  # two users, one session of three turns each
     assert [t.turn for t in level.turns] == [1, 2, 3]
@@ -218,6 +218,7 @@ def test_a_preset_sets_lengths_and_requests_per_user(tmp_path: Path) -> None:
         # Output lengths are uniform in [floor(0.8 L), L]: the scripted server streams exactly max_tokens.
         assert 819 * level.completed <= level.output_tokens_total <= 1024 * level.completed
     assert any("preset 1k/1k" in note for note in record.notes)
+    assert workload.warmup_requests == 2  # 2 x concurrency: the first level's (the note states the rule)
 
 
 def test_ctrl_c_during_the_search_keeps_the_probes_and_marks_the_capacity_interrupted(tmp_path: Path) -> None:
