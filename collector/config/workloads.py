@@ -76,6 +76,8 @@ def resolve_workload(cfg: CollectConfig) -> int:
         cfg.concurrency, cfg.request_rates = [], []  # the search picks every level
         if cfg.slo is None:
             raise ValueError("--find-capacity needs --slo, e.g. --slo ttft=500")
+        if cfg.repeats > 1:
+            raise ValueError("--find-capacity probes each level once: drop --repeats")
         maximum = cfg.capacity_max if cfg.capacity_max is not None else 256.0
         if cfg.find_capacity == "concurrency" and maximum != int(maximum):
             raise ValueError(f"--capacity-max must be a whole number of users, got {maximum:g}")

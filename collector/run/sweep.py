@@ -76,8 +76,8 @@ class Sweep:
             return "interrupted", f"stopped by {interrupt.signal_name} before {label}"
         self.progress.level_started(prefix + label)
         count, warmup = self.plan.count(concurrency), self.plan.warmup(concurrency)
-        if count is not None:  # a --duration level cycles through the pool it has
-            await self.plan.ensure(self.cursor + warmup + count)
+        # A --duration level cycles through the pool: 512 fresh prompts suffice (a sweep has them already).
+        await self.plan.ensure(self.cursor + warmup + count if count is not None else warmup + 512)
         # Fresh pools per level, shared by its warm-up and measurement (warm connections carry over).
         async with ClientShards(
             str(self.client.base_url).rstrip("/"),

@@ -75,15 +75,15 @@ def test_capacity_below_the_lowest_level_is_zero_and_a_reachable_maximum_a_lower
     assert "lower bound" in bound_cap.note
 
 
-def test_capacity_search_by_request_rate(tmp_path: Path) -> None:
+def test_capacity_search_by_request_rate_with_timed_probes(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=20.0, itl_ms=2.0)) as srv:
         got = cli(
             [
                 "--endpoint",
                 srv.url,
                 *FAST,
-                "--requests",
-                "4",
+                "--duration",
+                "1",
                 "--find-capacity",
                 "rate",
                 "--slo",
@@ -109,6 +109,9 @@ def test_capacity_search_by_request_rate(tmp_path: Path) -> None:
         (["--slo-attainment", "1.5"], "SLO attainment must be <= 1"),
         (["--capacity-max", "0"], "capacity max must be > 0"),
         (["--find-capacity", "concurrency", "--slo", "ttft=5", "--capacity-max", "2.5"], "whole number"),
+        (["--find-capacity", "concurrency", "--slo", "ttft=5", "--repeats", "2"], "drop --repeats"),
+        (["--workload", "multi-turn", "--duration", "5"], "drop --duration"),
+        (["--preset", "8k/1k", "--workload", "shared-prefix"], "--preset needs --workload preset"),
         (["--preset", "2k/2k"], "unknown sequence-length preset '2k/2k'"),
         (["--workload", "trace"], "needs --trace FILE"),
         (["--workload", "multi-turn", "--request-rate", "2"], "use --concurrency"),
