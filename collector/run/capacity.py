@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from collector.load.workload import WorkloadError
 from collector.run.progress import Progress
 from collector.run.sweep import Stop, Sweep
 from collector.schema import Capacity, CapacityProbe
@@ -55,5 +56,7 @@ async def find_capacity(sweep: Sweep) -> tuple[Capacity, str, str | None]:
         capacity = await search.run(probe)
     except _Stopped as exc:
         return search.result(interrupted=True), exc.stop[0], exc.stop[1]
+    except WorkloadError as exc:  # the next probe's prompts could not be made: keep the probes done
+        return search.result(interrupted=True), "incomplete", str(exc)
     sweep.progress.info(f"  capacity: {capacity.note}")
     return capacity, "complete", None
