@@ -168,8 +168,19 @@ def test_trace_replay_of_the_shipped_example(tmp_path: Path) -> None:
     assert level.request_rate == pytest.approx(11 / settings.span_s)
     assert level.trace_timing is not None and level.trace_timing.send_error_ms is not None
     assert level.trace_timing.late_over_10ms <= 12
+    assert "\ntrace 10.3/s " in got.stdout  # the summary table names the replay
     # max_tokens = each request's output_length: the scripted server streams exactly that many tokens.
     assert level.output_tokens_total == sum(json.loads(line)["output_length"] for line in lines[:12])
+
+
+def test_a_trace_sent_at_once_has_no_rate(tmp_path: Path) -> None:
+    burst = tmp_path / "burst.jsonl"
+    burst.write_text('{"timestamp": 0, "input_length": 6, "output_length": 3, "hash_ids": [1]}\n' * 3)
+    with ScriptedServer(Script(ttft_ms=5.0, itl_ms=1.0)) as srv:
+        got = cli(["--endpoint", srv.url, *FAST, "--trace", str(burst)], tmp_path / "out")
+    assert got.exit_code == 0, got.stderr
+    (level,) = got.record().results
+    assert level.completed == 3 and level.request_rate is None and "\ntrace " in got.stdout
 
 
 def test_multi_turn_reports_ttft_per_turn(tmp_path: Path) -> None:
