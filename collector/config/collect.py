@@ -7,9 +7,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
+from collector.config.workloads import capacity_levels_given, resolve_workload
 from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL
 from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
 from collector.schema.models import Scalar
@@ -270,6 +280,63 @@ class CollectConfig(BaseModel):
         off_flag="--no-quality",
     )
 
+    # Workloads and capacity (docs/workloads.md, docs/capacity.md)
+    workload: Literal["synthetic", "preset", "shared-prefix", "multi-turn", "trace"] | None = option(
+        help="Workload generator: synthetic (fixed lengths), preset (--preset), shared-prefix, multi-turn "
+        "(chat API) or trace (--trace) [default: synthetic; preset with --preset; trace with --trace; "
+        "--dataset sends its prompts].",
+        metavar="KIND",
+    )
+    preset: str | None = option(
+        help="Sequence-length preset (InferenceX conventions): 1k/1k, 1k/8k, 8k/1k or long-context; sets the "
+        "lengths, 10 x concurrency requests and 2 x concurrency warm-up per level (--requests overrides).",
+        metavar="NAME",
+    )
+    salt: bool = option(
+        True,
+        "Start every synthetic and preset prompt with a unique salt so a prefix cache cannot reuse one "
+        "request's work for another.",
+        off_flag="--no-salt",
+    )
+    prefix_groups: Annotated[int, _bounded("prefix groups", 1, MAX_REQUESTS, why="memory")] = option(
+        4, "Shared prefix: groups, each with its own shared system prompt."
+    )
+    prefix_tokens: Annotated[int, _bounded("prefix tokens", 1, MAX_TOKENS, why="no model's context")] = (
+        option(512, "Shared prefix: tokens of each group's shared prefix.")
+    )
+    suffix_tokens: Annotated[int, _bounded("suffix tokens", 1, MAX_TOKENS, why="no model's context")] = (
+        option(64, "Shared prefix: tokens of each request's unique suffix.")
+    )
+    turns: Annotated[int, _bounded("turns", 1, 1000, why="the history outgrows any context")] = option(
+        4, "Multi-turn: user turns per session (each --input-tokens new tokens, replies --output-tokens)."
+    )
+    think_time_s: Annotated[float, _bounded("think time", 0, 3600, why="an hour per turn")] = option(
+        0.0, "Multi-turn: seconds between a reply and the session's next turn.", flag="--think-time"
+    )
+    trace: Path | None = option(
+        help="Trace replay: Mooncake-format JSONL (timestamp ms, input_length, output_length, hash_ids), "
+        "e.g. docs/examples/trace-small.jsonl; replayed once per repeat at its own timestamps.",
+        exists=True,
+        metavar="FILE",
+    )
+    trace_scale: Annotated[float, _bounded("trace scale", 0, 1e6, low_open=True)] = option(
+        1.0, "Trace replay: speed factor (2 = twice as fast as recorded)."
+    )
+    trace_requests: Annotated[int | None, _bounded("trace requests", 1, MAX_REQUESTS, why="memory")] = option(
+        help="Trace replay: replay only the first N requests of the trace."
+    )
+    find_capacity: Literal["concurrency", "rate"] | None = option(
+        help="Search the largest concurrency (or request rate) meeting --slo for --slo-attainment of the "
+        "requests (MODE: concurrency or rate): expand x2, then bisect; each probe is a normal level.",
+        metavar="MODE",
+    )
+    slo_attainment: Annotated[float, _bounded("SLO attainment", 0, 1, low_open=True)] = option(
+        0.99, "Capacity search: fraction of a level's requests that must meet every SLO."
+    )
+    capacity_max: Annotated[
+        float | None, _bounded("capacity max", 0, MAX_USERS, low_open=True, why="memory per user")
+    ] = option(help="Capacity search: highest concurrency (or req/s) to probe [default: 256].")
+
     # Output
     out: Path = option(Path("runs"), "Folder for the run file.", file_okay=False)
     max_request_records: int = Field(
@@ -278,6 +345,14 @@ class CollectConfig(BaseModel):
         description="Per-request records kept per level in the run file.",
         json_schema_extra={"cli": {"flag": None}},
     )
+
+    _longest_prompt: int = PrivateAttr(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity_levels(cls, data: Any) -> Any:
+        capacity_levels_given(data)
+        return data
 
     @field_validator("endpoint")
     @classmethod
@@ -310,7 +385,7 @@ class CollectConfig(BaseModel):
             raise ValueError("concurrency levels must be >= 1")
         if any(r <= 0 for r in self.request_rate):
             raise ValueError("request rates must be > 0")
-        if self.requests is None and self.duration_s is None:
+        if self.requests is None and self.duration_s is None and not self.preset:
             self.requests = int(defaults["requests"])  # type: ignore[call-overload]
         if self.dataset is None and self.input_tokens is None:
             self.input_tokens = int(defaults["input_tokens"])  # type: ignore[call-overload]
@@ -320,7 +395,13 @@ class CollectConfig(BaseModel):
             raise ValueError("--launch needs --endpoint (the URL the launched server will answer on)")
         if self.embedded and self.backend not in ("auto", "llama.cpp", "llamacpp"):
             raise ValueError("the embedded engine is llama.cpp; pass --endpoint to benchmark another backend")
+        self._longest_prompt = resolve_workload(self)
         return self
+
+    @property
+    def longest_prompt_tokens(self) -> int:
+        """The longest prompt the workload sends, history included (sizes the embedded engine's slots)."""
+        return self._longest_prompt
 
     def levels(self) -> list[tuple[int | None, float | None]]:
         if self.request_rate:

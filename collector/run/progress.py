@@ -72,7 +72,10 @@ def summary_table(results: list[LevelResult]) -> str:
     )
     rows = [header]
     for r in results:
-        level = f"c={r.concurrency}" if r.concurrency is not None else f"rate={r.request_rate:g}"
+        if r.trace_timing is not None:  # a replay: its rate is the trace's own (or none for one burst)
+            level = "trace" if r.request_rate is None else f"trace {r.request_rate:.3g}/s"
+        else:
+            level = f"c={r.concurrency}" if r.concurrency is not None else f"rate={r.request_rate:g}"
         if r.trial:
             level += f" #{r.trial + 1}"
         if r.status != "complete":

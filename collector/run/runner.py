@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -20,18 +19,14 @@ from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
-from collector.load.client import ClientShards, PreparedRequest, api_path, build_body, make_client
+from collector.load.client import PreparedRequest, api_path, build_body, make_client
 from collector.load.deadline import control_deadline_s, control_failure
-from collector.load.level import LevelSpec
-from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
-from collector.load.workers import jobs_for_level, run_level_in_workers
-from collector.load.workload import Prompt, WorkloadError, load_dataset, synthetic_prompts
+from collector.load.workload import Prompt, WorkloadError
 from collector.measure.level_extras import LevelExtras
-from collector.measure.metrics import aggregate_level
-from collector.measure.selfcheck import LoopMonitor
 from collector.provenance.record import RecordContext, build_record, detect_run_hardware
 from collector.provenance.scrub import register_run_secrets
 from collector.quality.after_sweep import quality_after_sweep
+from collector.run.capacity import find_capacity
 from collector.run.interrupts import (
     Interrupt,
     Interrupted,
@@ -40,7 +35,9 @@ from collector.run.interrupts import (
     setup_interruption,
 )
 from collector.run.progress import Progress
-from collector.schema import Hardware, LevelResult, RunRecord, Telemetry
+from collector.run.sweep import Sweep
+from collector.run.workloads import WorkloadPlan
+from collector.schema import LevelResult, RunRecord
 from collector.server.server import (
     ServerHandle,
     ServerStartError,
@@ -100,23 +97,6 @@ def _choose_model(config: CollectConfig, served: list[str], base_url: str) -> st
     return served[0]
 
 
-async def _prompts(config: CollectConfig, total: int, tokenize: Any) -> tuple[list[Prompt], str, Any]:
-    if config.dataset is not None:
-        texts, fmt, digest = load_dataset(config.dataset)
-        prompts = [Prompt(t, None, config.output_tokens) for t in texts]
-        return prompts, "dataset", (fmt, digest, len(texts))
-    assert config.input_tokens is not None
-    prompts, method = await synthetic_prompts(
-        total,
-        input_tokens=config.input_tokens,
-        output_tokens=config.output_tokens,
-        jitter=config.length_jitter,
-        seed=config.seed,
-        tokenize=tokenize,
-    )
-    return prompts, method, None
-
-
 def _prepare(
     config: CollectConfig, model: str, prompts: list[Prompt], extras: dict[str, object]
 ) -> list[PreparedRequest]:
@@ -140,68 +120,6 @@ def _prepare(
         )
         for p in prompts
     ]
-
-
-async def _still_alive(client: httpx.AsyncClient) -> bool:
-    try:
-        resp = await client.get("/v1/models", timeout=5.0)
-    except httpx.HTTPError:
-        return False
-    return resp.status_code < 500
-
-
-def _requests_needed(config: CollectConfig) -> int:
-    per_level = config.requests if config.requests is not None else 512
-    return (per_level + config.warmup) * len(config.levels()) * config.repeats
-
-
-async def _run_level(
-    config: CollectConfig,
-    client: httpx.AsyncClient,
-    shards: ClientShards,
-    requests: list[PreparedRequest],
-    state: LevelState,
-    spec: LevelSpec,
-) -> None:
-    if config.workers > 1:
-        jobs = jobs_for_level(
-            spec,
-            workers=config.workers,
-            base_url=str(client.base_url).rstrip("/"),
-            api_key=config.api_key.get_secret_value() if config.api_key else None,
-            timeouts=config.timeouts,
-            requests=requests,
-        )
-        await run_level_in_workers(jobs, state)
-        return
-    if spec.rate is None:
-        assert spec.concurrency is not None
-        await closed_loop(
-            shards,
-            requests,
-            concurrency=spec.concurrency,
-            count=spec.count,
-            duration_s=spec.duration_s,
-            total_timeout_s=spec.total_timeout_s,
-            state=state,
-            first_index=spec.first_index,
-            retries=spec.retries,
-        )
-    else:
-        await open_loop(
-            shards,
-            requests,
-            rate=spec.rate,
-            burstiness=spec.burstiness,
-            count=spec.count,
-            duration_s=spec.duration_s,
-            max_concurrency=spec.max_concurrency,
-            total_timeout_s=spec.total_timeout_s,
-            seed=spec.seed,
-            state=state,
-            first_index=spec.first_index,
-            retries=spec.retries,
-        )
 
 
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
@@ -265,18 +183,32 @@ async def _collect_with_server(
             return await adapter.tokenize(client, text, model) if adapter.has_tokenize else None
 
         progress.info(f"preparing prompts for {model} ...")
-        try:
-            prompts, method, dataset_info = await _prompts(config, _requests_needed(config), tokenize)
-        except WorkloadError as exc:
-            raise CollectError(str(exc)) from None
         extras = adapter.request_extras(ignore_eos=config.ignore_eos, output_tokens=config.output_tokens)
         extras.update(config.request_params)
-        requests = _prepare(config, model, prompts, extras)
+        plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
+        try:
+            await plan.start()
+        except WorkloadError as exc:
+            raise CollectError(str(exc)) from None
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
-        results, status, reason, telemetry = await _sweep(
-            config, client, requests, handle, adapter, progress, interrupt, hardware
-        )
+        level_extras = LevelExtras(config, handle, hardware, adapter, client)
+        sweep = Sweep(config, client, handle, adapter, progress, interrupt, level_extras, plan)
+        # The setup is over: from here a signal stops the current level, keeping the completed ones.
+        interrupt.current = None
+        capacity = None
+        try:
+            try:
+                if config.find_capacity is not None:
+                    capacity, status, reason = await find_capacity(sweep)
+                else:
+                    status, reason = await sweep.run()
+            except WorkloadError as exc:  # prompts made between levels (a capacity probe, a chat session)
+                status, reason = "incomplete", str(exc)
+            telemetry = level_extras.telemetry()
+        finally:
+            level_extras.close()
+        results = sweep.results
         finished = datetime.now(UTC)
         weights = handle.model.weights if handle.model else "real"
         if handle.model is None and "random-weights" in config.labels:
@@ -300,8 +232,8 @@ async def _collect_with_server(
             version=version,
             detection=detection,
             extras=extras,
-            input_method=method,
-            dataset_info=dataset_info,
+            input_method=plan.method,
+            dataset_info=plan.dataset_info,
             results=results,
             status=status,
             status_reason=reason,
@@ -314,6 +246,9 @@ async def _collect_with_server(
         ),
     )
     record.quality = quality
+    record.capacity = capacity
+    record.workload, notes = plan.record(record.workload)
+    record.notes.extend(notes)
     exit_code = 0
     message = None
     if status == "interrupted":
@@ -341,155 +276,3 @@ def _merged_errors(results: list[LevelResult]) -> dict[str, int]:
         for k, v in r.errors.items():
             merged[k] = merged.get(k, 0) + v
     return merged
-
-
-async def _sweep(
-    config: CollectConfig,
-    client: httpx.AsyncClient,
-    requests: list[PreparedRequest],
-    handle: ServerHandle,
-    adapter: Any,
-    progress: Progress,
-    interrupt: Interrupt,
-    hardware: Hardware,
-) -> tuple[list[LevelResult], str, str | None, Telemetry]:
-    """Every level (x repeats) in order; stops at the first interrupted or incomplete level, keeping it."""
-    results: list[LevelResult] = []
-    extras = LevelExtras(config, handle, hardware, adapter, client)
-    cursor = 0
-    interrupt.current = (
-        None  # the setup is over: from here a signal stops the current level, keeping the rest
-    )
-    try:
-        for concurrency, rate in config.levels():
-            for trial in range(config.repeats):
-                label = f"c={concurrency}" if rate is None else f"rate={rate:g}/s"
-                if config.repeats > 1:
-                    label += f" trial {trial + 1}/{config.repeats}"
-                if interrupt.fired:  # a signal between levels
-                    return (
-                        results,
-                        "interrupted",
-                        f"stopped by {interrupt.signal_name} before {label}",
-                        (extras.telemetry()),
-                    )
-                progress.level_started(label)
-                # Fresh pools per level, shared by its warm-up and measurement (warm connections carry over).
-                async with ClientShards(
-                    str(client.base_url).rstrip("/"),
-                    api_key=config.api_key.get_secret_value() if config.api_key else None,
-                    timeouts=config.timeouts,
-                    users=concurrency,
-                ) as shards:
-                    stop = await _warmup(config, shards, requests, concurrency, cursor, interrupt)
-                    if stop is not None:
-                        return results, stop[0], stop[1], extras.telemetry()
-                    cursor += config.warmup
-                    spec = LevelSpec.from_config(config, concurrency, rate, trial, cursor)
-                    result, cursor = await _measure_level(
-                        config, client, shards, requests, handle, extras, progress, interrupt, spec
-                    )
-                results.append(result)
-                progress.level_finished(result)
-                if result.status == "interrupted":
-                    return (
-                        results,
-                        "interrupted",
-                        f"stopped by {interrupt.signal_name} during {label}",
-                        extras.telemetry(),
-                    )
-                if result.status == "incomplete":
-                    reason = f"server stopped answering during {label}"
-                    return results, "incomplete", reason, extras.telemetry()
-        return results, "complete", None, extras.telemetry()
-    finally:
-        extras.close()
-
-
-async def _warmup(
-    config: CollectConfig,
-    client: ClientShards,
-    requests: list[PreparedRequest],
-    concurrency: int | None,
-    cursor: int,
-    interrupt: Interrupt,
-) -> tuple[str, str] | None:
-    """Uncounted requests before a level; returns (status, reason) when the sweep must stop."""
-    if not config.warmup:
-        return None
-    users = min(concurrency or config.max_concurrency or 1, config.warmup)
-    task = asyncio.create_task(
-        closed_loop(
-            client,
-            requests,
-            concurrency=users,
-            count=config.warmup,
-            duration_s=None,
-            total_timeout_s=config.request_timeout_s,
-            state=LevelState(total=config.warmup),
-            first_index=cursor,
-        )
-    )
-    interrupt.current = task
-    if interrupt.fired:
-        task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        if not interrupt.fired:
-            raise
-        return "interrupted", f"stopped by {interrupt.signal_name} during warm-up"
-    except ServerGone as exc:
-        return "incomplete", f"server stopped answering during warm-up ({exc})"
-    finally:
-        interrupt.current = None
-    return None
-
-
-async def _measure_level(
-    config: CollectConfig,
-    client: httpx.AsyncClient,
-    shards: ClientShards,
-    requests: list[PreparedRequest],
-    handle: ServerHandle,
-    extras: LevelExtras,
-    progress: Progress,
-    interrupt: Interrupt,
-    spec: LevelSpec,
-) -> tuple[LevelResult, int]:
-    state = LevelState(total=config.requests, on_outcome=progress.on_outcome)
-    status = "complete"
-    await extras.before_level()
-    async with LoopMonitor() as monitor:
-        task = asyncio.create_task(_run_level(config, client, shards, requests, state, spec))
-        interrupt.current = task
-        if interrupt.fired:  # the signal came while the level was being set up
-            task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not interrupt.fired:
-                raise
-            status = "interrupted"
-        except ServerGone:
-            status = "incomplete"
-        finally:
-            interrupt.current = None
-    if status == "complete" and any(not o.ok for o in state.outcomes) and not await _still_alive(client):
-        status = "incomplete"
-    result = aggregate_level(
-        state.outcomes,
-        concurrency=spec.concurrency,
-        request_rate=spec.rate,
-        measure_from_scheduled=spec.open_loop,
-        ignore_eos=config.ignore_eos,
-        slo=config.slo,
-        gpu_count=handle.gpu_count,
-        max_request_records=config.max_request_records,
-        level_start_ns=state.started_ns or None,
-        trial=spec.trial,
-    )
-    result = await extras.after_level(result, monitor.health(), state.outcomes, spec.open_loop)
-    result.status = status  # type: ignore[assignment]
-    result.retries = sum(o.retries for o in state.outcomes)
-    return result, spec.first_index + len(state.outcomes)

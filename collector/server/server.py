@@ -50,6 +50,7 @@ class ServerHandle:
 
 def _per_slot_context(config: CollectConfig) -> int:
     longest_in = int((config.input_tokens or 2048) * (1 + config.length_jitter)) + 16
+    longest_in = max(longest_in, config.longest_prompt_tokens)
     longest_out = int((config.output_tokens or 256) * (1 + config.length_jitter)) + 16
     return max(512, longest_in + longest_out + 64)
 

@@ -1,0 +1,86 @@
+"""Cross-option rules of the workload and capacity options (docs/workloads.md, docs/capacity.md): which
+workload runs, what each one needs, and what the capacity search decides for itself. Each rule fails with
+one line naming the options involved."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from collector.load.workload import WorkloadError
+from collector.workloads.presets import PRESETS, get_preset
+from collector.workloads.trace import load_trace
+
+if TYPE_CHECKING:
+    from collector.config.collect import CollectConfig
+
+__all__ = ["capacity_levels_given", "resolve_workload"]
+
+
+def capacity_levels_given(data: Any) -> None:
+    """The capacity search picks its own levels: explicit --concurrency / --request-rate contradict it."""
+    if isinstance(data, dict) and data.get("find_capacity"):
+        for key, flag in (("concurrency", "--concurrency"), ("request_rate", "--request-rate")):
+            if data.get(key):
+                raise ValueError(f"--find-capacity chooses the levels itself: drop {flag}")
+
+
+def resolve_workload(cfg: CollectConfig) -> int:
+    """Settle `cfg.workload` and check its options; returns the longest prompt in tokens (engine sizing)."""
+    kind = cfg.workload
+    if kind is None:
+        kind = "preset" if cfg.preset else "trace" if cfg.trace else "synthetic"
+    if cfg.preset and kind != "preset":
+        raise ValueError(f"--preset needs --workload preset (got --workload {kind})")
+    if cfg.trace and kind != "trace":
+        raise ValueError(f"--trace needs --workload trace (got --workload {kind})")
+    if cfg.dataset is not None and kind != "synthetic":
+        raise ValueError(f"--dataset sends its own prompts: it cannot be combined with --workload {kind}")
+    cfg.workload = kind
+    assert cfg.input_tokens is not None or cfg.dataset is not None
+    longest = (cfg.input_tokens or 0) + 64
+    if kind == "preset":
+        if not cfg.preset:
+            raise ValueError(f"--workload preset needs --preset ({', '.join(PRESETS)})")
+        try:
+            preset = get_preset(cfg.preset)
+        except WorkloadError as exc:
+            raise ValueError(str(exc)) from None
+        cfg.input_tokens, cfg.output_tokens, cfg.ignore_eos = preset.input_tokens, preset.output_tokens, True
+        longest = preset.input_tokens
+    elif kind == "shared-prefix":
+        cfg.input_tokens = cfg.prefix_tokens + cfg.suffix_tokens
+        longest = cfg.input_tokens + 16
+    elif kind == "multi-turn":
+        if cfg.request_rate or cfg.find_capacity == "rate":
+            raise ValueError("--workload multi-turn is closed loop (users run sessions): use --concurrency")
+        cfg.api = "chat"  # only the chat API carries a conversation's history
+        assert cfg.input_tokens is not None and cfg.output_tokens is not None
+        # The last turn carries every earlier message and reply, plus the chat template's markup.
+        longest = cfg.turns * (cfg.input_tokens + cfg.output_tokens + 16)
+    elif kind == "trace":
+        if not cfg.trace:
+            raise ValueError("--workload trace needs --trace FILE (e.g. docs/examples/trace-small.jsonl)")
+        if cfg.find_capacity or cfg.request_rate:
+            raise ValueError("--trace replays its own timestamps: drop --find-capacity / --request-rate")
+        try:
+            requests, _ = load_trace(cfg.trace, cfg.trace_requests)
+        except WorkloadError as exc:
+            raise ValueError(str(exc)) from None
+        longest = max(r.input_length for r in requests)
+        cfg.output_tokens = max(r.output_length for r in requests)
+    if kind in ("multi-turn", "trace") and cfg.workers > 1:
+        raise ValueError(f"--workload {kind} runs in one process: drop --workers")
+    if kind in ("multi-turn", "trace") and cfg.duration_s is not None:
+        raise ValueError(f"--workload {kind} counts requests, not seconds: drop --duration")
+    if cfg.find_capacity is not None:
+        cfg.concurrency, cfg.request_rate = [], []  # the search picks every level
+        if cfg.slo is None:
+            raise ValueError("--find-capacity needs --slo, e.g. --slo ttft=500")
+        if cfg.repeats > 1:
+            raise ValueError("--find-capacity probes each level once: drop --repeats")
+        maximum = cfg.capacity_max if cfg.capacity_max is not None else 256.0
+        if cfg.find_capacity == "concurrency" and maximum != int(maximum):
+            raise ValueError(f"--capacity-max must be a whole number of users, got {maximum:g}")
+        if maximum < 1:
+            raise ValueError(f"--capacity-max must be at least the first probe (1), got {maximum:g}")
+    return longest
