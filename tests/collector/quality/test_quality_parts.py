@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "c759a1d11ede191acf7ecabdd4f53ca8e0fd7d98e43c527af8f005abd3711a18"
+MEASURING_DIGEST = "b854ea56e92eabaed4468a6889d875c4ccd3a370f94dd819520426f5da893726"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
