@@ -53,16 +53,13 @@ IB=("$PY" -c 'import sys; from collector.cli import main; sys.argv[0] = "inferbo
 step "NVML live check (collector.measure.telemetry.GPUSampler)"
 check nvml_check 90 "$PY" benchmarks/gpu/nvml_check.py --out "$OUT/nvml_check.json"
 
-# Small and short: 2 levels of 4 s each (>= the 5 samples at 10 Hz the energy validity rule needs).
-LOAD=(--random-weights --label gpu-check --concurrency 1,4 --duration 4 --warmup 2 --input-tokens 64
-      --output-tokens 32 --no-quality --no-progress --out "$OUT/runs")
+source "$ROOT/benchmarks/gpu/collect_args.sh"
 
 step "collect: managed launch of the embedded engine as a local server (GPU telemetry, energy per level)"
-check collect_launch 120 "${IB[@]}" collect --launch "$PY -m collector.server.engine --port $PORT --shape tiny" \
-    --endpoint "http://127.0.0.1:$PORT" --backend llama.cpp --ready-timeout 60 --label cpu-engine "${LOAD[@]}"
+check collect_launch 120 "${IB[@]}" collect "${LAUNCH[@]}"
 
 step "collect: embedded engine in-process (hardware detection with a GPU visible; no telemetry by design)"
-check collect_embedded 90 "${IB[@]}" collect "${LOAD[@]}"
+check collect_embedded 90 "${IB[@]}" collect "${EMBEDDED[@]}"
 
 step "validate and summarise the run files"
 check validate 30 "${IB[@]}" validate "$OUT/runs"
