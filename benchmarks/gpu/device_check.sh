@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine, offline, in the repository root (the device `run` call; see docs/telemetry.md,
 # "Running the GPU check"). Needs the wheels that benchmarks/gpu/prepare.sh downloaded into .device-wheels/
-# (carried). Bounded to well under 4 minutes; every step has its own timeout and the script goes on after a
-# failed step, so one call shows everything it can. Writes under $OUT (default benchmarks/out/gpu-check):
+# (carried). The step timeouts add up to about 4 minutes (about 1 minute expected); the script goes on after
+# a failed step, so one call shows everything it can. Writes under $OUT (default benchmarks/out/gpu-check):
 #   device_check.log   everything printed
 #   nvidia-smi.txt     nvidia-smi and nvidia-smi -q (power, clocks, MIG, performance)
 #   nvml_check.json    the collector's own NVML path live: hardware detection, GPUSampler, energy per window
-#   runs/*.json        two run files: a managed launch (GPU telemetry + energy per level) and the embedded engine
+#   runs/*.json        two run files: a managed launch (GPU telemetry, energy per level) and the embedded
+#                      engine in-process; runs/server-*.log is the launched server's log
 #   summary.txt        what the run files say about hardware, telemetry and energy
 # The llama.cpp in the xllamacpp wheel is a CPU build: both runs serve a random-weight model on the CPU. They
 # check NVML, energy plumbing and hardware detection with a GPU present, not a GPU engine's speed.
@@ -36,34 +37,39 @@ check() {  # check NAME SECONDS CMD...: run with a timeout, remember a failure
 step "machine"
 uname -a; "$PY" --version; nproc; free -g | head -2
 step "nvidia-smi"
-{ nvidia-smi; nvidia-smi -q -d POWER,CLOCK,PERFORMANCE,MEMORY; nvidia-smi --query-gpu=name,driver_version,mig.mode.current,power.limit,clocks.max.sm,clocks.max.mem --format=csv; } \
+QUERY=name,driver_version,mig.mode.current,power.limit,clocks.max.sm,clocks.max.mem
+{ timeout 5 nvidia-smi; timeout 5 nvidia-smi -q -d POWER,CLOCK,PERFORMANCE,MEMORY
+  timeout 5 nvidia-smi --query-gpu="$QUERY" --format=csv; } \
     > "$OUT/nvidia-smi.txt" 2>&1 || failed+=("nvidia-smi")
 head -20 "$OUT/nvidia-smi.txt"
 
 step "install the carried wheels"
-ls "$WHEELS"/*.whl >/dev/null 2>&1 || { echo "no wheels in $WHEELS: run benchmarks/gpu/prepare.sh here and carry .device-wheels"; exit 2; }
-timeout 120 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+if ! ls "$WHEELS"/*.whl >/dev/null 2>&1; then
+    echo "no wheels in $WHEELS: run benchmarks/gpu/prepare.sh before the call and carry .device-wheels"
+    exit 2
+fi
+timeout 60 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target "$SITE" "$WHEELS"/*.whl || { echo "wheel install failed"; exit 3; }
 # The carried wheels shadow the image's versions; numpy (not carried) comes from the image.
 export PYTHONPATH="$ROOT:$SITE" PYTHONNOUSERSITE=1 PYTHONUNBUFFERED=1
 export INFERBOARD_CACHE="/tmp/inferboard-cache"
-"$PY" -c 'import numpy, pydantic, pynvml, xllamacpp, collector; print("numpy", numpy.__version__, "pydantic", pydantic.VERSION)'
+"$PY" -c 'import numpy, pydantic, pynvml, xllamacpp, collector; print("numpy", numpy.__version__)'
 IB=("$PY" -c 'import sys; from collector.cli import main; sys.argv[0] = "inferboard"; main()')
 
 step "NVML live check (collector.measure.telemetry.GPUSampler)"
-check nvml_check 90 "$PY" benchmarks/gpu/nvml_check.py --out "$OUT/nvml_check.json"
+check nvml_check 50 "$PY" benchmarks/gpu/nvml_check.py --out "$OUT/nvml_check.json"
 
 source "$ROOT/benchmarks/gpu/collect_args.sh"
 
 step "collect: managed launch of the embedded engine as a local server (GPU telemetry, energy per level)"
-check collect_launch 120 "${IB[@]}" collect "${LAUNCH[@]}"
+check collect_launch 60 "${IB[@]}" collect "${LAUNCH[@]}"
 
 step "collect: embedded engine in-process (hardware detection with a GPU visible; no telemetry by design)"
-check collect_embedded 90 "${IB[@]}" collect "${EMBEDDED[@]}"
+check collect_embedded 35 "${IB[@]}" collect "${EMBEDDED[@]}"
 
 step "validate and summarise the run files"
-check validate 30 "${IB[@]}" validate "$OUT/runs"
-check summary 30 "$PY" - "$OUT/runs" "$OUT/summary.txt" <<'PY'
+check validate 15 "${IB[@]}" validate "$OUT/runs"
+check summary 15 "$PY" - "$OUT/runs" "$OUT/summary.txt" <<'PY'
 import sys
 from pathlib import Path
 from collector.schema import load_run
@@ -72,8 +78,8 @@ for path in sorted(Path(sys.argv[1]).glob("*.json")):
     r = load_run(path)
     hw, tel = r.hardware, r.telemetry
     lines.append(f"{path.name}: labels {r.labels}")
-    lines.append(f"  hardware: accelerator {hw.accelerator}, gpu_count {hw.gpu_count}, driver {hw.driver_version}, "
-                 f"CUDA {hw.cuda_version}, NVML {hw.nvml_available} {hw.nvml_reason or ''}")
+    lines.append(f"  hardware: accelerator {hw.accelerator}, gpu_count {hw.gpu_count}, "
+                 f"driver {hw.driver_version}, CUDA {hw.cuda_version}, NVML {hw.nvml_available} {hw.nvml_reason or ''}")
     for g in hw.gpus:
         lines.append(f"  GPU {g.index}: {g.name}, {g.memory_mib} MiB, limit {g.power_limit_w} W, "
                      f"max SM {g.max_sm_clock_mhz} MHz, max mem {g.max_mem_clock_mhz} MHz, MIG {g.mig_mode}")
