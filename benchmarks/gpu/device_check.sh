@@ -79,7 +79,8 @@ for path in sorted(Path(sys.argv[1]).glob("*.json")):
     hw, tel = r.hardware, r.telemetry
     lines.append(f"{path.name}: labels {r.labels}")
     lines.append(f"  hardware: accelerator {hw.accelerator}, gpu_count {hw.gpu_count}, "
-                 f"driver {hw.driver_version}, CUDA {hw.cuda_version}, NVML {hw.nvml_available} {hw.nvml_reason or ''}")
+                 f"driver {hw.driver_version}, CUDA {hw.cuda_version}, "
+                 f"NVML {hw.nvml_available} {hw.nvml_reason or ''}")
     for g in hw.gpus:
         lines.append(f"  GPU {g.index}: {g.name}, {g.memory_mib} MiB, limit {g.power_limit_w} W, "
                      f"max SM {g.max_sm_clock_mhz} MHz, max mem {g.max_mem_clock_mhz} MHz, MIG {g.mig_mode}")

@@ -18,14 +18,16 @@ LIST="$ROOT/benchmarks/gpu/wheels.txt"
 LIMIT_MIB="${LIMIT_MIB:-55}"
 
 if [[ ! -x "$PYTHON" ]]; then
-    echo "error: $PYTHON not found; create the venv first (python3 -m venv .venv && .venv/bin/pip install -e '.[test]')" >&2
+    echo "error: $PYTHON not found; create the venv first:" \
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'" >&2
     exit 2
 fi
 
 mapfile -t names < <(grep -v '^[[:space:]]*#' "$LIST" | sed 's/[[:space:]]//g' | grep -v '^$')
 pins=()
 for name in "${names[@]}"; do
-    version="$("$PYTHON" -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$name" 2>/dev/null)" || {
+    get='import importlib.metadata as m, sys; print(m.version(sys.argv[1]))'
+    version="$("$PYTHON" -c "$get" "$name" 2>/dev/null)" || {
         echo "error: $name (benchmarks/gpu/wheels.txt) is not installed in $PYTHON's environment" >&2
         exit 2
     }
@@ -53,6 +55,7 @@ printf '%s\n' "${pins[@]}" > "$DEST/PINS.txt"
 echo "downloaded $count wheels, $mib MiB, into $DEST:"
 ls -1 "$DEST"
 if (( mib > LIMIT_MIB )); then
-    echo "error: $mib MiB of wheels is over the $LIMIT_MIB MiB budget (the run call carries 64 MiB in all)" >&2
+    echo "error: $mib MiB of wheels is over the $LIMIT_MIB MiB budget" \
+        "(the run call carries 64 MiB in all)" >&2
     exit 1
 fi
