@@ -9,7 +9,8 @@ LOAD=(--random-weights --label gpu-check --concurrency 1,4 --duration 4 --warmup
 
 # The embedded engine as a managed local server: the collector samples the GPU and records energy per level.
 LAUNCH=(--launch "$PY -m collector.server.engine --port $PORT --shape tiny"
-    --endpoint "http://127.0.0.1:$PORT" --backend llama.cpp --ready-timeout 60 --label cpu-engine "${LOAD[@]}")
+    --endpoint "http://127.0.0.1:$PORT" --backend llama.cpp --ready-timeout 60 --label cpu-engine
+    "${LOAD[@]}")
 
 # The embedded engine in-process: hardware detection with a GPU visible; no telemetry (a CPU engine).
 EMBEDDED=("${LOAD[@]}")
