@@ -100,9 +100,9 @@ def agreement_rows(group: AgreementGroup) -> list[dict[str, Any]]:
         rows.append(
             {
                 "run": run.slug,
-                "cell": r.suite.cell if r.suite else r.model.name,
+                "cell": r.suite.cell if r.suite else f"outside the suite: {r.model.name}",
                 "backend": f"{r.backend.name} {r.backend.version or '?'}",
-                "quantization": r.quantization.format or r.quantization.weights_dtype,
+                "quantization": r.quantization.format or r.quantization.weights_dtype or "not recorded",
                 "reference": run.slug == group.reference,
                 "matched_by_name": run.by_name,
                 "exact_match": run.exact_match,
