@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from collector.cli import main
 from collector.config.suite import SuiteError, expand, load_suite
 from collector.models import ModelSourceError, resolve_served, served_model_info
 from collector.run.suites import cell_config
+from collector.schema import load_run
+from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import cached_model
 
 
@@ -64,3 +68,30 @@ def test_a_suite_model_source_that_does_not_resolve_names_the_server(tmp_path: P
     (cell,) = expand(load_suite(suite))
     with pytest.raises(SuiteError, match=r"servers\[launched\]\.model_source: model not found"):
         cell_config(cell)
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_collect_against_an_endpoint_records_the_model_source_it_was_given(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # A real server inferboard did not start (the embedded engine as a stand-alone server): the record's
+    # model section comes from --model-source, converted on the way.
+    with EmbeddedEngine(tiny, alias="served", n_parallel=1) as engine:
+        args = ["--endpoint", engine.base_url, "--backend", "llama.cpp", "--model", "served"]
+        args += ["--model-source", f"{tiny}#gguf-q8_0", "--requests", "1", "--warmup", "0"]
+        args += ["--concurrency", "1", "--input-tokens", "8", "--output-tokens", "2", "--no-quality"]
+        result = CliRunner().invoke(main, ["collect", "--out", str(tmp_path / "runs"), *args])
+    assert result.exit_code == 0, result.output
+    (path,) = (tmp_path / "runs").glob("*.json")
+    model = load_run(path).model
+    assert model.source == str(tiny) and model.conversions and "Q8_0" in model.conversions[0]
+    assert model.file_sha256 == resolve_served(f"{tiny}#gguf-q8_0").sha256
+
+
+def test_a_model_source_that_does_not_resolve_stops_before_the_server_is_asked(tmp_path: Path) -> None:
+    args = ["--endpoint", "http://127.0.0.1:9", "--model-source", str(tmp_path / "missing.gguf")]
+    result = CliRunner().invoke(main, ["collect", "--out", str(tmp_path / "runs"), *args])
+    assert result.exit_code != 0
+    assert "--model-source" in result.output and "model not found" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
