@@ -146,7 +146,7 @@ def _speed_table(rows: list[dict[str, Any]]) -> list[str]:
 def _agreement_table(group: dict[str, Any]) -> list[str]:
     out = [
         f"Matched by {group['basis']}; prompt set {group['prompt_set_version']}; reference: "
-        f"{group['reference_cell']} (highest precision, then most answers, then newest).",
+        f"{group['reference_cell']} (highest precision, then most answers, then the earliest).",
         "",
         "| run | backend | quantization | exact match vs reference | mean common prefix (characters) | "
         "prompts | agreement (median vs siblings) | perplexity | verdict |",
@@ -203,6 +203,13 @@ def render(report: dict[str, Any]) -> str:
         "the Q4_1 model's values (docs/models.md). These are CPU runs on a small shared machine: compare "
         "engines with each other here, not with GPU figures.",
         "",
+        "Each engine gets one thread (llama.cpp `threads: 1`, vLLM `VLLM_CPU_OMP_THREADS_BIND=0`, "
+        "`OMP_NUM_THREADS=1` for transformers): with two spin-waiting threads per engine the first attempt "
+        "slowed to a crawl as soon as other work took a core. Runs labelled `client saturated` had the "
+        "collector itself short of CPU at that level; on this host the client and the engine share the "
+        "cores, so absolute figures are low and noisy, and only the ordering within one suite run means "
+        "much.",
+        "",
         "## Speed",
         "",
         "p50 figures are the mean over the repeated trials of each trial's median; n counts the requests "
@@ -214,6 +221,8 @@ def render(report: dict[str, Any]) -> str:
     ]
     if report["failed_cells"]:
         lines += ["Cells that produced no complete run file: " + ", ".join(report["failed_cells"]) + ".", ""]
+    if report["notes"]:
+        lines += [*report["notes"], ""]
     lines += [
         "## Agreement",
         "",
@@ -242,7 +251,13 @@ def main() -> int:
     parser.add_argument("--extra", type=Path, help="run files to add to a second agreement table")
     parser.add_argument("--extra-note", default="a random-weight GGUF served under the real model's name")
     parser.add_argument("--failed", default="", help="comma-separated cells that produced no run file")
-    parser.add_argument("--host", default="2-core x86-64 CPU shared with other work (load 3-10)")
+    parser.add_argument("--note", action="append", default=[], help="a paragraph for the speed section")
+    parser.add_argument(
+        "--host-note",
+        default="shared with other work while the suite ran "
+        "(load average 3-8 on 2 cores, as observed with uptime)",
+        help="what the run files cannot say about the host",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     runs = _suite_runs(args.runs)
@@ -250,10 +265,13 @@ def main() -> int:
         print(f"error: no run of the {SUITE} suite in {args.runs}", file=sys.stderr)
         return 1
     runs.sort(key=lambda r: (r.record.suite.cell if r.record.suite else "", r.path.name))
+    host = runs[0].record.hardware.host
     report: dict[str, Any] = {
-        "host": args.host,
+        "host": f"{host.cpu_model}, {host.cpu_cores_logical} logical cores, {host.ram_gib:.0f} GiB, "
+        f"{args.host_note}",
         "speed": [speed_row(r) for r in runs],
         "failed_cells": [c for c in args.failed.split(",") if c],
+        "notes": list(args.note),
         "agreement": groups_json(runs),
     }
     if args.extra is not None:
