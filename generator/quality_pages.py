@@ -77,6 +77,7 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
                 "agreement": _pct(run.agreement),
                 "perplexity": _perplexity(r),
                 "diverges": run.diverges,
+                "by_name": run.by_name,
             }
         )
     slugs = [run.slug for run in group.runs]
@@ -94,7 +95,8 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
         for d in group.differing
     ]
     return {
-        "title": clean_text(f"{group.weights}" + (f" @ {group.revision}" if group.revision else "")),
+        "title": clean_text(group.weights),
+        "basis": clean_text(group.basis),
         "prompt_set_version": group.prompt_set_version,
         "rows": rows,
         "slugs": slugs,

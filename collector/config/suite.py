@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from collector.config.options import CollectOptions, same_as
 from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
 from collector.errors import InferboardError
+from collector.models import ModelSourceError, resolve_served
 from collector.provenance.facts import (
     merge,
     normalize_dtype,
@@ -38,6 +39,8 @@ T = TypeVar("T")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ALLOWED_SECRET_KEYS = frozenset({"api_key_env"})
+# A launch line's `${INFERBOARD_MODEL_PATH}`: the local path of the server's `model_source`.
+MODEL_PATH_VAR = "INFERBOARD_MODEL_PATH"
 
 
 class SuiteError(InferboardError, ValueError):
@@ -87,6 +90,11 @@ class ServerSpec(_Spec):
     ready_timeout_s: float | None = same_as("ready_timeout_s")
     engine: EngineSpec | None = None
     model: str | None = same_as("model")
+    model_source: str | None = Field(
+        None,
+        description="What a launched or external server loads (a source, or a path relative to the suite "
+        "file); the run records its provenance.",
+    )
     weights: Literal["real", "random"] | None = None
     env: dict[str, str] = same_as("launch_env", default_factory=dict)
     gpus: list[int] | None = same_as("gpu_indices")
@@ -151,8 +159,19 @@ class Cell:
         argv = self.server.launch_argv
         if argv is None:
             return None
-        variables = {**(os.environ if environ is None else environ), **self.environ(environ)}
+        variables = self.variables(environ)
         return [expand_env_refs(arg, variables) for arg in argv]
+
+    def variables(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """What `${VAR}` in a launch line or model name can name: the environment, the server's env and,
+        with a `model_source`, `${INFERBOARD_MODEL_PATH}` (the cached model, wherever the user's cache is)."""
+        variables = {**(os.environ if environ is None else environ), **self.environ(environ)}
+        if self.server.model_source is not None:
+            try:
+                variables[MODEL_PATH_VAR] = str(resolve_served(self.server.model_source).path)
+            except ModelSourceError as exc:
+                raise SuiteError(f"servers[{self.server.name}].model_source: {exc}") from None
+        return variables
 
     def environ(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The server's extra variables, with `${VAR}` references resolved from `environ`."""
@@ -310,6 +329,10 @@ def expand(suite: LoadedSuite) -> list[Cell]:
         argv = server.launch_argv or []
         quantization = merge(quantization_from_argv(argv), _suite_quantization(server.quantization))
         serving = merge(serving_from_argv(argv), server.serving or Serving())
+        if server.model_source is not None:
+            server = server.model_copy(
+                update={"model_source": _resolve_source(server.model_source, base_dir)}
+            )
         if server.engine is not None:
             server = server.model_copy(
                 update={

@@ -5,7 +5,7 @@ provenance (source, sha256, licence, every conversion)."""
 from collector.models.cache import ModelSourceError, ResolvedModel, cache_dir
 from collector.models.catalogue import CATALOGUE, DEFAULT_SOURCE
 from collector.models.manage import TARGETS, convert_model, default_model, fetch
-from collector.models.serve import embedded_real_model, model_info
+from collector.models.serve import embedded_real_model, model_info, resolve_served, served_model_info
 from collector.models.sources import describe_local, resolve
 
 __all__ = [
@@ -22,4 +22,6 @@ __all__ = [
     "fetch",
     "model_info",
     "resolve",
+    "resolve_served",
+    "served_model_info",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import gguf
 
 from collector.models.cache import ModelSourceError, ResolvedModel
-from collector.models.manage import default_model
+from collector.models.manage import TARGETS, convert_model, default_model
 from collector.models.sources import resolve
 from collector.schema import ModelInfo
 
@@ -29,9 +29,26 @@ def model_info(model: ResolvedModel, name: str | None = None) -> ModelInfo:
     )
 
 
+def resolve_served(source: str, cache: Path | None = None) -> ResolvedModel:
+    """`SOURCE` or `SOURCE#TARGET`: the model, or its conversion to TARGET (e.g. gguf-f16, hf-bf16) made
+    once in the cache, so a suite names the same weights for every user whatever their cache path."""
+    base, sep, target = source.partition("#")
+    if not sep:
+        return resolve(source, cache)
+    if target not in TARGETS:
+        raise ModelSourceError(f"{source}: unknown conversion {target!r}; choose one of {', '.join(TARGETS)}")
+    return convert_model(base, target, cache)
+
+
+def served_model_info(source: str, name: str | None = None) -> ModelInfo:
+    """The model section for a server inferboard did not start, from the source it was told the server
+    loads (a cached conversion keeps its provenance: source, hash before conversion, conversions)."""
+    return model_info(resolve_served(source), name)
+
+
 def embedded_real_model(source: str | None, cache: Path | None = None) -> ResolvedModel:
     """The GGUF the embedded engine serves: `source` when given, else the default real-weight model."""
-    model = default_model(cache) if source is None else resolve(source, cache)
+    model = default_model(cache) if source is None else resolve_served(source, cache)
     if model.format != "gguf":
         raise ModelSourceError(
             f"{model.source} is a Hugging Face checkpoint folder; the embedded llama.cpp engine serves GGUF "

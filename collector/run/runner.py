@@ -23,6 +23,7 @@ from collector.load.client import PreparedRequest, api_path, build_body, make_cl
 from collector.load.deadline import control_deadline_s, control_failure
 from collector.load.workload import Prompt, WorkloadError
 from collector.measure.level_extras import LevelExtras
+from collector.models import ModelSourceError, served_model_info
 from collector.provenance.record import RecordContext, build_record, detect_run_hardware
 from collector.provenance.scrub import register_run_secrets
 from collector.quality.after_sweep import quality_after_sweep
@@ -37,7 +38,7 @@ from collector.run.interrupts import (
 from collector.run.progress import Progress
 from collector.run.sweep import Sweep
 from collector.run.workloads import WorkloadPlan
-from collector.schema import LevelResult, RunRecord
+from collector.schema import LevelResult, ModelInfo, RunRecord
 from collector.server.server import (
     ServerHandle,
     ServerStartError,
@@ -128,6 +129,8 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
     api_key = config.api_key.get_secret_value() if config.api_key else None
     register_run_secrets(api_key, config.launch, config.launch_env)
     interrupt = Interrupt()
+    # Resolved before a launched server starts: a wrong source costs one line, not a server start-up.
+    served = _served_model(config.model_source) if config.model_source and not config.embedded else None
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
         interrupt.current = asyncio.current_task()  # until the first level, a signal cancels the setup
         try:
@@ -143,6 +146,8 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
                         handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
                     else:
                         handle = external_server(config)
+                    if handle.model is None and served is not None:
+                        handle.model = served
             except ServerStartError as exc:
                 raise CollectError(str(exc)) from None
             return await _collect_with_server(config, handle, progress, interrupt)
@@ -151,6 +156,14 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
             if message is None:
                 raise
             raise SetupInterrupted(message) from None
+
+
+def _served_model(source: str) -> ModelInfo:
+    """--model-source beside --endpoint: what the server loads, so the run records its provenance."""
+    try:
+        return served_model_info(source)
+    except ModelSourceError as exc:
+        raise CollectError(f"--model-source {source}: {exc}") from None
 
 
 async def _collect_with_server(

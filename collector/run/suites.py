@@ -86,6 +86,10 @@ def _server_values(cell: Cell, environ: Mapping[str, str]) -> dict[str, Any]:
     else:
         variables = {**environ, **cell.environ(environ)}
         values["endpoint"] = expand_env_refs(server.endpoint, variables) if server.endpoint else None
+        values["model_source"] = server.model_source
+        if server.model:
+            # `transformers serve PATH` answers only requests naming that PATH.
+            values["model"] = expand_env_refs(server.model, cell.variables(environ))
         argv = cell.launch_argv(environ)
         if argv is not None:
             values.update(

