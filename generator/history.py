@@ -95,7 +95,7 @@ def level_values(record: RunRecord) -> dict[str, dict[str, Value]]:
         for key, values in metrics.items():
             ci = intervals.get(label, {}).get(key)
             value = (
-                Value(ci.estimate, ci.low, ci.high)
+                Value(ci.estimate, max(0.0, ci.low), ci.high)  # headline metrics are never negative
                 if ci is not None
                 else Value(sum(values) / len(values), None, None)
             )

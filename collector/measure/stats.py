@@ -130,10 +130,14 @@ def t_quantile(p: float, df: int) -> float:
     return (low + high) / 2.0
 
 
-def student_t_ci(values: Sequence[float], level: float = 0.95) -> ConfidenceInterval:
+def student_t_ci(
+    values: Sequence[float], level: float = 0.95, *, floor: float | None = None
+) -> ConfidenceInterval:
     """Student-t confidence interval of the mean: mean +- t(level, n-1) * s / sqrt(n), s the sample std.
 
     One value gives an interval equal to the estimate (method "single-trial"): there is no spread to speak of.
+    `floor`: the smallest value the metric can take (0 for latencies and throughputs); with 2-3 noisy trials
+    the t interval can reach below it, and a bound no measurement can have is cut there (method says so).
     """
     data = np.asarray(values, dtype=np.float64)
     if data.ndim != 1 or data.size == 0:
@@ -149,13 +153,11 @@ def student_t_ci(values: Sequence[float], level: float = 0.95) -> ConfidenceInte
             estimate=estimate, low=estimate, high=estimate, level=level, method="single-trial", trials=1
         )
     half = t_quantile((1.0 + level) / 2.0, n - 1) * float(np.std(data, ddof=1)) / math.sqrt(n)
+    low, method = estimate - half, "student-t"
+    if floor is not None and low < floor:
+        low, method = floor, f"student-t, low bound cut at {floor:g}"
     return ConfidenceInterval(
-        estimate=estimate,
-        low=estimate - half,
-        high=estimate + half,
-        level=level,
-        method="student-t",
-        trials=n,
+        estimate=estimate, low=low, high=estimate + half, level=level, method=method, trials=n
     )
 
 
@@ -200,7 +202,8 @@ def repeat_summaries(
         for metric in metrics:
             values = [v for v in (headline_value(t, metric) for t in complete) if v is not None]
             if values:
-                intervals[metric] = student_t_ci(values, level=level)
+                # every headline metric is a latency, a throughput or tokens/s: none can be negative
+                intervals[metric] = student_t_ci(values, level=level, floor=0.0)
         summaries.append(
             RepeatSummary(
                 concurrency=concurrency, request_rate=rate, trials=len(complete), intervals=intervals

@@ -176,3 +176,11 @@ def test_student_t_single_value_and_bad_input() -> None:
             student_t_ci(bad)
     with pytest.raises(ValueError):
         student_t_ci([1.0, 2.0], level=0.0)
+
+
+def test_a_low_bound_below_zero_is_cut_at_the_floor_and_says_so() -> None:
+    # Two trials far apart: mean 50, s = 56.57, t(0.975, 1) = 12.706 -> 50 +- 508.2, low bound -458.2.
+    ci = student_t_ci([10.0, 90.0], floor=0.0)
+    assert ci.low == 0.0 and ci.high == pytest.approx(50.0 + 12.7062047 * 56.5685425 / 2**0.5, rel=1e-6)
+    assert ci.method == "student-t, low bound cut at 0"
+    assert student_t_ci([10.0, 90.0]).low < 0  # no floor: the plain t interval
