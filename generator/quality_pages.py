@@ -17,7 +17,7 @@ from generator.load import LoadedRun
 from generator.pages import SiteContext, trusted
 from generator.render import md_link, relative_url, template
 from generator.safe import clean_text
-from generator.tables import as_utc, hardware_text, quant_text, workload_text
+from generator.tables import as_utc, hardware_text, quant_text, short_backend, short_id, workload_text
 
 NAV = [("agreement.md", "Agreement"), ("changes.md", "Changes")]
 
@@ -66,9 +66,10 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
         rows.append(
             {
                 "slug": run.slug,
+                "short": short_id(run.slug),
                 "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
                 "reference": run.slug == group.reference,
-                "backend": clean_text(f"{r.backend.name} {r.backend.version or 'unknown'}"),
+                "backend": clean_text(short_backend(r.backend.name, r.backend.version or "unknown")),
                 "quant": quant_text(r),
                 "bits": run.bits or "unknown",
                 "exact": _pct(run.exact_match),
@@ -99,7 +100,7 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
         "basis": clean_text(group.basis),
         "prompt_set_version": group.prompt_set_version,
         "rows": rows,
-        "slugs": slugs,
+        "slugs": [short_id(slug) for slug in slugs],
         "differing": differing,
     }
 
@@ -130,6 +131,7 @@ def _history_page(ctx: SiteContext, key: str, runs: list[LoadedRun], changes: li
     rows = [
         {
             "slug": run.slug,
+            "short": short_id(run.slug),
             "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
             "date": as_utc(run.record.created_at).strftime("%Y-%m-%d %H:%M UTC"),
             "version": clean_text(run.record.backend.version or "unknown"),
