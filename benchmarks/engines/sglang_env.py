@@ -55,7 +55,8 @@ def sglang_python() -> Path | None:
 def sglang_version(python: Path) -> str:
     """The installed sglang distribution's version, asked of that virtualenv's Python."""
     code = "import importlib.metadata as m; print(m.version('sglang'))"
-    return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+    done = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def server_argv(python: Path, model_dir: Path | str, port: int) -> list[str]:
