@@ -34,7 +34,7 @@ fi
 if ! have sglang "$SGLANG_VERSION"; then
   "$VENV/bin/python" -m pip install "${PIP[@]}" --no-deps "sglang==$SGLANG_VERSION"
 fi
-if ! have torch "$TORCH_VERSION"; then
+if ! have torch "$TORCH_VERSION" || [[ -z "$(installed torchvision)" ]]; then
   echo "installing torch==$TORCH_VERSION (CPU) + torchvision" >&2
   "$VENV/bin/python" -m pip install "${PIP[@]}" "torch==$TORCH_VERSION" torchvision
 fi

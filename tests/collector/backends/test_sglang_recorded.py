@@ -20,7 +20,13 @@ import pytest
 
 from collector.backends import get_adapter
 from collector.backends.detect import identify_backend
-from collector.measure.servermetrics import aggregate, canonical_values, parse_prometheus, ratio_names
+from collector.measure.servermetrics import (
+    aggregate,
+    canonical_values,
+    level_metrics,
+    parse_prometheus,
+    ratio_names,
+)
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "backends" / "sglang-0.5.23"
 
@@ -167,3 +173,20 @@ def test_streamed_completion_counts_tokens_from_usage() -> None:
     assert text_chunks[-1]["choices"][0]["finish_reason"] == "length"
     assert all(e["usage"] is None for e in text_chunks)
     assert body("sglang_statuses.json") == {"/version": 404, "/get_server_info": 200, "/health": 200}
+
+
+def test_a_counter_series_born_during_the_level_counts_from_zero() -> None:
+    # SGLang creates the `cache_source` series of cached_tokens on the first cache hit: a scrape taken
+    # before any hit lacks the name altogether (seen live: the first level of a chat run lost its delta).
+    adapter = get_adapter("sglang")
+    text = (RECORDED / "sglang_metrics.txt").read_text()
+    fresh = "\n".join(line for line in text.splitlines() if "cached_tokens_total" not in line)
+
+    def scrape(exposition: str) -> dict[str, float]:
+        samples = parse_prometheus(exposition).samples
+        return canonical_values(adapter, aggregate(samples, ratio_names(adapter)))
+
+    before, after = scrape(fresh), scrape(text)
+    assert "prefix_cache_hits" not in before
+    deltas, _, problems = level_metrics(before, after, [])
+    assert deltas["prefix_cache_hits"] == 2.0 and problems == []
