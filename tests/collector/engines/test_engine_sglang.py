@@ -38,7 +38,8 @@ pytestmark = [
 IN_TOKENS, OUT_TOKENS, REQUESTS = 24, 6, 2
 
 
-def test_managed_launch_detects_sglang_with_exact_lengths_and_metric_deltas(tmp_path: Path) -> None:
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_managed_launch_detects_sglang_with_exact_lengths_and_metric_deltas(tmp_path: Path, api: str) -> None:
     assert PYTHON is not None
     try:
         model_dir = smollm2.hf_dir()
@@ -51,7 +52,7 @@ def test_managed_launch_detects_sglang_with_exact_lengths_and_metric_deltas(tmp_
         main,
         [
             "collect", "--endpoint", f"http://127.0.0.1:{port}", "--launch", launch, "--backend", "auto",
-            "--api", "completions", "--concurrency", "1,2", "--requests", str(REQUESTS), "--warmup", "1",
+            "--api", api, "--concurrency", "1,2", "--requests", str(REQUESTS), "--warmup", "1",
             "--input-tokens", str(IN_TOKENS), "--output-tokens", str(OUT_TOKENS),
             "--out", str(tmp_path), "--no-progress", "--no-quality",
         ],
@@ -72,13 +73,18 @@ def test_managed_launch_detects_sglang_with_exact_lengths_and_metric_deltas(tmp_
         assert (level["completed"], level["failed"], level["length_mismatches"]) == (REQUESTS, 0, 0)
         assert level["usage_fallbacks"] == 0
         observed = level["input_tokens_observed"]
-        assert observed["min"] == observed["max"] == IN_TOKENS
+        if api == "completions":
+            assert observed["min"] == observed["max"] == IN_TOKENS
+        else:  # the chat template wraps the prompt (system turn, role markers): the server counts more
+            assert observed["min"] > IN_TOKENS
         assert level["output_tokens_total"] == REQUESTS * OUT_TOKENS
         metrics = level["server_metrics"]
         assert metrics["error"] is None
         deltas = metrics["deltas"]
         # SGLang's counters moved by exactly the counted requests' tokens (warm-up not included).
-        assert deltas["prompt_tokens"] == level["input_tokens_total"] == REQUESTS * IN_TOKENS
+        assert deltas["prompt_tokens"] == level["input_tokens_total"]
         assert deltas["generation_tokens"] == level["output_tokens_total"]
+        if api == "chat":  # every request repeats the template's system turn: the radix cache serves it
+            assert 0 < deltas["prefix_cache_hits"] < level["input_tokens_total"]
         assert 0 <= metrics["peaks"]["running_requests"] <= level["concurrency"]
         assert 0 <= metrics["peaks"]["kv_cache_usage"] < 1
