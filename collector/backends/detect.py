@@ -2,8 +2,9 @@
 
 All probes run concurrently (a few GETs, 5 s timeout each) and are read in order of how specific they
 are: llama.cpp's `/props` (or its `Server: llama.cpp` header), Ollama's `/api/version`, TGI's `/info`,
-SGLang's `/get_server_info`, then the `owned_by` of `/v1/models`, then `/version` plus the Prometheus
-prefix. Anything ambiguous gives 'openai' (generic) rather than a guess.
+SGLang's `/server_info` (or `/get_server_info`, deprecated in 0.5 but all that older releases answer), then
+the `owned_by` of `/v1/models`, then `/version` plus the Prometheus prefix. Anything ambiguous gives
+'openai' (generic) rather than a guess.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ _PATHS = (
     "/props",
     "/api/version",
     "/info",
+    "/server_info",
     "/get_server_info",
     "/v1/models",
     "/version",
@@ -117,9 +119,10 @@ async def identify_backend(client: httpx.AsyncClient) -> Detection:
     info = _dict(probes["/info"])
     if "text-generation" in str(info.get("router", "")) or {"model_id", "max_total_tokens"} <= set(info):
         return Detection("tgi", "GET /info is TGI's Info")
-    server_info = _dict(probes["/get_server_info"])
-    if "version" in server_info and ("model_path" in server_info or "tp_size" in server_info):
-        return Detection("sglang", "GET /get_server_info has version and server args")
+    for path in ("/server_info", "/get_server_info"):
+        server_info = _dict(probes[path])
+        if "version" in server_info and ("model_path" in server_info or "tp_size" in server_info):
+            return Detection("sglang", f"GET {path} has version and server args")
     owner = _owned_by(probes["/v1/models"])
     if owner is not None:
         return Detection(owner, "owned_by of GET /v1/models")

@@ -10,6 +10,16 @@ Sources:
 - Default port 30000; OpenAI sampling extras `ignore_eos` and `min_tokens`:
   https://docs.sglang.io/basic_usage/sampling_params.html
 - Metrics (needs `--enable-metrics`): https://docs.sglang.io/references/production_metrics.html
+
+Checked against the real server (SGLang 0.5.23 on CPU, torch-native attention, kernels stubbed:
+benchmarks/engines/setup_sglang.sh; responses recorded in tests/fixtures/backends/sglang-0.5.23/):
+`/server_info` is the current path and `/get_server_info`, `/get_model_info` are deprecated aliases that log a
+warning on every call, so the current paths are asked first; `/version` is 404; `/tokenize` and
+`/v1/tokenize` both answer `{tokens, count, max_model_len}`; `/v1/models` has `owned_by: "sglang"` and
+`max_model_len`; `ignore_eos` and `min_tokens` are honoured. Every metric name below is exposed (counters
+with `_total`; token counters carry an `is_streaming` label, `cached_tokens` a `cache_source` label: the
+label sets are summed); `token_usage` is a 0-1 fraction. There is no preemption counter
+(`num_retracted_reqs` is a gauge) and no prefix-cache query counter, so neither is mapped.
 """
 
 from __future__ import annotations
@@ -46,7 +56,13 @@ _SERVER_KEYS = (
     "mem_fraction_static",
     "attention_backend",
     "speculative_algorithm",
+    "device",
+    "frontend",
 )
+# Current path first: the `get_` forms are deprecated in 0.5 (a warning logged per call) but are the only
+# ones older releases answer.
+_SERVER_INFO_PATHS = ("/server_info", "/get_server_info")
+_MODEL_INFO_PATHS = ("/model_info", "/get_model_info")
 
 
 class SglangAdapter(BackendAdapter):
@@ -73,7 +89,7 @@ class SglangAdapter(BackendAdapter):
     )
 
     async def version(self, client: httpx.AsyncClient) -> VersionInfo:
-        for path in ("/get_server_info", "/server_info"):
+        for path in _SERVER_INFO_PATHS:
             body: Any = await get_json(client, path)
             if isinstance(body, dict):
                 version = version_string(body.get("version"))
@@ -82,9 +98,13 @@ class SglangAdapter(BackendAdapter):
                     source=f"GET {path}" if version else None,
                     reported=scalar_fields(body, _SERVER_KEYS),
                 )
-        info = await get_json(client, "/get_model_info")
-        reported = scalar_fields(info, ("model_path", "tokenizer_path")) if isinstance(info, dict) else {}
-        return VersionInfo(version=None, source=None, reported=reported)
+        for path in _MODEL_INFO_PATHS:
+            info = await get_json(client, path)
+            if isinstance(info, dict):
+                return VersionInfo(
+                    version=None, source=None, reported=scalar_fields(info, ("model_path", "tokenizer_path"))
+                )
+        return VersionInfo(version=None, source=None, reported={})
 
     async def tokenize(self, client: httpx.AsyncClient, text: str, model: str) -> list[int] | None:
         body = await post_json(

@@ -194,8 +194,11 @@ def level_metrics(
     problems: list[str] = []
     deltas: dict[str, float] = {}
     for name in COUNTER_METRICS:
-        if name in before and name in after:
-            delta = after[name] - before[name]
+        if name in after:
+            # A labelled counter's series appears on its first increment (SGLang's cached_tokens, whose
+            # `cache_source` series is created by the first cache hit): absent from a scrape that succeeded
+            # means it was still 0.
+            delta = after[name] - before.get(name, 0.0)
             if delta < 0:
                 problems.append(f"{name} went down ({before[name]:g} -> {after[name]:g}): server restarted?")
                 continue
