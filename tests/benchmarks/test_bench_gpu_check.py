@@ -31,7 +31,9 @@ INCIDENTAL = {"pygments", "rich", "setuptools"}
 
 CLOSURE = """
 import importlib.metadata as md, json, sys
-for blocked in ("mkdocs", "pandas", "plotly", "jinja2"):  # the generator's; absent or unused on the device
+# the generator's packages (absent or unused on the device), and torch: nvml_check imports the image's PyTorch
+# only if it is there (its GPU load window), so torch and what it imports are never carried
+for blocked in ("mkdocs", "pandas", "plotly", "jinja2", "torch"):
     sys.modules[blocked] = None
 from collector.cli import main
 import collector.measure.telemetry, collector.provenance.hardware, collector.run.runner
