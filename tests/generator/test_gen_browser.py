@@ -3,6 +3,7 @@ instant navigation, hostile strings inert, and no console errors. The site is bu
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -17,7 +18,7 @@ import pytest
 from conftest import golden_files
 from gen_factories import HOSTILE, hostile_run, standard_runs, write_run
 
-from generator.site import build_site
+from generator.site import BuildReport, build_site
 
 # Debian's chromium by default; INFERBOARD_CHROMIUM points elsewhere (e.g. Chrome on a GitHub runner).
 CHROMIUM = Path(os.environ.get("INFERBOARD_CHROMIUM", "/usr/bin/chromium"))
@@ -47,6 +48,22 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def served_site(runs: Path, base: Path) -> Iterator[tuple[str, BuildReport]]:
+    """Build `runs` into base/site for a loopback server in a thread; yield its URL and the build report."""
+    handler = functools.partial(_QuietHandler, directory=str(base / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    report = build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url, report
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("browser")
@@ -56,17 +73,10 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for path in golden_files():
         shutil.copy(path, runs / f"golden-{path.name}")
     (runs / "broken.json").write_text("{not json", encoding="utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(base / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    report = build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
-    # Guide pages (docs/*.md) belong to other areas and may link to pages still being written.
-    assert [w for w in report.mkdocs_warnings if "guide/" not in w] == []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    server.server_close()
+    with served_site(runs, base) as (url, report):
+        # Guide pages (docs/*.md) belong to other areas and may link to pages still being written.
+        assert [w for w in report.mkdocs_warnings if "guide/" not in w] == []
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -13,22 +10,16 @@ from urllib.parse import urlencode
 import pytest
 from gen_factories import write_run
 from quality_factories import history_run
-from test_gen_browser import ARGS, CHROMIUM
+from test_gen_browser import ARGS, CHROMIUM, served_site
 from test_gen_quality import SMOL, smol_family
 
 from generator.agreement import DIVERGE_BADGE
 from generator.history import config_key
-from generator.site import build_site
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +33,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         history_run("hist0003", "0.7.0", 4, 0.6),
     ]:
         write_run(runs, record)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(base / "site"))
-    )
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    server.server_close()
+    with served_site(runs, base) as (url, _report):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,28 +5,18 @@ light/dark) go to /tmp/site-shots for a human look."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from gen_factories import standard_runs, write_run
-from test_gen_browser import ARGS, CHROMIUM, MARKS, SHOTS, Watched, _assert_marks, _no_overflow
+from test_gen_browser import ARGS, CHROMIUM, MARKS, SHOTS, Watched, _assert_marks, _no_overflow, served_site
 from workload_factories import capacity_run, multi_turn_run, shared_prefix_run, trace_reasoning_run
-
-from generator.site import build_site
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +34,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         trace_reasoning_run(),
     ]:
         write_run(runs, record)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(base / "site"))
-    )
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    server.server_close()
+    with served_site(runs, base) as (url, _report):
+        yield url
 
 
 @pytest.fixture(scope="module")
