@@ -26,25 +26,42 @@ DEFAULT_PRICE_PER_HOUR = 2.0
 
 # Okabe-Ito-like palette, readable on light and dark backgrounds; grey is kept for the Pareto frontier.
 PALETTE = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#D55E00",
-    "#56B4E9",
-    "#B8860B",
-    "#7B68EE",
-    "#2E8B57",
-    "#C71585",
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # green
+    "#CC79A7",  # pink
+    "#D55E00",  # vermilion
+    "#56B4E9",  # sky blue
+    "#7B68EE",  # slate blue
+    "#882255",  # wine
+    "#999933",  # olive
+    "#C71585",  # magenta
 )
+# The backends inferboard knows get a slot each, so no two of them share a colour (a hash of the name put
+# vLLM's dark gold next to llama.cpp's orange); any other backend falls back to a hash of its name.
+BACKEND_SLOTS = {
+    "vllm": 0,
+    "llama.cpp": 1,
+    "sglang": 2,
+    "transformers": 3,
+    "tgi": 4,
+    "trtllm": 5,
+    "lmdeploy": 6,
+    "mlc": 7,
+    "ollama": 8,
+    "openai": 9,
+}
 FRONTIER_COLOR = "rgba(128,128,128,0.85)"
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
 
 
 def backend_color(backend: str) -> str:
-    """The same colour for a backend on every chart and page: a hash of its name picks the palette slot."""
-    digest = hashlib.sha256(backend.strip().lower().encode("utf-8")).digest()
-    return PALETTE[digest[0] % len(PALETTE)]
+    """The same colour for a backend on every chart and page."""
+    name = backend.strip().lower()
+    slot = BACKEND_SLOTS.get(name)
+    if slot is None:
+        slot = hashlib.sha256(name.encode("utf-8")).digest()[0]
+    return PALETTE[slot % len(PALETTE)]
 
 
 def _num(value: Any) -> float | None:

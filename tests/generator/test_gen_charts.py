@@ -86,3 +86,10 @@ def test_cost_per_mtok() -> None:
     assert cost_per_mtok(3.6, 1000.0) == 1.0
     assert cost_per_mtok(2.0, 0.0) is None
     assert cost_per_mtok(2.0, None) is None
+
+
+def test_every_known_backend_has_its_own_colour() -> None:
+    from generator.charts import BACKEND_SLOTS
+
+    colours = [backend_color(name) for name in BACKEND_SLOTS]
+    assert len(set(colours)) == len(colours)
