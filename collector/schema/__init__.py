@@ -1,5 +1,15 @@
 """The run record contract. The generator imports only this package from the collector."""
 
+from collector.schema.decisions import (
+    CLEAN_RULES,
+    MIN_DECIDING_REQUESTS,
+    PERCENTILE_MIN_SAMPLES,
+    RULE_TEXT,
+    CleanRule,
+    level_unclean_reasons,
+    percentile_supported,
+    trial_unclean_reasons,
+)
 from collector.schema.definitions import (
     HEADLINE_METRICS,
     METRIC_DEFINITIONS,
@@ -21,6 +31,8 @@ from collector.schema.models import (
     Goodput,
     Hardware,
     Host,
+    HostLoad,
+    Isolation,
     Launch,
     LevelResult,
     MemoryFootprint,
@@ -63,11 +75,15 @@ from collector.schema.workloads import (
 
 __all__ = [
     "CAPACITY_DEFINITIONS",
+    "CLEAN_RULES",
     "GPU",
     "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
+    "MIN_DECIDING_REQUESTS",
+    "PERCENTILE_MIN_SAMPLES",
     "PRESET_DEFINITIONS",
     "QUALITY_DEFINITIONS",
+    "RULE_TEXT",
     "SCHEMA_VERSION",
     "SLO",
     "UPGRADERS",
@@ -76,6 +92,7 @@ __all__ = [
     "CIInfo",
     "Capacity",
     "CapacityProbe",
+    "CleanRule",
     "ClientHealth",
     "Collector",
     "ConfidenceInterval",
@@ -84,6 +101,8 @@ __all__ = [
     "Goodput",
     "Hardware",
     "Host",
+    "HostLoad",
+    "Isolation",
     "Launch",
     "LevelResult",
     "LogprobScore",
@@ -118,7 +137,10 @@ __all__ = [
     "Workload",
     "definition",
     "json_schema",
+    "level_unclean_reasons",
     "load_run",
     "parse_run",
+    "percentile_supported",
+    "trial_unclean_reasons",
     "upgrade",
 ]

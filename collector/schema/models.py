@@ -17,6 +17,9 @@ from collector.schema.base import SLO as SLO
 from collector.schema.base import Scalar as Scalar
 from collector.schema.base import Strict as Strict
 from collector.schema.base import Summary as Summary
+from collector.schema.conditions import ClientHealth as ClientHealth
+from collector.schema.conditions import HostLoad as HostLoad
+from collector.schema.conditions import Isolation as Isolation
 from collector.schema.environment import GPU as GPU
 from collector.schema.environment import Hardware as Hardware
 from collector.schema.environment import Host as Host
@@ -235,6 +238,11 @@ class Workload(Strict):
     request_params: dict[str, Scalar | list[str] | dict[str, Scalar]] = Field(
         default_factory=dict, description="Every request body parameter sent, except the prompt itself."
     )
+    sampling: Literal["greedy", "server-default"] | None = Field(
+        None,
+        description="'greedy': temperature 0 sent with every request (the same work on every backend); "
+        "'server-default': sampling left to the server (labelled); null: not stated (older runs, imports).",
+    )
     mode: Literal["concurrency", "rate"] = Field(description="Closed loop (concurrency) or open loop (rate).")
     burstiness: float | None = Field(None, description="Gamma shape of inter-arrival times (1 = Poisson).")
     max_concurrency: int | None = Field(None, description="Cap on in-flight requests in rate mode.")
@@ -304,17 +312,6 @@ class ServerMetrics(Strict):
     peaks: dict[str, float] = Field(default_factory=dict, description="Highest gauge values seen.")
     scrapes: int = Field(0, description="Number of /metrics scrapes taken during the level.")
     error: str | None = Field(None, description="Why metrics are missing or partial.")
-
-
-class ClientHealth(Strict):
-    """The collector's self-check: is the client itself the bottleneck?"""
-
-    loop_lag_p99_ms: float | None = Field(None, description="p99 event-loop lag while the level ran.")
-    loop_lag_max_ms: float | None = Field(None, description="Max event-loop lag while the level ran.")
-    cpu_percent: float | None = Field(None, description="Collector CPU use, percent of one core.")
-    cpu_seconds: float | None = Field(None, description="Collector CPU seconds spent in the level.")
-    saturated: bool = Field(False, description="True when the figures passed the saturation thresholds.")
-    reason: str | None = Field(None, description="Which threshold was passed.")
 
 
 class RequestRecord(Strict):
@@ -403,6 +400,7 @@ class LevelResult(Strict):
     energy: Energy | None = Field(None, description="GPU energy over the level (absent without NVML).")
     server_metrics: ServerMetrics | None = Field(None, description="Server /metrics deltas and peaks.")
     client: ClientHealth | None = Field(None, description="The collector's own health during the level.")
+    host: HostLoad | None = Field(None, description="The host's load just before the level started.")
     requests: list[RequestRecord] = Field(default_factory=list, description="Per-request records (bounded).")
     requests_dropped: int = Field(0, description="Per-request records not kept because of the bound.", ge=0)
     turns: list[TurnLatency] = Field(
@@ -449,6 +447,9 @@ class RunRecord(Strict):
     suite: Suite | None = Field(None, description="Suite file the run came from, if any.")
     backend: Backend = Field(description="The serving backend.")
     launch: Launch = Field(description="How the server was started.")
+    isolation: Isolation | None = Field(
+        None, description="CPU sets of engine and client on a shared host; null: not recorded (older runs)."
+    )
     model: ModelInfo = Field(description="The model served.")
     quantization: Quantization = Field(default_factory=Quantization, description="Quantization settings.")
     serving: Serving = Field(default_factory=Serving, description="Serving configuration.")
