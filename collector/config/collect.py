@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from collector.config.cpus import AUTO, check_cpu_option
 from collector.config.workloads import capacity_levels_given, resolve_workload
 from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL
 from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
@@ -180,6 +181,22 @@ class CollectConfig(BaseModel):
         "[default: each slot sized to the workload]."
     )
 
+    # Placement: engine and client on separate cores when both run here
+    client_cpus: Annotated[str, AfterValidator(check_cpu_option)] = option(
+        AUTO,
+        "CPUs for the load client when the engine runs on this host (embedded, or launched on loopback), "
+        "e.g. 1 or 2-3; auto: one CPU per --workers process (at most half), taken from the top; off: no "
+        "pinning. An external server is left alone.",
+        metavar="CPUS",
+    )
+    engine_cpus: Annotated[str, AfterValidator(check_cpu_option)] = option(
+        AUTO,
+        "CPUs for an engine that runs on this host, e.g. 0 or 0-5 [auto: every CPU the client does not "
+        "get]; the engine's thread settings follow (llama.cpp threads, VLLM_CPU_OMP_THREADS_BIND, "
+        "OMP_NUM_THREADS). off: no pinning.",
+        metavar="CPUS",
+    )
+
     # Load
     concurrency: Annotated[
         list[int], _each("concurrency", 1, MAX_USERS, why="each user is a live connection; memory")
@@ -228,6 +245,12 @@ class CollectConfig(BaseModel):
         lt=1.0,
         description="Uniform jitter of lengths, e.g. 0.2 for +-20%.",
         json_schema_extra={"cli": {"flag": None}},
+    )
+    sampling: Literal["greedy", "server-default"] = option(
+        "greedy",
+        "greedy: send temperature 0 with every request, so every backend does the same work; "
+        "server-default: leave sampling to the server's defaults (labelled in the run). A --request-param "
+        "temperature=... overrides either and the run records the sampling as custom.",
     )
     ignore_eos: bool = option(
         True,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -354,6 +355,25 @@ async def _read_some(resp: httpx.Response | LeanResponse, limit: int = 2048) -> 
     except httpx.HTTPError:
         pass
     return data[:limit]
+
+
+# Sampling sent with every request unless the user keeps the server's defaults: backends differ in their
+# default sampling (SmolLM2's generation config samples; vLLM's own client sends temperature 0), and
+# backends compared doing different work are not compared at all.
+GREEDY_PARAMS: dict[str, float] = {"temperature": 0}
+SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p")
+
+
+def sampling_params(mode: str) -> dict[str, float]:
+    """Body fields of a sampling mode: greedy -> temperature 0; server-default -> none."""
+    return dict(GREEDY_PARAMS) if mode == "greedy" else {}
+
+
+def recorded_sampling(
+    mode: Literal["greedy", "server-default"], request_params: Mapping[str, object]
+) -> Literal["greedy", "server-default", "custom"]:
+    """What the run file says: the mode, or 'custom' when --request-param set a sampling field."""
+    return "custom" if any(key in request_params for key in SAMPLING_KEYS) else mode
 
 
 def build_body(

@@ -19,7 +19,14 @@ from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError
-from collector.load.client import PreparedRequest, api_path, build_body, make_client
+from collector.load.client import (
+    PreparedRequest,
+    api_path,
+    build_body,
+    make_client,
+    recorded_sampling,
+    sampling_params,
+)
 from collector.load.deadline import control_deadline_s, control_failure
 from collector.load.workload import Prompt, WorkloadError
 from collector.measure.level_extras import LevelExtras
@@ -39,11 +46,22 @@ from collector.run.progress import Progress
 from collector.run.sweep import Sweep
 from collector.run.workloads import WorkloadPlan
 from collector.schema import LevelResult, ModelInfo, RunRecord
+from collector.server.isolation import (
+    CpuPlan,
+    IsolationError,
+    available_cpus,
+    client_placement,
+    engine_env,
+    engine_placement,
+    isolation_record,
+    plan_cpus,
+)
 from collector.server.server import (
     ServerHandle,
     ServerStartError,
     embedded_server,
     external_server,
+    is_loopback,
     managed_server,
 )
 from collector.store import StoreError, write_run
@@ -131,31 +149,74 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
     interrupt = Interrupt()
     # Resolved before a launched server starts: a wrong source costs one line, not a server start-up.
     served = _served_model(config.model_source) if config.model_source and not config.embedded else None
+    cpus = _cpu_plan(config)
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
         interrupt.current = asyncio.current_task()  # until the first level, a signal cancels the setup
         try:
             try:
                 with blocking_phase(interrupt):
-                    if config.embedded:
-                        progress.info("starting the embedded llama.cpp engine ...")
-                        handle = stack.enter_context(embedded_server(config))
-                    elif config.launch:
-                        log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
-                        config.out.mkdir(parents=True, exist_ok=True)
-                        progress.info(f"launching server, log: {log_path}")
-                        handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
-                    else:
-                        handle = external_server(config)
+                    handle = _start_server(config, cpus, stack, progress)
                     if handle.model is None and served is not None:
                         handle.model = served
             except ServerStartError as exc:
                 raise CollectError(str(exc)) from None
+            # The engine is up on its CPUs: the client (this thread, the workers it forks) takes the others.
+            stack.enter_context(client_placement(cpus))
             return await _collect_with_server(config, handle, progress, interrupt)
         except (asyncio.CancelledError, Interrupted) as exc:
             message = setup_interruption(interrupt, exc)
             if message is None:
                 raise
             raise SetupInterrupted(message) from None
+
+
+def _cpu_plan(config: CollectConfig) -> CpuPlan:
+    """Disjoint CPU sets for an engine on this host and the client (isolation); none for external servers."""
+    local = config.embedded or (config.launch is not None and is_loopback(config.endpoint or ""))
+    try:
+        return plan_cpus(
+            available_cpus(),
+            config.client_cpus,
+            config.engine_cpus,
+            workers=config.workers,
+            local_engine=local,
+        )
+    except IsolationError as exc:
+        raise CollectError(str(exc)) from None
+
+
+def _start_server(
+    config: CollectConfig, cpus: CpuPlan, stack: contextlib.ExitStack, progress: Progress
+) -> ServerHandle:
+    """Start (or reach) the server; an engine on this host starts on its own CPUs with matching threads."""
+    engine_cpus = ",".join(map(str, cpus.engine or ()))
+    if config.embedded:
+        progress.info("starting the embedded llama.cpp engine ...")
+        threads = config.engine_threads or (len(cpus.engine) if cpus.engine else None)
+        with engine_placement(cpus):
+            handle = stack.enter_context(embedded_server(config, threads))
+        method = f"engine threads started pinned to CPUs {engine_cpus} (sched_setaffinity, inherited)"
+        handle.isolation = isolation_record(cpus, engine_method=method, engine_threads=threads)
+        return handle
+    if config.launch:
+        added, notes = engine_env(cpus, config.launch_env)
+        if added:
+            config = config.model_copy(update={"launch_env": {**config.launch_env, **added}})
+        log_path = config.out / f"server-{uuid.uuid4().hex[:8]}.log"
+        config.out.mkdir(parents=True, exist_ok=True)
+        progress.info(f"launching server, log: {log_path}")
+        with engine_placement(cpus):
+            handle = stack.enter_context(managed_server(config, log_path, config.endpoint or ""))
+        method = (
+            f"server process started pinned to CPUs {engine_cpus} (sched_setaffinity, inherited by its "
+            f"process tree); environment: {', '.join(notes)}"
+        )
+        threads = len(cpus.engine) if cpus.engine and "OMP_NUM_THREADS" in added else None
+        handle.isolation = isolation_record(cpus, engine_method=method, engine_threads=threads)
+        return handle
+    handle = external_server(config)
+    handle.isolation = isolation_record(cpus, engine_method=None, engine_threads=None)
+    return handle
 
 
 def _served_model(source: str) -> ModelInfo:
@@ -197,6 +258,7 @@ async def _collect_with_server(
 
         progress.info(f"preparing prompts for {model} ...")
         extras = adapter.request_extras(ignore_eos=config.ignore_eos, output_tokens=config.output_tokens)
+        extras.update(sampling_params(config.sampling))
         extras.update(config.request_params)
         plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
         try:
@@ -260,6 +322,8 @@ async def _collect_with_server(
     )
     record.quality = quality
     record.capacity = capacity
+    record.isolation = handle.isolation
+    record.workload.sampling = recorded_sampling(config.sampling, config.request_params)
     record.workload, notes = plan.record(record.workload)
     record.notes.extend(notes)
     exit_code = 0

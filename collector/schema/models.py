@@ -238,10 +238,11 @@ class Workload(Strict):
     request_params: dict[str, Scalar | list[str] | dict[str, Scalar]] = Field(
         default_factory=dict, description="Every request body parameter sent, except the prompt itself."
     )
-    sampling: Literal["greedy", "server-default"] | None = Field(
+    sampling: Literal["greedy", "server-default", "custom"] | None = Field(
         None,
         description="'greedy': temperature 0 sent with every request (the same work on every backend); "
-        "'server-default': sampling left to the server (labelled); null: not stated (older runs, imports).",
+        "'server-default': sampling left to the server (labelled); 'custom': set by request_params; null: "
+        "not stated (older runs, imports).",
     )
     mode: Literal["concurrency", "rate"] = Field(description="Closed loop (concurrency) or open loop (rate).")
     burstiness: float | None = Field(None, description="Gamma shape of inter-arrival times (1 = Poisson).")

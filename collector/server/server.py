@@ -22,7 +22,7 @@ from collector.provenance.facts import (
     quantization_from_argv,
     serving_from_argv,
 )
-from collector.schema import Launch, MemoryFootprint, ModelInfo, Quantization, Serving
+from collector.schema import Isolation, Launch, MemoryFootprint, ModelInfo, Quantization, Serving
 from collector.schema.models import Scalar
 from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import cached_model, read_random_marker
@@ -46,6 +46,7 @@ class ServerHandle:
     reported: dict[str, str | int | float | bool | None] = field(default_factory=dict)
     gpu_count: int = 0
     is_local: bool = True
+    isolation: Isolation | None = None  # the CPU split, set by the runner once the server is placed
 
 
 def _per_slot_context(config: CollectConfig) -> int:
@@ -124,8 +125,10 @@ def _gguf_quantization(path: Path, kv_cache: Scalar) -> Quantization:
 
 
 @contextlib.contextmanager
-def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
-    """Start llama.cpp in-process (xllamacpp) on a free loopback port; always stopped on exit."""
+def embedded_server(config: CollectConfig, threads: int | None = None) -> Iterator[ServerHandle]:
+    """Start llama.cpp in-process (xllamacpp) on a free loopback port; always stopped on exit.
+
+    threads: compute threads when --engine-threads is not given (the engine's CPU set, see isolation)."""
     model_path, model = _embedded_model(config)
     slots = max(config.engine_parallel, max(config.concurrency or [1]), config.max_concurrency or 1)
     # engine_ctx is the engine's TOTAL context (as `--ctx` of `python -m collector.server.engine` and the
@@ -134,9 +137,9 @@ def embedded_server(config: CollectConfig) -> Iterator[ServerHandle]:
     per_slot = total_ctx // slots
     if per_slot < 16:
         raise ServerStartError(f"engine context {total_ctx} is too small for {slots} slots (16 tokens each)")
-    # Leave one core to the collector: on a small host an engine on every core delays the client's own
-    # timestamps, and the self-check would (rightly) flag every level as client-saturated.
-    threads = config.engine_threads or max(1, (os.cpu_count() or 2) - 1)
+    # Without a CPU set, leave one core to the collector: on a small host an engine on every core delays the
+    # client's own timestamps, and the self-check would (rightly) flag every level.
+    threads = config.engine_threads or threads or max(1, (os.cpu_count() or 2) - 1)
     engine = EmbeddedEngine(
         model_path,
         n_ctx=total_ctx,
@@ -246,11 +249,11 @@ def external_server(config: CollectConfig) -> ServerHandle:
     return ServerHandle(
         base_url=config.endpoint.rstrip("/"),
         launch=Launch(mode="external"),
-        is_local=_is_loopback(config.endpoint),
+        is_local=is_loopback(config.endpoint),
     )
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
