@@ -24,7 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collector.schema import LevelResult, RunRecord
+from collector.measure.stats import student_t_ci
+from collector.schema import RULE_TEXT, LevelResult, RunRecord, level_unclean_reasons
 from generator.agreement import AgreementGroup, agreement_groups
 from generator.load import LoadedRun, load_runs
 
@@ -61,6 +62,36 @@ def _p50(levels: list[LevelResult], metric: str) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
+def _by_level(record: RunRecord) -> dict[int, list[LevelResult]]:
+    by_level: dict[int, list[LevelResult]] = {}
+    for lv in record.results:
+        if lv.concurrency is not None:
+            by_level.setdefault(lv.concurrency, []).append(lv)
+    return by_level
+
+
+def _host_figures(record: RunRecord) -> dict[str, Any]:
+    """The host's state before the levels (recorded by the collector) and the client's self-check."""
+    others = [
+        lv.host.other_cpu_cores for lv in record.results if lv.host and lv.host.other_cpu_cores is not None
+    ]
+    loads = [lv.host.load_1m for lv in record.results if lv.host and lv.host.load_1m is not None]
+    busy = sum(1 for lv in record.results if lv.client and lv.client.saturated)
+    starved = sum(1 for lv in record.results if lv.client and lv.client.starved)
+    iso = record.isolation
+    return {
+        "other_cpu_cores_max": max(others) if others else None,
+        "load_1m_max": max(loads) if loads else None,
+        "client_busy_trials": busy,
+        "client_starved_trials": starved,
+        "isolation": (
+            f"engine CPU {iso.engine_cpus}, client CPU {iso.client_cpus}"
+            if iso and iso.applied
+            else (iso.reason if iso else "not recorded")
+        ),
+    }
+
+
 def speed_row(run: LoadedRun) -> dict[str, Any]:
     r = run.record
     row: dict[str, Any] = {
@@ -69,7 +100,9 @@ def speed_row(run: LoadedRun) -> dict[str, Any]:
         "backend": f"{r.backend.name} {r.backend.version or '?'}",
         "quantization": r.quantization.format or r.quantization.weights_dtype,
         "workload": f"{r.workload.input_tokens}->{r.workload.output_tokens}",
+        "sampling": r.workload.sampling,
         "status": r.status,
+        **_host_figures(r),
     }
     for users in (1, 8):
         levels = _levels(r, users)
@@ -77,17 +110,23 @@ def speed_row(run: LoadedRun) -> dict[str, Any]:
         row[f"tpot_p50_ms_c{users}"] = _p50(levels, "tpot_ms")
         row[f"n_c{users}"] = sum(lv.completed for lv in levels)
         row[f"trials_c{users}"] = len(levels)
-    by_level: dict[int, list[LevelResult]] = {}
-    for lv in r.results:
-        if lv.concurrency is not None and lv.status == "complete":
-            by_level.setdefault(lv.concurrency, []).append(lv)
-    means = {c: sum(lv.output_throughput_tok_s for lv in lvs) / len(lvs) for c, lvs in by_level.items()}
-    if means:
-        peak = max(means, key=lambda c: means[c])
+    by_level = _by_level(r)
+    unclean = {c: level_unclean_reasons(lvs) for c, lvs in by_level.items()}
+    row["unclean_levels"] = {str(c): [RULE_TEXT[k] for k in keys] for c, keys in unclean.items() if keys}
+    clean = {c: lvs for c, lvs in by_level.items() if not unclean[c]}
+    intervals = {
+        c: student_t_ci([lv.output_throughput_tok_s for lv in lvs], floor=0.0) for c, lvs in clean.items()
+    }
+    if intervals:
+        peak = max(intervals, key=lambda c: intervals[c].estimate)
+        ci = intervals[peak]
         row.update(
-            peak_output_tok_s=means[peak],
+            peak_output_tok_s=ci.estimate,
+            peak_low=ci.low,
+            peak_high=ci.high,
             peak_at_users=peak,
-            n_peak=sum(lv.completed for lv in by_level[peak]),
+            trials_peak=ci.trials,
+            n_peak=sum(lv.completed for lv in clean[peak]),
         )
     return row
 
@@ -128,17 +167,39 @@ def _pct(value: float | None) -> str:
 
 def _speed_table(rows: list[dict[str, Any]]) -> list[str]:
     out = [
-        "| cell | backend | quantization | workload (in->out tokens) | TTFT p50 ms, 1 user (n) | "
-        "TPOT p50 ms, 1 user | TTFT p50 ms, 8 users (n) | TPOT p50 ms, 8 users | "
-        "peak output tok/s (users, n) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| cell | backend | quantization | workload (in->out tokens) | TTFT p50 ms, 1 user (trials, n) | "
+        "TPOT p50 ms, 1 user | TTFT p50 ms, 8 users (trials, n) | TPOT p50 ms, 8 users | "
+        "peak output tok/s, clean levels [95% interval] (users, trials × requests) | levels not clean |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        peak = "no clean level"
+        if r.get("peak_output_tok_s") is not None:
+            peak = (
+                f"{_f(r['peak_output_tok_s'])} [{_f(r['peak_low'])}, {_f(r['peak_high'])}] "
+                f"({r['peak_at_users']}, {r['trials_peak']} × {r['n_peak'] // max(r['trials_peak'], 1)})"
+            )
+        unclean = "; ".join(f"c={c}: {', '.join(why)}" for c, why in r["unclean_levels"].items()) or "none"
+        out.append(
+            f"| {r['cell']} | {r['backend']} | {r['quantization']} | {r['workload']} | "
+            f"{_f(r['ttft_p50_ms_c1'])} ({r['trials_c1']}, {r['n_c1']}) | {_f(r['tpot_p50_ms_c1'])} | "
+            f"{_f(r['ttft_p50_ms_c8'])} ({r['trials_c8']}, {r['n_c8']}) | {_f(r['tpot_p50_ms_c8'])} | "
+            f"{peak} | {unclean} |"
+        )
+    return out
+
+
+def _conditions_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "| cell | isolation | sampling | other processes' CPU before a level, max (cores) | load average, "
+        "max | trials with the client busy | trials with the client starved |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
-            f"| {r['cell']} | {r['backend']} | {r['quantization']} | {r['workload']} | "
-            f"{_f(r['ttft_p50_ms_c1'])} ({r['n_c1']}) | {_f(r['tpot_p50_ms_c1'])} | "
-            f"{_f(r['ttft_p50_ms_c8'])} ({r['n_c8']}) | {_f(r['tpot_p50_ms_c8'])} | "
-            f"{_f(r.get('peak_output_tok_s'))} ({r.get('peak_at_users', '—')}, {r.get('n_peak', 0)}) |"
+            f"| {r['cell']} | {r['isolation']} | {r['sampling'] or 'not recorded'} | "
+            f"{_f(r['other_cpu_cores_max'], 2)} | {_f(r['load_1m_max'], 2)} | {r['client_busy_trials']} | "
+            f"{r['client_starved_trials']} |"
         )
     return out
 
@@ -203,20 +264,24 @@ def render(report: dict[str, Any]) -> str:
         "the Q4_1 model's values (docs/models.md). These are CPU runs on a small shared machine: compare "
         "engines with each other here, not with GPU figures.",
         "",
-        "Each engine gets one thread (llama.cpp `threads: 1`, vLLM `VLLM_CPU_OMP_THREADS_BIND=0`, "
-        "`OMP_NUM_THREADS=1` for transformers): with two spin-waiting threads per engine the first attempt "
-        "slowed to a crawl as soon as other work took a core. Runs labelled `client saturated` had the "
-        "collector itself short of CPU at that level; on this host the client and the engine share the "
-        "cores, so absolute figures are low and noisy, and only the ordering within one suite run means "
-        "much.",
+        "Engine and client ran on separate cores (the collector's default isolation, recorded in each "
+        "run: the engine on one CPU with its thread settings to match, the client on the other), every "
+        "request asked for greedy decoding, and before every level the collector recorded the host's load "
+        "and waited (bounded) for other processes to fall silent; the conditions table below shows what "
+        "each run recorded. Only clean levels (docs/site.md: complete, no failures, client neither busy nor "
+        "starved, at least 40 counted requests over the trials) enter the peak column.",
         "",
         "## Speed",
         "",
         "p50 figures are the mean over the repeated trials of each trial's median; n counts the requests "
-        "behind a figure (all trials). Peak output throughput is the concurrency level with the highest "
-        "mean output tok/s.",
+        "behind a figure (all trials). Peak output throughput is the clean concurrency level with the "
+        "highest mean output tok/s, with its Student-t 95% interval over the trials.",
         "",
         *_speed_table(report["speed"]),
+        "",
+        "## Measurement conditions",
+        "",
+        *_conditions_table(report["speed"]),
         "",
     ]
     if report["failed_cells"]:
@@ -254,8 +319,7 @@ def main() -> int:
     parser.add_argument("--note", action="append", default=[], help="a paragraph for the speed section")
     parser.add_argument(
         "--host-note",
-        default="shared with other work while the suite ran "
-        "(load average 3-8 on 2 cores, as observed with uptime)",
+        default="nothing else ran while the suite ran (see the conditions table)",
         help="what the run files cannot say about the host",
     )
     parser.add_argument("--write-docs", action="store_true")
