@@ -4,7 +4,9 @@ process. The run keeps its completed levels and the completed requests of the in
 
 from __future__ import annotations
 
+import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,19 @@ from collector.schema import RunRecord, load_run
 
 HERE = Path(__file__).resolve().parents[1]
 FAST = ["--input-tokens", "8", "--output-tokens", "8", "--warmup", "0"]
+
+
+def wait_for_completed(progress: Path, count: int, proc: subprocess.Popen[str]) -> None:
+    """Until the progress line of the running level shows at least `count` finished requests."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = [int(n) for n in re.findall(r"(\d+)/\d+ requests", progress.read_text(errors="replace"))]
+        if done and max(done) >= count:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"process exited ({proc.returncode}): {progress.read_text()[-2000:]}")
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} requests finished: {progress.read_text()[-2000:]}")
 
 
 def _only_run(out: Path) -> RunRecord:
@@ -98,34 +113,26 @@ def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Pa
 @pytest.mark.engine
 @pytest.mark.slow
 def test_sigint_with_the_embedded_engine_stops_it_promptly(tmp_path: Path) -> None:
-    # A stream left open would make llama.cpp's stop wait for its 30 s SSE keep-alive ping.
+    # A stream left open would make llama.cpp's stop wait for its 30 s SSE keep-alive ping. The level does not
+    # end before the signal (200 requests of 64 tokens take minutes; the signal follows the second), however
+    # loaded the machine; the stop must come well before the ping (25 s: generous, normally under 2 s).
     progress, out = tmp_path / "progress.txt", tmp_path / "runs"
-    args = [
-        "--concurrency",
-        "1,2",
-        "--duration",
-        "2",
-        "--requests",
-        "60",
-        "--input-tokens",
-        "8",
-        "--output-tokens",
-        "64",
-    ]
-    proc = spawn([*args, "--warmup", "0", "--engine-threads", "1"], out, progress)
+    args = ["--concurrency", "2", "--duration", "3600", "--requests", "200"]
+    args += ["--input-tokens", "8", "--output-tokens", "64", "--warmup", "0", "--engine-threads", "1"]
+    proc = spawn(args, out, progress)
     try:
-        wait_for_text(progress, "c=1: done", 120, proc)
-        wait_for_text(progress, "c=2: ", 60, proc)
-        sent = time.monotonic()
+        wait_for_text(progress, "c=2: ", 120, proc)
+        wait_for_completed(progress, 2, proc)
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        took = time.monotonic() - sent
+        proc.wait(timeout=25)
     finally:
         proc.kill()
         proc.communicate()
     assert proc.returncode == 130
-    assert took < 10, f"the engine took {took:.1f} s to stop"
-    _assert_interrupted(_only_run(out), "SIGINT")
+    record = _only_run(out)
+    assert record.status == "interrupted" and "SIGINT" in (record.status_reason or "")
+    (level,) = record.results
+    assert level.status == "interrupted" and level.failed == 0 and level.completed >= 2
 
 
 @pytest.mark.engine
