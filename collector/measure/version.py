@@ -26,6 +26,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.load.transport",
     "collector.load.workers",
     "collector.load.workload",
+    "collector.measure.hostload",
     "collector.measure.metrics",
     "collector.measure.plausibility",
     "collector.measure.selfcheck",

@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "b31ce413e591c4b5f6c31bec80965a8fe315df3d523fcb3e0d3a201218f04584"
+MEASURING_DIGEST = "bdfe7b2f7508d35968b5755e121fc381cd427ab80421ad3c334b602e984b5822"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
