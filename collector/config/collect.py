@@ -40,6 +40,7 @@ MAX_REQUESTS = 10_000_000  # per level: every request keeps an outcome in memory
 MAX_TOKENS = 10_000_000  # far beyond any model's context; a bigger prompt cannot be built or served
 MAX_SECONDS = 7 * 24 * 3600.0  # a week: longer is a typo, not a benchmark
 MAX_RATE = 1_000_000.0  # req/s: beyond what one collector can schedule
+MAX_QUIET_WAIT_S = 3600.0  # per level: a host still busy after an hour will not quiet for this run
 
 
 def _bounded(name: str, low: float, high: float, *, low_open: bool = False, why: str = "") -> AfterValidator:
@@ -230,6 +231,17 @@ class CollectConfig(BaseModel):
     )
     workers: Annotated[int, _bounded("workers", 1, 1024, why="load-generating processes")] = option(
         1, "Load-generating processes (for many-core hosts at high concurrency)."
+    )
+    quiet_wait_s: Annotated[float, _bounded("quiet wait", 0, MAX_QUIET_WAIT_S, why="an hour per level")] = (
+        option(
+            0.0,
+            "Seconds to wait, before each level, for the host to be quiet (other processes using under "
+            "--quiet-cores CPU); 0: do not wait. The host's load is recorded before every level either way.",
+            flag="--quiet-wait",
+        )
+    )
+    quiet_cores: Annotated[float, _bounded("quiet cores", 0, 1024, why="CPU cores of one host")] = option(
+        0.25, "With --quiet-wait: CPU cores other processes may use for the host to count as quiet."
     )
 
     # Workload

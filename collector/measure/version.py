@@ -30,6 +30,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.load.workers",
     "collector.load.workload",
     "collector.server.isolation",
+    "collector.measure.hostload",
     "collector.measure.metrics",
     "collector.measure.plausibility",
     "collector.measure.selfcheck",

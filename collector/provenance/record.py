@@ -142,6 +142,24 @@ class RecordContext:
     telemetry: Telemetry
 
 
+def _condition_notes(results: list[LevelResult]) -> list[str]:
+    """One note per measurement condition that kept some level from being clean."""
+    notes = []
+    if any(r.client is not None and r.client.saturated for r in results):
+        notes.append(
+            "At least one level had a busy client (its own CPU at the limit): its latencies include the "
+            "collector's queueing; add --workers."
+        )
+    if any(r.client is not None and r.client.starved for r in results):
+        notes.append(
+            "At least one level had a starved client (its event loop ran late while its own CPU was low): "
+            "other work held the cores; isolate the engine or quiet the host."
+        )
+    if any(r.host is not None and r.host.quiet is False for r in results):
+        notes.append("At least one level started on a host that was not quiet after the --quiet-wait.")
+    return notes
+
+
 def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
     handle, model, version, extras, results = ctx.handle, ctx.model, ctx.version, ctx.extras, ctx.results
     hardware, dataset_info = ctx.hardware, ctx.dataset_info
@@ -195,10 +213,7 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         notes.append(f"Backend detected as {ctx.detection.name}: {ctx.detection.evidence}.")
     if not handle.is_local:
         notes.append("The server is remote: host fields describe the collector host, not the serving host.")
-    if any(r.client is not None and r.client.saturated for r in results):
-        notes.append(
-            "At least one level was client-saturated: its latencies include the collector's queueing."
-        )
+    notes.extend(_condition_notes(results))
     return RunRecord(
         run_id=ctx.run_id,
         created_at=datetime.now(UTC),

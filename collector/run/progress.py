@@ -17,6 +17,7 @@ class Progress:
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self._label = ""
         self._last_draw = 0.0
+        self._status_shown = False
 
     def info(self, message: str) -> None:
         """A status line shown on a TTY only (the final summary and errors are printed regardless)."""
@@ -27,6 +28,24 @@ class Progress:
     def level_started(self, label: str) -> None:
         self._label = label
         self._last_draw = 0.0
+
+    @property
+    def label(self) -> str:
+        """The label of the level under way."""
+        return self._label
+
+    def status_line(self, message: str) -> None:
+        """One line redrawn in place on a TTY (e.g. while waiting for a quiet host)."""
+        if self.enabled:
+            self.stream.write("\r" + message.ljust(78))
+            self.stream.flush()
+            self._status_shown = True
+
+    def end_status_line(self) -> None:
+        if self._status_shown:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+            self._status_shown = False
 
     def on_outcome(self, state: LevelState, outcome: RequestOutcome) -> None:
         if not self.enabled:
@@ -57,6 +76,45 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _level_name(r: LevelResult) -> str:
+    if r.trace_timing is not None:  # a replay: its rate is the trace's own (or none for one burst)
+        name = "trace" if r.request_rate is None else f"trace {r.request_rate:.3g}/s"
+    else:
+        name = f"c={r.concurrency}" if r.concurrency is not None else f"rate={r.request_rate:g}"
+    return name + (f" #{r.trial + 1}" if r.trial else "")
+
+
+def _flags(r: LevelResult) -> list[str]:
+    """Why a level's timings are not to be trusted as the backend's: the client's state, the host's."""
+    flags = []
+    if r.client is not None and r.client.cause is not None:
+        flags.append(f"client {r.client.cause}")
+    elif r.client is not None and r.client.saturated:  # a record from before the cause was told apart
+        flags.append("client saturated")
+    if r.host is not None and r.host.quiet is False:
+        flags.append("host not quiet")
+    return flags
+
+
+def level_notes(results: list[LevelResult]) -> list[str]:
+    """The notes under the table: each flagged level with its figures, then what to change per cause."""
+    lines, advice = [], {}
+    for r in results:
+        client, host = r.client, r.host
+        if client is not None and client.cause is not None:
+            lines.append(f"  {_level_name(r)}: client {client.cause}: {client.reason}")
+            if client.advice:
+                advice[f"client {client.cause}"] = client.advice
+        if host is not None and host.quiet is False:
+            lines.append(
+                f"  {_level_name(r)}: host not quiet after waiting {host.waited_s:g} s: other processes used "
+                f"{host.other_cpu_cores or 0:.2f} cores > {host.threshold_cores or 0:g}"
+            )
+            advice["host not quiet"] = "stop the other work on the host, or run when it is idle"
+    lines += [f"  fix for {what}: {text}" for what, text in advice.items()]
+    return ["notes:", *lines] if lines else []
+
+
 def summary_table(results: list[LevelResult]) -> str:
     header = (
         "level",
@@ -72,16 +130,10 @@ def summary_table(results: list[LevelResult]) -> str:
     )
     rows = [header]
     for r in results:
-        if r.trace_timing is not None:  # a replay: its rate is the trace's own (or none for one burst)
-            level = "trace" if r.request_rate is None else f"trace {r.request_rate:.3g}/s"
-        else:
-            level = f"c={r.concurrency}" if r.concurrency is not None else f"rate={r.request_rate:g}"
-        if r.trial:
-            level += f" #{r.trial + 1}"
+        level = _level_name(r)
         if r.status != "complete":
             level += f" ({r.status})"
-        if r.client is not None and r.client.saturated:
-            level += " [client saturated]"
+        level += "".join(f" [{flag}]" for flag in _flags(r))
         rows.append(
             (
                 level,
@@ -109,7 +161,7 @@ def summary_table(results: list[LevelResult]) -> str:
 
 def result_lines(results: list[LevelResult], path: object | None) -> list[str]:
     """What `collect` prints after a run (and after each suite cell): the level table and the run file."""
-    lines = [summary_table(results)] if results else []
+    lines = [summary_table(results), *level_notes(results)] if results else []
     if path is not None:
         lines.append(f"run file: {path}")
     return lines

@@ -19,10 +19,11 @@ from collector.load.workers import jobs_for_level, run_level_in_workers
 from collector.measure.level_extras import LevelExtras
 from collector.measure.metrics import aggregate_level
 from collector.measure.selfcheck import LoopMonitor
+from collector.run.hostwait import HostSample, host_before_level
 from collector.run.interrupts import Interrupt
 from collector.run.progress import Progress
 from collector.run.workloads import WorkloadPlan
-from collector.schema import LevelResult
+from collector.schema import HostLoad, LevelResult
 from collector.server.server import ServerHandle
 
 Stop = tuple[str, str]  # (run status, reason) when the collection must stop after a level
@@ -75,6 +76,9 @@ class Sweep:
         if interrupt.fired:  # a signal between levels
             return "interrupted", f"stopped by {interrupt.signal_name} before {label}"
         self.progress.level_started(prefix + label)
+        host = await self._host_load()
+        if not isinstance(host, HostLoad):
+            return host
         count, warmup = self.plan.count(concurrency), self.plan.warmup(concurrency)
         # A --duration level cycles through the pool: 512 fresh prompts suffice (a sweep has them already).
         await self.plan.ensure(self.cursor + warmup + count if count is not None else warmup + 512)
@@ -92,6 +96,7 @@ class Sweep:
             spec = LevelSpec.from_config(config, concurrency, rate, trial, self.cursor)
             spec = dataclasses.replace(spec, count=count)
             result = await self._measure(shards, spec)
+        result.host = host
         self.results.append(result)
         self.progress.level_finished(result)
         if result.status == "interrupted":
@@ -99,6 +104,43 @@ class Sweep:
         if result.status == "incomplete":
             return "incomplete", f"server stopped answering during {label}"
         return None
+
+    async def _host_load(self) -> HostLoad | Stop:
+        """The host's load before the level (waiting, bounded, for quiet with --quiet-wait); a signal
+        stops the wait at once."""
+        config, interrupt, progress = self.config, self.interrupt, self.progress
+
+        def waiting(sample: HostSample, waited_s: float) -> None:
+            progress.status_line(
+                f"  {progress.label}: waiting for a quiet host: other processes use "
+                f"{sample.other_cpu_cores or 0:.2f} cores > {config.quiet_cores:g} "
+                f"({waited_s:.0f} of {config.quiet_wait_s:g} s)"
+            )
+
+        task = asyncio.create_task(
+            host_before_level(wait_s=config.quiet_wait_s, threshold_cores=config.quiet_cores, on_wait=waiting)
+        )
+        interrupt.current = task
+        if interrupt.fired:
+            task.cancel()
+        try:
+            host = await task
+        except asyncio.CancelledError:
+            if not interrupt.fired:
+                raise
+            return (
+                "interrupted",
+                f"stopped by {interrupt.signal_name} while waiting for a quiet host before {progress.label}",
+            )
+        finally:
+            interrupt.current = None
+            progress.end_status_line()
+        if host.quiet is False:
+            progress.info(
+                f"  {progress.label}: the host is not quiet after {host.waited_s:g} s (other processes use "
+                f"{host.other_cpu_cores or 0:.2f} cores > {config.quiet_cores:g}); measuring anyway"
+            )
+        return host
 
     async def _warmup(self, shards: ClientShards, concurrency: int | None, count: int) -> Stop | None:
         """Uncounted requests before a level; returns (status, reason) when the sweep must stop."""
