@@ -84,7 +84,7 @@ def merge(sources: tuple[Path, ...], into: Path) -> None:
     for source, target in outcome.copied:
         click.echo(f"copied:  {source} -> {target}")
     for source, there in outcome.skipped:
-        click.echo(f"skipped: {source} (the same run is already in {there})")
+        click.echo(f"skipped: {source} (the same run as {there})")
     for line in outcome.refused:
         click.echo(f"refused: {line}", err=True)
     click.echo(

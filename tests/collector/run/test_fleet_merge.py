@@ -123,3 +123,18 @@ def test_atomic_create_never_replaces_a_file_and_leaves_no_temp_file(tmp_path: P
         atomic_create_bytes(target, b"second\n")
     assert target.read_bytes() == b"first\n"
     assert os.listdir(tmp_path) == ["run.json"]
+
+
+def test_atomic_create_without_hard_links_still_never_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*_: object) -> None:
+        raise PermissionError(1, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "run.json"
+    atomic_create_bytes(target, b"first\n")
+    with pytest.raises(FileExistsError):
+        atomic_create_bytes(target, b"second\n")
+    assert target.read_bytes() == b"first\n"
+    assert os.listdir(tmp_path) == ["run.json"]
