@@ -20,6 +20,7 @@ from collector.config.suite import Cell, SuiteError, levels_text, workload_text
 PlanFormat = Literal["text", "json", "github-matrix"]
 PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "json", "github-matrix")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_MATRIX_JOBS = 256  # GitHub Actions runs at most this many jobs from one matrix
 
 
 def cell_id(cell: Cell) -> str:
@@ -86,6 +87,11 @@ def github_matrix(cells: Sequence[Cell], default_runner: str | None = None) -> s
         raise SuiteError(
             f"{cells[0].suite.path}: cell {missing[0]!r} has no runner label: give the server a `runner:`, "
             "set defaults.runner, or pass --default-runner"
+        )
+    if len(entries) > MAX_MATRIX_JOBS:
+        raise SuiteError(
+            f"{cells[0].suite.path}: {len(entries)} cells, over the {MAX_MATRIX_JOBS} jobs a GitHub Actions "
+            "matrix can hold; split the suite"
         )
     include = [{"cell": e["cell"], "runner": e["runner"], "name": e["name"]} for e in entries]
     return json.dumps({"include": include}, separators=(",", ":"))

@@ -116,6 +116,11 @@ def test_bad_plans_are_one_error_line(tmp_path: Path) -> None:
     assert result.output.strip().count("\n") == 0 and "differ only in case" in result.output
     result = CliRunner().invoke(main, ["suite", "plan", str(_suite(tmp_path)), "--default-runner", "a b"])
     assert result.exit_code == 2 and "--default-runner 'a b'" in result.output
+    servers = "".join(f"  - {{name: s{i}, endpoint: 'http://x:1'}}\n" for i in range(129))
+    big = expand(parse_suite(SUITE.split("servers:")[0] + "servers:\n" + servers, "big.yaml"))
+    assert len(big) == 258
+    with pytest.raises(SuiteError, match="258 cells, over the 256 jobs a GitHub Actions matrix can hold"):
+        github_matrix(big)
 
 
 def test_an_unknown_cell_id_is_one_line_listing_the_valid_ids(tmp_path: Path) -> None:
