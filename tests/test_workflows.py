@@ -84,17 +84,55 @@ def test_site_builds_strict_and_deploys_with_the_pages_actions() -> None:
     assert workflow["jobs"]["deploy"]["environment"]["name"] == "github-pages"
 
 
-def test_collect_runs_on_the_chosen_self_hosted_runner_and_opens_a_pr() -> None:
+def _run_scripts(workflow: dict[Any, Any]) -> list[str]:
+    return [step.get("run", "") for job in workflow["jobs"] for step in _steps(workflow, job)]
+
+
+def test_collect_plans_the_cells_and_runs_each_on_its_self_hosted_runner() -> None:
     workflow = _load("collect.yml")
     inputs = _on(workflow)["workflow_dispatch"]["inputs"]
-    assert {"suite", "runner"} <= set(inputs)
+    assert {"suite", "runner", "max_parallel"} <= set(inputs)
+    # Inputs reach the shell through env, never spliced into a script (script injection).
+    assert not [script for script in _run_scripts(workflow) if "${{" in script]
+    plan = next(s for s in _steps(workflow, "plan") if "inferboard suite plan" in s.get("run", ""))
+    assert "--format github-matrix" in plan["run"] and '--default-runner "$RUNNER"' in plan["run"]
+    assert plan["env"] == {"SUITE": "${{ inputs.suite }}", "RUNNER": "${{ inputs.runner }}"}
+    assert workflow["jobs"]["plan"]["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
     job = workflow["jobs"]["collect"]
-    assert job["runs-on"] == ["self-hosted", "${{ inputs.runner }}"]
+    assert job["needs"] == "plan" and job["name"] == "collect ${{ matrix.cell }}"
+    assert job["runs-on"] == ["self-hosted", "${{ matrix.runner }}"]
+    assert job["strategy"]["fail-fast"] is False
+    assert job["strategy"]["max-parallel"] == "${{ inputs.max_parallel }}"
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    # No job-level concurrency group: it keeps one pending job and cancels the other cells.
+    assert "concurrency" not in job and "concurrency" not in workflow
     steps = _steps(workflow, "collect")
     collect = next(s for s in steps if "inferboard collect" in s.get("run", ""))
-    # Inputs reach the shell through env, never spliced into the script (script injection).
-    assert "${{" not in collect["run"] and collect["env"]["SUITE"] == "${{ inputs.suite }}"
-    pr = next(s for s in steps if s.get("uses", "").startswith("peter-evans/create-pull-request"))
-    assert pr["with"]["add-paths"] == "runs/*.json"
-    assert "actions/runs/${{ github.run_id }}" in pr["with"]["body"]
-    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert '--cell "$CELL"' in collect["run"] and collect["env"]["CELL"] == "${{ matrix.cell }}"
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and upload["with"]["name"] == "runs-${{ matrix.cell }}"
+
+
+def test_collect_merges_every_cell_validates_and_opens_one_pr() -> None:
+    workflow = _load("collect.yml")
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["merge"]
+    assert job["needs"] == ["plan", "collect"]
+    assert "always()" in job["if"] and "needs.plan.result == 'success'" in job["if"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "actions": "read"}
+    steps = _steps(workflow, "merge")
+    download = next(s for s in steps if s.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"]["pattern"] == "runs-*"
+    runs = [s.get("run", "") for s in steps]
+    merge = next(i for i, run in enumerate(runs) if "inferboard runs merge" in run)
+    validate = runs.index("inferboard validate runs")
+    body = next(i for i, run in enumerate(runs) if "actions/runs/$GITHUB_RUN_ID/jobs" in run)
+    pr = next(
+        i for i, s in enumerate(steps) if s.get("uses", "").startswith("peter-evans/create-pull-request")
+    )
+    assert merge < validate < body < pr
+    # Failed cells are found by the collect jobs' name and listed with a link to their job.
+    assert 'startswith("collect ")' in runs[body] and "html_url" in runs[body]
+    assert steps[pr]["with"]["add-paths"] == "runs/*.json"
+    assert steps[pr]["with"]["body-path"] == "${{ runner.temp }}/pr-body.md"
+    assert "--into runs" in runs[merge]

@@ -34,7 +34,11 @@ def render() -> str:
     ]
     commands: list[tuple[str, list[str]]] = [("inferboard", [])]
     assert isinstance(main, click.Group)
-    commands += [(f"inferboard {name}", [name]) for name in sorted(main.commands)]
+    for name in sorted(main.commands):
+        commands.append((f"inferboard {name}", [name]))
+        group = main.commands[name]
+        if isinstance(group, click.Group):  # `inferboard suite plan`, `runs merge`, ...: their own options
+            commands += [(f"inferboard {name} {sub}", [name, sub]) for sub in sorted(group.commands)]
     for title, args in commands:
         result = runner.invoke(main, [*args, "--help"], terminal_width=100, prog_name="inferboard")
         parts += [f"## `{title}`", "", "```text", result.output.rstrip(), "```", ""]

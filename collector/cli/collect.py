@@ -59,6 +59,13 @@ from collector.run.suites import run_suite
 )
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: only on a terminal).")
 @click.option("--dry-run", is_flag=True, help="With a suite file: print the plan and exit.")
+@click.option(
+    "--cell",
+    "cell_id",
+    metavar="ID",
+    help="With a suite file: run only the cell with this id (`inferboard suite plan` lists them), exactly "
+    "as the whole suite would.",
+)
 @click.pass_context
 def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
     """Measure an OpenAI-compatible server (or the embedded llama.cpp engine) and write one run file.
@@ -73,9 +80,12 @@ def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
           --endpoint http://127.0.0.1:8089 --backend llama.cpp
       inferboard collect suite.yaml --dry-run
       inferboard collect suite.yaml --requests 8 --out runs/   (flags override every cell)
+      inferboard collect suite.yaml --cell vllm-bf16+chat      (one cell, e.g. one job of a fleet)
     """
     show_progress = opts.pop("progress")
     dry_run = bool(opts.pop("dry_run"))
+    cell = opts.pop("cell_id")
+    cell_id = None if cell is None else str(cell)
     if suite is not None:
         # Only flags given explicitly (or through their environment variable) override the suite.
         given = {
@@ -83,9 +93,13 @@ def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
             for name, value in opts.items()
             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
         }
-        sys.exit(run_suite(suite, dry_run=dry_run, cli_options=given, show_progress=show_progress))
+        sys.exit(
+            run_suite(suite, dry_run=dry_run, cli_options=given, show_progress=show_progress, cell=cell_id)
+        )
     if dry_run:
         raise click.UsageError("--dry-run needs a suite file")
+    if cell_id is not None:
+        raise click.UsageError("--cell needs a suite file")
     config = config_from_options(opts)
     sys.exit(run_config(config, show_progress=show_progress))
 

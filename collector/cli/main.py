@@ -23,6 +23,8 @@ def main() -> None:
     build     validate runs/ and build the static site
     validate  check run files against the schema
     schema    print the run file (or suite file) JSON Schema
+    suite     plan a suite's cells for a fleet of runners (ids, runner labels)
+    runs      merge run files from several collections into runs/
     """
 
 
@@ -69,10 +71,13 @@ def validate(paths: tuple[Path, ...]) -> None:
 def _register_optional_commands() -> None:
     # Commands owned by other modules; each module exposes click command objects.
     from collector.cli.collect import collect
+    from collector.cli.fleet import runs, suite
     from collector.cli.models import models
 
     main.add_command(collect)
     main.add_command(models)
+    main.add_command(suite)
+    main.add_command(runs)
     try:
         from generator.cli import build, serve
     except ImportError:  # pragma: no cover - generator not yet present during development

@@ -41,6 +41,10 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ALLOWED_SECRET_KEYS = frozenset({"api_key_env"})
 # A launch line's `${INFERBOARD_MODEL_PATH}`: the local path of the server's `model_source`.
 MODEL_PATH_VAR = "INFERBOARD_MODEL_PATH"
+_RUNNER_HELP = (
+    "Label of the self-hosted runner whose hardware the cells need (the collect workflow runs them on "
+    "[self-hosted, LABEL]); not recorded in the run."
+)
 
 
 class SuiteError(InferboardError, ValueError):
@@ -102,6 +106,7 @@ class ServerSpec(_Spec):
     quantization: Quantization | None = None
     serving: Serving | None = None
     labels: list[str] = same_as("labels", default_factory=list)
+    runner: str | None = Field(None, pattern=_NAME, description=_RUNNER_HELP)
     options: CollectOptions = Field(default_factory=CollectOptions)
 
     @model_validator(mode="after")
@@ -124,10 +129,19 @@ class ServerSpec(_Spec):
         return "embedded" if self.engine else "managed" if self.launch else "external"
 
 
+class SuiteDefaults(CollectOptions):
+    """The options of every cell, and the runner label of every server that names none."""
+
+    runner: str | None = Field(None, pattern=_NAME, description=_RUNNER_HELP)
+
+    def options(self) -> CollectOptions:
+        return CollectOptions.model_validate(self.model_dump(exclude_none=True, exclude={"runner"}))
+
+
 class SuiteFile(_Spec):
     name: str = Field(pattern=_NAME)
     description: str | None = None
-    defaults: CollectOptions = Field(default_factory=CollectOptions)
+    defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
     load: CollectOptions = Field(default_factory=CollectOptions)
     workloads: list[WorkloadSpec] = Field(default_factory=list)
     servers: list[ServerSpec] = Field(min_length=1)
@@ -153,6 +167,7 @@ class Cell:
     quantization: Quantization
     serving: Serving
     suite: Suite
+    runner: str | None = None  # the runner label: the server's, else the suite defaults'
 
     def launch_argv(self, environ: Mapping[str, str] | None = None) -> list[str] | None:
         """The launch command with `${VAR}` replaced from the environment (server env over `environ`)."""
@@ -345,7 +360,7 @@ def expand(suite: LoadedSuite) -> list[Cell]:
                 }
             )
         for workload in workloads:
-            options = spec.defaults.overlaid(spec.load)
+            options = spec.defaults.options().overlaid(spec.load)
             if workload is not None:
                 options = options.overlaid(
                     CollectOptions.model_validate(workload.model_dump(exclude={"name"}))
@@ -367,12 +382,13 @@ def expand(suite: LoadedSuite) -> list[Cell]:
                     quantization=quantization,
                     serving=serving,
                     suite=Suite(path=str(suite.path), sha256=suite.sha256, text=suite.text, cell=name),
+                    runner=server.runner or spec.defaults.runner,
                 )
             )
     return cells
 
 
-def _levels_text(options: CollectOptions) -> str:
+def levels_text(options: CollectOptions) -> str:
     if options.request_rate:
         levels = "request rate " + ", ".join(f"{r:g}" for r in options.request_rate) + " req/s"
     elif options.concurrency:
@@ -391,7 +407,7 @@ def _levels_text(options: CollectOptions) -> str:
     return ", ".join(parts)
 
 
-def _workload_text(options: CollectOptions) -> str:
+def workload_text(options: CollectOptions) -> str:
     source = f"dataset {options.dataset}" if options.dataset else "synthetic"
     lengths = f"{options.input_tokens or '?'} -> {options.output_tokens or '?'} tokens"
     flags = ", ignore_eos" if options.ignore_eos else ""
@@ -426,8 +442,8 @@ def plan_text(cells: Sequence[Cell]) -> str:
         lines.append(f"       model:    {model or 'as the server reports it'}")
         lines.append(f"       quant:    {_describe(cell.quantization)}")
         lines.append(f"       serving:  {_describe(cell.serving)}")
-        lines.append(f"       workload: {_workload_text(cell.options)}")
-        lines.append(f"       load:     {_levels_text(cell.options)}")
+        lines.append(f"       workload: {workload_text(cell.options)}")
+        lines.append(f"       load:     {levels_text(cell.options)}")
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from collector.config.collect import CollectConfig
 from collector.config.flags import parse_request_params, parse_slo, provenance_options
+from collector.config.plan import find_cell
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
 from collector.errors import validation_message
 from collector.load import aio
@@ -188,11 +189,15 @@ def run_suite(
     dry_run: bool = False,
     cli_options: Mapping[str, object] | None = None,
     show_progress: object = None,
+    cell: str | None = None,
 ) -> int:
-    """Run (or with dry_run, plan) every cell of a suite; returns the exit status: 0 when every cell
-    produced a complete run, 1 when any failed, 2 for an unusable suite or flags, 130 when interrupted."""
+    """Run (or with dry_run, plan) every cell of a suite, or with `cell` only the cell of that id, exactly
+    as the whole suite would run it; returns the exit status: 0 when every cell produced a complete run, 1
+    when any failed, 2 for an unusable suite, flags or cell id, 130 when interrupted."""
     try:
         cells = expand(load_suite(path))
+        if cell is not None:
+            cells = [find_cell(cells, cell)]
     except SuiteError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
