@@ -35,6 +35,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.quality.passes",
     "collector.quality.prompts",
     "collector.quality.scoring",
+    "collector.schema.tdist",
 )
 
 

@@ -514,8 +514,17 @@
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); });
         if (r[cc.status] !== "complete") td.appendChild(badge("level " + r[cc.status], "ib-warn"));
       } else if (c.num) {
+        var why = r[cc.hidden] && r[cc.hidden][c.key];
         td.textContent = fmt(r[cc[c.key]]);
+        if (why) td.title = why;  // a percentile this level's sample cannot support: "—", and why
         if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
+        if (r[cc.unclean] && r[cc[c.key]] !== null) {
+          // this level may not decide a verdict: each figure it shows says so, the reason on hover
+          var mark = badge(c.key === "out_tok_s" ? "⚠ not clean" : "⚠", "ib-unclean");
+          mark.title = "not clean: " + r[cc.unclean];
+          mark.setAttribute("aria-label", mark.title);
+          td.appendChild(document.createTextNode(" ")); td.appendChild(mark);
+        }
         if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (n=" + r[cc.trials] + ")", "ib-trials"));
         if (c.key === "goodput_rps" && r[cc[c.key]] !== null && run[rc.slo]) td.appendChild(el("span", " " + run[rc.slo], "ib-trials"));
         if (best[c.key] !== undefined && r[cc[c.key]] === best[c.key]) td.classList.add("ib-best");
@@ -766,15 +775,15 @@
 
   function atTarget(points, target) {
     // Same rule as generator/decide.py at_interactivity: best tok/s per device with per-user speed >= target,
-    // interpolating linearly between the two levels that straddle the target.
+    // interpolating linearly between the two levels that straddle the target (n: the smaller of the two).
     var pts = points.slice().sort(function (a, b) { return a[0] - b[0]; });
     var best = null;
-    pts.forEach(function (p) { if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2]]; });
+    pts.forEach(function (p) { if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2], [p[3], p[4]]]; });
     for (var i = 0; i + 1 < pts.length; i++) {
       var a = pts[i], b = pts[i + 1];
       if (a[0] < target && target <= b[0] && b[0] > a[0]) {
         var v = a[1] + (b[1] - a[1]) * (target - a[0]) / (b[0] - a[0]);
-        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2]];
+        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2], [Math.min(a[3], b[3]), Math.min(a[4], b[4])]];
       }
     }
     return best;
@@ -794,32 +803,34 @@
           loadData(src).then(function (curves) { rank(curves, target); });
         });
         function rank(curves, target) {
-          var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1]] : null; })
+          // curves hold clean pooled levels only: [label, config key, [[user, tput, level, trials, requests]]]
+          var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1], s[2]] : null; })
             .filter(function (s) { return s; }).sort(function (a, b) { return b[2] - a[2]; });
           var verdict = box.querySelector(".ib-verdict");
           verdict.textContent = "";
           var strong = el("strong", "Throughput at ≥ " + target + " tok/s per user: ");
           verdict.appendChild(strong);
-          if (!scores.length) verdict.appendChild(document.createTextNode("no run reaches this speed per user."));
+          if (!scores.length) verdict.appendChild(document.createTextNode("not decidable: no configuration reaches this speed per user on a clean level."));
           else if (scores.length === 1) verdict.appendChild(document.createTextNode("only " + scores[0][0] + "."));
           else {
             var margin = scores[1][2] > 0 ? (scores[0][2] / scores[1][2] - 1) * 100 : 0;
             verdict.appendChild(document.createTextNode(scores[0][0] + " leads by " + (margin >= 0 ? "+" : "") +
-              margin.toFixed(1) + "% over " + scores[1][0] + " (read off the curves: margin not tested)."));
+              margin.toFixed(1) + "% over " + scores[1][0] + " (read off the pooled curves of clean levels: " +
+              "not tested; the table above the edit had the intervals)."));
           }
           var tbody = box.querySelector("tbody");
           tbody.textContent = "";
           var more = box.querySelector(".ib-more");
           if (more && more.firstChild && more.firstChild.nodeType === 3) {
-            more.firstChild.textContent = "Top " + Math.min(data.top, scores.length) + " of " + scores.length + " runs shown; " +
+            more.firstChild.textContent = "Top " + Math.min(data.top, scores.length) + " of " + scores.length + " configurations shown; " +
               Math.max(0, scores.length - data.top) + " more in ";
           }
           scores.slice(0, data.top).forEach(function (s, i) {
             var tr = el("tr");
             tr.appendChild(el("td", i + 1));
-            var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.run_url, s[1]); td.appendChild(a); tr.appendChild(td);
+            var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.config_url, s[1]); td.appendChild(a); tr.appendChild(td);
             tr.appendChild(el("td", fmt(s[2]), "ib-num")); tr.appendChild(el("td", "—", "ib-num"));
-            tr.appendChild(el("td", "1", "ib-num")); tr.appendChild(el("td", s[3]));
+            tr.appendChild(el("td", s[4] ? s[4][0] + " × " + s[4][1] : "—", "ib-num")); tr.appendChild(el("td", s[3]));
             tbody.appendChild(tr);
           });
         }

@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "b31ce413e591c4b5f6c31bec80965a8fe315df3d523fcb3e0d3a201218f04584"
+MEASURING_DIGEST = "94d764157c606b94022ab2ddcd652a662239698f4c6533cd55acba00613b310b"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
