@@ -9,6 +9,7 @@ from collector.schema.configuration import (
 )
 from collector.schema.decisions import (
     CLEAN_RULES,
+    MIN_DECIDING_REASON,
     MIN_DECIDING_REQUESTS,
     PERCENTILE_MIN_SAMPLES,
     RULE_TEXT,
@@ -88,6 +89,7 @@ __all__ = [
     "GPU",
     "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
+    "MIN_DECIDING_REASON",
     "MIN_DECIDING_REQUESTS",
     "PERCENTILE_MIN_SAMPLES",
     "PRESET_DEFINITIONS",

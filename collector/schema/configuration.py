@@ -24,18 +24,19 @@ class ConfigurationField:
 
 
 CONFIGURATION_FIELDS: tuple[ConfigurationField, ...] = (
-    ConfigurationField("weights", "the weights: model source (with revision), file SHA-256 and upstream "
+    ConfigurationField("weights", "model source (with revision), file SHA-256 and upstream "
                        "model; the model name only when none of them is recorded (marked 'by name')"),
-    ConfigurationField("hardware", "hardware class: accelerator, hardware label, GPU names (or CPU model)"),
-    ConfigurationField("workload", "workload: API, kind, preset, lengths and jitter, dataset or generator "
+    ConfigurationField("hardware", "accelerator, hardware label, GPU names (or CPU model)"),
+    ConfigurationField("workload", "API, kind, preset, lengths and jitter, dataset or generator "
                        "settings, load mode, burstiness, sampling and the request parameters sent"),
     ConfigurationField("backend", "backend name and version"),
-    ConfigurationField("quantization", "quantization: format, weight/activation/KV dtypes, checkpoint"),
-    ConfigurationField("serving", "serving options: the recorded serving settings and the normalised launch "
+    ConfigurationField("quantization", "format, weight/activation/KV dtypes, checkpoint"),
+    ConfigurationField("serving", "the recorded serving settings and the normalised launch "
                        "line (launch mode; argv without the values of --port/--host, absolute paths reduced "
                        "to file names; embedded engine settings without port keys; serving-relevant "
                        "environment variables such as VLLM_*, OMP_*)"),
-    ConfigurationField("measurement_version", "the collector's measurement version"),
+    ConfigurationField("measurement_version", "the collector's measurement version (runs measured "
+                       "differently never pool)"),
 )  # fmt: skip
 
 KEY_LENGTH = 12  # hex digits of the SHA-256 shown as the configuration's id

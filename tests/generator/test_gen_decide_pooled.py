@@ -10,13 +10,22 @@ from pathlib import Path
 import pytest
 from gen_factories import level, make_run
 
-from collector.schema import RULE_TEXT, ClientHealth, LevelResult, RunRecord, configuration_key
+from collector.schema import (
+    CLEAN_RULES,
+    CONFIGURATION_FIELDS,
+    MIN_DECIDING_REASON,
+    RULE_TEXT,
+    ClientHealth,
+    LevelResult,
+    RunRecord,
+    configuration_key,
+)
 from generator.assets_data import DataAssets
 from generator.configpages import config_pages, estimate_cell
 from generator.configs import Estimate, configurations
 from generator.decide import Ranking, decision_groups
 from generator.load import LoadedRun
-from generator.pages import SiteContext, home_page
+from generator.pages import SiteContext, home_page, methodology_page
 from generator.tables import level_frame, run_frame
 
 T975_DF9 = 2.262157  # Student-t 0.975 quantile, 9 degrees of freedom (published tables)
@@ -184,3 +193,13 @@ def test_configuration_key_ignores_ports_and_paths_but_not_what_serves() -> None
     measured = _with(one, collector=one.collector.model_copy(update={"measurement_version": 2}))
     keys = {configuration_key(r) for r in (one, other_version, other_quant, greedy, measured)}
     assert len(keys) == 5
+
+
+def test_methodology_renders_the_clean_rules_and_configuration_fields_from_the_schema() -> None:
+    ctx = SiteContext([], run_frame([]), level_frame([]), [], True, datetime(2026, 12, 1, tzinfo=UTC))
+    text = html.unescape(methodology_page(ctx))
+    for rule in CLEAN_RULES:
+        assert f"- {rule.text}" in text
+    for item in CONFIGURATION_FIELDS:
+        assert f"- **{item.name}**: {item.text}" in text
+    assert MIN_DECIDING_REASON in text
