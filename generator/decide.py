@@ -84,8 +84,8 @@ class Group:
     threshold: float | None
     rankings: list[Ranking] = field(default_factory=list)
     undecidable: list[Undecidable] = field(default_factory=list)
-    # per configuration: [label, key, [[per-user tok/s, tok/s per device, level, trials, requests], ...]]
-    # over its clean levels, for the editable interactivity target
+    # per configuration: [label, key, [[per-user tok/s, tok/s per device, level, trials, requests, why not
+    # clean ("" when clean)], ...]], for the editable interactivity target (same rules as the built view)
     curves: list[list[Any]] = field(default_factory=list)
 
     @property
@@ -226,8 +226,8 @@ def _undecidable(config: Configuration) -> Undecidable | None:
 
 def _curve(config: Configuration) -> list[Any]:
     points = [
-        [float(f"{u:.4g}"), float(f"{t:.4g}"), lv.level, lv.trials, lv.requests]
-        for u, t, lv in _points([lv for lv in config.levels if lv.clean])
+        [float(f"{u:.4g}"), float(f"{t:.4g}"), lv.level, lv.trials, lv.requests, lv.reason_text]
+        for u, t, lv in _points(config.levels)
     ]
     return [config.label, config.key, points]
 

@@ -547,13 +547,14 @@
     }
     function render() {
       var rows = rowsInView();
-      // Best value of each metric column over every row in view (all pages), shaded in its cell.
+      // Best value of each metric column over every clean row in view (all pages), shaded in its cell.
       best = {};
       columns.forEach(function (c) {
         if (!c.num || c.key === "cost" || c.higher === undefined) return;
         rows.forEach(function (r) {
           var v = r[cc[c.key]];
-          if (v === null || v === undefined) return;
+          // a level that may not decide a verdict is never shaded "best" either
+          if (v === null || v === undefined || r[cc.unclean]) return;
           if (best[c.key] === undefined || (c.higher ? v > best[c.key] : v < best[c.key])) best[c.key] = v;
         });
       });
@@ -776,18 +777,24 @@
   function atTarget(points, target) {
     // Same rule as generator/decide.py at_interactivity: best tok/s per device with per-user speed >= target,
     // interpolating linearly between the two levels that straddle the target (n: the smaller of the two).
+    // points: [per-user tok/s, tok/s per device, level, trials, requests, why not clean ("" when clean)]
     var pts = points.slice().sort(function (a, b) { return a[0] - b[0]; });
     var best = null;
-    pts.forEach(function (p) { if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2], [p[3], p[4]]]; });
+    pts.forEach(function (p) {
+      if (p[0] >= target && (!best || p[1] > best[0])) best = [p[1], p[2], [p[3], p[4]], p[5] ? [p[2] + ": " + p[5]] : []];
+    });
     for (var i = 0; i + 1 < pts.length; i++) {
       var a = pts[i], b = pts[i + 1];
       if (a[0] < target && target <= b[0] && b[0] > a[0]) {
         var v = a[1] + (b[1] - a[1]) * (target - a[0]) / (b[0] - a[0]);
-        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2], [Math.min(a[3], b[3]), Math.min(a[4], b[4])]];
+        var why = [a, b].filter(function (p) { return p[5]; }).map(function (p) { return p[2] + ": " + p[5]; });
+        if (!best || v > best[0]) best = [v, "between " + a[2] + " and " + b[2], [Math.min(a[3], b[3]), Math.min(a[4], b[4])], why];
       }
     }
     return best;
   }
+
+  function cleanPoints(points) { return points.filter(function (p) { return !p[5]; }); }
 
   function initDecide(root) {
     return payloadAsync(root, "decide").then(function (data) {
@@ -804,13 +811,22 @@
         });
         function rank(curves, target) {
           // curves hold clean pooled levels only: [label, config key, [[user, tput, level, trials, requests]]]
-          var scores = curves.map(function (c) { var s = atTarget(c[2], target); return s ? [c[0], c[1], s[0], s[1], s[2]] : null; })
+          var scores = curves.map(function (c) { var s = atTarget(cleanPoints(c[2]), target); return s ? [c[0], c[1], s[0], s[1], s[2]] : null; })
             .filter(function (s) { return s; }).sort(function (a, b) { return b[2] - a[2]; });
+          // Same rule as the built verdict: a reading from a level that is not clean, better than the best
+          // clean figure, leaves the verdict open and is named.
+          var top = scores.length ? scores[0][2] : -Infinity, blocker = null;
+          curves.forEach(function (c) {
+            var any = atTarget(c[2], target);
+            if (any && any[3].length && any[0] > top && (!blocker || any[0] > blocker[1])) blocker = [c[0], any[0], any[1], any[3]];
+          });
           var verdict = box.querySelector(".ib-verdict");
           verdict.textContent = "";
           var strong = el("strong", "Throughput at ≥ " + target + " tok/s per user: ");
           verdict.appendChild(strong);
-          if (!scores.length) verdict.appendChild(document.createTextNode("not decidable: no configuration reaches this speed per user on a clean level."));
+          if (blocker) verdict.appendChild(document.createTextNode("not decidable: " + blocker[0] + " reads " + fmt(blocker[1]) +
+            " at " + blocker[2] + ", but that is not clean (" + blocker[3].join("; ") + ")."));
+          else if (!scores.length) verdict.appendChild(document.createTextNode("not decidable: no configuration reaches this speed per user."));
           else if (scores.length === 1) verdict.appendChild(document.createTextNode("only " + scores[0][0] + "."));
           else {
             var margin = scores[1][2] > 0 ? (scores[0][2] / scores[1][2] - 1) * 100 : 0;

@@ -98,3 +98,24 @@ def test_home_shows_verdicts_with_n_and_fits_the_screen(
         assert errors == []
     finally:
         context.close()
+
+
+def test_edited_interactivity_target_never_names_a_winner_over_an_unclean_reading(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(site_url, wait_until="load")
+        # the thin, saturated comparison (2 runs): every level is unclean, so any target is not decidable
+        box = page.locator("section.ib-decide", has_text="2 runs").locator(".ib-interactive")
+        box.locator(".ib-threshold").fill("0.001")
+        box.locator(".ib-threshold").dispatch_event("change")
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('section.ib-decide .ib-interactive .ib-verdict'))"
+            ".some(v => v.textContent.includes('≥ 0.001') && v.textContent.includes('not decidable'))"
+        )
+        assert "fewer than 40 counted requests" in box.locator(".ib-verdict").inner_text()
+    finally:
+        context.close()
