@@ -73,6 +73,7 @@ RUN_COLS = [
     "slo",
     "capacity",
     "capacity_text",
+    "config",
 ]
 # Leaderboard column -> the schema's metric definition shown on hover.
 COLUMN_DEFINITIONS = {
@@ -183,6 +184,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
         "classes": {k: class_label(k) for k in classes},
         "default_class": default_class(ctx.runs_frame),
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+        "config_url": "configs/{slug}/" if ctx.dir_urls else "configs/{slug}.html",
     }
 
 

@@ -17,6 +17,7 @@ from collector.schema import (
     LevelResult,
     RunRecord,
     Summary,
+    configuration_key,
     level_unclean_reasons,
     percentile_supported,
 )
@@ -232,6 +233,7 @@ RUN_COLUMNS = [
     "capacity_hi",
     "capacity_where",
     "capacity_text",
+    "config",
 ]
 
 
@@ -259,6 +261,7 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "levels": len(r.results),
         "slo": slo_text(r),
         **capacity_info(r),
+        "config": configuration_key(r),
     }
 
 
@@ -266,7 +269,8 @@ def capacity_info(record: RunRecord) -> dict[str, Any]:
     """The run's capacity under SLO, flattened for the frames (all None without a capacity search)."""
     cap = record.capacity
     if cap is None:
-        return dict.fromkeys(RUN_COLUMNS[RUN_COLUMNS.index("capacity") :])
+        first, last = RUN_COLUMNS.index("capacity"), RUN_COLUMNS.index("capacity_text")
+        return dict.fromkeys(RUN_COLUMNS[first : last + 1])
     low, high = capacity_range(cap)
     return {
         "capacity": cap.capacity,

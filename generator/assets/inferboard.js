@@ -340,6 +340,8 @@
     // Capacity is per run and each carries its own SLO, so it is shown with that SLO and never shaded "best".
     if (data.has_capacity) columns.push({ key: "capacity", label: "Capacity under SLO", num: true });
     columns.push({ key: "labels", label: "Labels" });
+    // The configuration the run belongs to: its page pools the trials of all its runs (what verdicts use).
+    columns.push({ key: "config", label: "Configuration" });
 
     function sortValue(r, key) {
       if (key === "cost") return cost(r);
@@ -347,6 +349,7 @@
       if (key === "run") return runOf(r)[rc.slug];
       if (key === "level") return r[cc.load];
       if (key === "labels") return runOf(r)[rc.badges].join(" ");
+      if (key === "config") return runOf(r)[rc.config];
       if (textCols[key]) return textCols[key](r);
       return r[cc[key]];
     }
@@ -510,6 +513,9 @@
         td.textContent = fmt(cost(r));
       } else if (c.key === "capacity") {
         td.textContent = run[rc.capacity_text] || "—";
+      } else if (c.key === "config") {
+        var link = el("a", run[rc.config]); link.href = runUrl(data.config_url, run[rc.config]);
+        link.title = "all runs of this configuration, trials pooled"; td.appendChild(link);
       } else if (c.key === "labels") {
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); });
         if (r[cc.status] !== "complete") td.appendChild(badge("level " + r[cc.status], "ib-warn"));

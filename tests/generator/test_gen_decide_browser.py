@@ -119,3 +119,18 @@ def test_edited_interactivity_target_never_names_a_winner_over_an_unclean_readin
         assert "fewer than 40 counted requests" in box.locator(".ib-verdict").inner_text()
     finally:
         context.close()
+
+
+def test_leaderboard_marks_unclean_levels_and_links_configurations(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(site_url + "leaderboard/?class=all", wait_until="load")
+        page.wait_for_selector(".ib-leaderboard tbody tr td a[href*='configs/']")
+        mark = page.locator(".ib-leaderboard .ib-unclean").first
+        assert "fewer than 40 counted requests" in str(mark.get_attribute("title"))
+        hidden = page.locator(".ib-leaderboard td[title*='too few for p99']").first
+        assert hidden.inner_text().startswith("—")
+    finally:
+        context.close()
