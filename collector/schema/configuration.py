@@ -99,8 +99,9 @@ def _hardware(record: RunRecord) -> dict[str, Any]:
 def _workload(record: RunRecord) -> dict[str, Any]:
     w = record.workload
     fields = ("api", "kind", "preset", "input_tokens", "output_tokens", "length_jitter", "length_range_ratio",
-              "ignore_eos", "mode", "burstiness", "max_concurrency", "sampling", "salted")  # fmt: skip
+              "ignore_eos", "mode", "burstiness", "max_concurrency", "salted")  # fmt: skip
     out: dict[str, Any] = {name: getattr(w, name) for name in fields}
+    out["sampling"] = w.sampling  # greedy vs the server's defaults: different work, never pooled
     out["dataset"] = w.dataset.sha256 if w.dataset else None
     for name in ("shared_prefix", "multi_turn"):
         settings = getattr(w, name)
