@@ -221,6 +221,7 @@ def _undecidable(config: Configuration) -> Undecidable | None:
     if any(level.clean for level in config.levels):
         return None
     reasons = [(level.level, level.reason_text) for level in config.levels]
+    reasons = reasons or [("—", "no load level recorded")]
     return Undecidable(config.label, config_link(config.key), reasons)
 
 
@@ -232,7 +233,19 @@ def _curve(config: Configuration) -> list[Any]:
     return [config.label, config.key, points]
 
 
+def _distinct_labels(part: list[Configuration]) -> None:
+    """Configurations that read the same (same backend, version and quantization, other serving options or
+    weights) are told apart by their key, so a verdict never reads 'X beats X'."""
+    counts: dict[str, int] = {}
+    for config in part:
+        counts[config.label] = counts.get(config.label, 0) + 1
+    for config in part:
+        if counts[config.label] > 1:
+            config.label = f"{config.label} · config {config.key}"
+
+
 def _group(part: list[Configuration], runs: list[LoadedRun]) -> Group:
+    _distinct_labels(part)
     first = part[0]
     threshold = default_threshold(part)
     group = Group(first.klass, first.model, first.hardware, first.workload, len(runs), len(part), threshold)

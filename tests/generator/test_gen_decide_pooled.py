@@ -203,3 +203,14 @@ def test_methodology_renders_the_clean_rules_and_configuration_fields_from_the_s
     for item in CONFIGURATION_FIELDS:
         assert f"- **{item.name}**: {item.text}" in text
     assert MIN_DECIDING_REASON in text
+
+
+def test_configurations_that_read_alike_are_told_apart_by_key() -> None:
+    # same backend, version and quantization; different serving options (max-num-seqs): two configurations
+    argv = ["vllm", "serve", "m", "--max-num-seqs"]
+    a = run("aaaa00000001", "vllm", [trial(4, 100.0 + t) for t in range(3)], launch_argv=[*argv, "8"])
+    b = run("bbbb00000001", "vllm", [trial(4, 200.0 + t) for t in range(3)], launch_argv=[*argv, "64"])
+    ranking = peak([a, b])
+    first, second = ranking.scores
+    assert first.label != second.label and first.label.endswith(f"config {first.slug}")
+    assert first.slug == configuration_key(b.record)
