@@ -1,35 +1,50 @@
-"""Decision views: which backend wins for a model x hardware x workload, at named operating points.
+"""Decision views: which configuration wins for a model x hardware x workload, at named operating points.
 
-Pure functions over the level frame. Runs are only ranked within one class (real weights on GPU, CPU,
-random weights, imported: never mixed). A winner's margin over the runner-up is called a tie when their
-confidence intervals overlap; with no repeats there is no interval, and the view says so instead of
-pretending a margin is significant.
+Configurations are ranked, not runs: each one's trials are pooled over all its runs (generator.configs),
+and only clean pooled levels (collector.schema.level_unclean_reasons) may decide. A winner's margin over
+the runner-up is a tie when their Student-t 95% intervals overlap; with one trial there is no interval and
+the view says "not decidable: one trial". A would-be winner is never shown when a level that is not clean
+reads better than it: the verdict is "not decidable" and names that level and why. Classes (real weights
+on GPU, CPU, random weights, imported) are never mixed.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
-from generator.tables import REAL_GPU_CLASS, class_label, short_backend, short_id
+from generator.configs import Configuration, PooledLevel, configurations
+from generator.load import LoadedRun
+from generator.tables import REAL_GPU_CLASS, capacity_info, class_label, short_backend, short_id
 
 
 @dataclass(frozen=True)
 class Score:
-    """One run's value at one operating point, with its interval where the run has repeats."""
+    """One configuration's value at one operating point (capacity: one run's), with its interval."""
 
-    slug: str
+    slug: str  # configuration key (capacity rankings: run slug)
     label: str
     value: float
-    low: float | None
+    low: float | None  # None: one trial, no interval
     high: float | None
     trials: int
     where: str  # the load level (or interpolation) the value was read at
+    requests: int | None = None  # counted requests behind the value
+    link: str = ""  # the page that holds the evidence, relative to the docs root
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A level that may not decide but reads better than the would-be winner."""
+
+    label: str
+    link: str
+    where: str
+    value: float
+    why: str
 
 
 @dataclass(frozen=True)
@@ -37,14 +52,25 @@ class Ranking:
     point: str  # operating point title
     unit: str
     scores: list[Score]
-    verdict: str  # "winner", "tie", "untested" (no intervals), "single"; capacity also "open"
+    # "winner", "tie", "one_trial", "single", "blocked", "none"; capacity also "open"
+    verdict: str
     kind: str = "interval"  # "capacity": ranges are where the true capacity lies, not 95% intervals
+    blocker: Blocker | None = None
 
     @property
     def margin_pct(self) -> float | None:
         if len(self.scores) < 2 or self.scores[1].value <= 0:
             return None
         return (self.scores[0].value / self.scores[1].value - 1.0) * 100.0
+
+
+@dataclass(frozen=True)
+class Undecidable:
+    """A configuration with no clean level: why each of its levels may not decide."""
+
+    label: str
+    link: str
+    reasons: list[tuple[str, str]]  # (level, reason text)
 
 
 @dataclass
@@ -54,9 +80,12 @@ class Group:
     hardware: str
     workload: str
     runs: int
+    configs: int
     threshold: float | None
     rankings: list[Ranking] = field(default_factory=list)
-    # per run: [label, slug, [[per-user tok/s, tok/s per device, level], ...]] for the editable threshold
+    undecidable: list[Undecidable] = field(default_factory=list)
+    # per configuration: [label, key, [[per-user tok/s, tok/s per device, level, trials, requests, why not
+    # clean ("" when clean)], ...]], for the editable interactivity target (same rules as the built view)
     curves: list[list[Any]] = field(default_factory=list)
 
     @property
@@ -64,83 +93,62 @@ class Group:
         return f"{self.model} · {self.hardware} · {self.workload}"
 
 
-Curve = list[dict[str, Any]]  # one run's complete level rows, ordered by load
-
-# Optional operating points contributed by later features (e.g. capacity under an SLO): each maps one
-# run's curve to a score or None; a point none of the runs has is left out of the view.
-EXTRA_POINTS: list[tuple[str, str, Callable[[Curve, str, str], Score | None]]] = []
+def config_link(key: str) -> str:
+    return f"configs/{key}.md"
 
 
-def _devices(row: dict[str, Any]) -> int:
-    return max(int(row.get("devices") or 1), 1)
+def _score(config: Configuration, level: PooledLevel, metric: str) -> Score | None:
+    est = level.estimate(metric)
+    if est is None:
+        return None
+    return Score(config.key, config.label, est.value, est.low, est.high, level.trials, level.level,
+                 level.requests, config_link(config.key))  # fmt: skip
 
 
-def _finite(value: Any) -> bool:
-    return value is not None and isinstance(value, int | float) and math.isfinite(float(value))
+def peak_score(config: Configuration) -> Score | None:
+    """Peak output throughput per device over the configuration's clean levels."""
+    scores = [_score(config, lv, "out_tok_s") for lv in config.levels if lv.clean]
+    return max((s for s in scores if s is not None), key=lambda s: s.value, default=None)
 
 
-def _trials(row: dict[str, Any]) -> int:
-    for key in ("out_tok_s_n", "trials"):
-        if _finite(row.get(key)):
-            return int(row[key])
-    return 1
+Point = tuple[float, float, PooledLevel]  # (per-user tok/s, tok/s per device, level)
 
 
-def peak_score(curve: Curve, slug: str, label: str) -> Score | None:
-    """Peak output throughput per GPU (per host on CPU) over the run's complete levels."""
+def _points(levels: Sequence[PooledLevel]) -> list[Point]:
+    points = []
+    for level in levels:
+        user, tput = level.estimate("user_tok_s"), level.estimate("out_tok_s")
+        if user is not None and tput is not None:
+            points.append((user.value, tput.value, level))
+    return sorted(points, key=lambda p: p[0])
+
+
+def _between(a: float | None, b: float | None, share: float) -> float | None:
+    return None if a is None or b is None else a + (b - a) * share
+
+
+def at_interactivity(config: Configuration, threshold: float, clean_only: bool = True) -> Score | None:
+    """Highest throughput per device while per-user tok/s (p50) >= threshold, interpolated linearly between
+    the two levels that straddle the threshold (the curve is assumed monotone between them; the interval
+    bounds are interpolated the same way, and n is the smaller of the two levels')."""
+    points = _points([lv for lv in config.levels if lv.clean or not clean_only])
     best: Score | None = None
-    for row in curve:
-        tok = row.get("out_tok_s")
-        if tok is None or not _finite(tok):
-            continue
-        d = _devices(row)
-        lo, hi = row.get("out_tok_s_lo"), row.get("out_tok_s_hi")
-        score = Score(
-            slug=slug,
-            label=label,
-            value=float(tok) / d,
-            low=float(lo) / d if lo is not None and _finite(lo) else None,
-            high=float(hi) / d if hi is not None and _finite(hi) else None,
-            trials=_trials(row),
-            where=str(row.get("level", "")),
-        )
-        if best is None or score.value > best.value:
+    for user, _, level in points:
+        score = _score(config, level, "out_tok_s")
+        if user >= threshold and score is not None and (best is None or score.value > best.value):
             best = score
-    return best
-
-
-def at_interactivity(curve: Curve, slug: str, label: str, threshold: float) -> Score | None:
-    """Highest throughput per GPU while per-user tok/s (p50) >= threshold, interpolated linearly between
-    the two levels that straddle the threshold (the run's curve is assumed monotone between them)."""
-    points = sorted(
-        (float(r["user_tok_s"]), float(r["out_tok_s"]) / _devices(r), str(r.get("level", "")))
-        for r in curve
-        if _finite(r.get("user_tok_s")) and _finite(r.get("out_tok_s"))
-    )
-    best: tuple[float, str] | None = None
-    for user, tput, level in points:
-        if user >= threshold and (best is None or tput > best[0]):
-            best = (tput, level)
     for (u1, t1, l1), (u2, t2, l2) in itertools.pairwise(points):
         if u1 < threshold <= u2 and u2 > u1:
-            tput = t1 + (t2 - t1) * (threshold - u1) / (u2 - u1)
-            if best is None or tput > best[0]:
-                best = (tput, f"between {l1} and {l2}")
-    if best is None:
-        return None
-    return Score(slug=slug, label=label, value=best[0], low=None, high=None, trials=1, where=best[1])
-
-
-def _interactivity_points(curve: Curve) -> list[list[Any]]:
-    return [
-        [
-            float(f"{float(r['user_tok_s']):.4g}"),
-            float(f"{float(r['out_tok_s']) / _devices(r):.4g}"),
-            str(r["level"]),
-        ]
-        for r in curve
-        if _finite(r.get("user_tok_s")) and _finite(r.get("out_tok_s"))
-    ]
+            share = (threshold - u1) / (u2 - u1)
+            value = t1 + (t2 - t1) * share
+            if best is None or value > best.value:
+                e1, e2 = l1.estimate("out_tok_s"), l2.estimate("out_tok_s")
+                low = _between(e1.low if e1 else None, e2.low if e2 else None, share)
+                high = _between(e1.high if e1 else None, e2.high if e2 else None, share)
+                where = f"between {l1.level} and {l2.level}"
+                best = Score(config.key, config.label, value, low, high, min(l1.trials, l2.trials), where,
+                             min(l1.requests, l2.requests), config_link(config.key))  # fmt: skip
+    return best
 
 
 def _verdict(scores: Sequence[Score]) -> str:
@@ -148,76 +156,127 @@ def _verdict(scores: Sequence[Score]) -> str:
         return "single"
     first, second = scores[0], scores[1]
     if first.low is None or second.high is None:
-        return "untested"
+        return "one_trial"
     return "tie" if first.low <= second.high else "winner"
 
 
-def _rank(point: str, unit: str, scores: list[Score | None]) -> Ranking | None:
+def _peak_blocker(configs: Sequence[Configuration], best: float | None) -> Blocker | None:
+    """The unclean level that reads best, when it reads better than the best clean figure."""
+    found: Blocker | None = None
+    for config in configs:
+        for level in config.levels:
+            est = level.estimate("out_tok_s")
+            if level.clean or est is None or (best is not None and est.value <= best):
+                continue
+            if found is None or est.value > found.value:
+                found = Blocker(
+                    config.label, config_link(config.key), level.level, est.value, level.reason_text
+                )
+    return found
+
+
+def _interactivity_blocker(
+    configs: Sequence[Configuration], threshold: float, best: float | None
+) -> Blocker | None:
+    found: Blocker | None = None
+    for config in configs:
+        score = at_interactivity(config, threshold, clean_only=False)
+        clean = at_interactivity(config, threshold)
+        if score is None or (clean is not None and score.value <= clean.value):
+            continue  # its best reading is clean (or it has none)
+        if best is not None and score.value <= best:
+            continue
+        why = "; ".join(
+            f"{lv.level}: {lv.reason_text}"
+            for lv in config.levels
+            if not lv.clean and lv.level in score.where
+        )
+        if found is None or score.value > found.value:
+            found = Blocker(config.label, config_link(config.key), score.where, score.value, why)
+    return found
+
+
+def _rank(point: str, unit: str, scores: list[Score | None], blocker: Blocker | None) -> Ranking:
     kept = sorted((s for s in scores if s is not None), key=lambda s: -s.value)
-    if not kept:
-        return None
-    return Ranking(point=point, unit=unit, scores=kept, verdict=_verdict(kept))
+    if blocker is not None:
+        return Ranking(point, unit, kept, "blocked", blocker=blocker)
+    return Ranking(point, unit, kept, _verdict(kept) if kept else "none")
 
 
-def default_threshold(frame: pd.DataFrame) -> float | None:
-    """The interactivity target shown first: the median per-user speed of the group, to 2 digits."""
-    values = [float(v) for v in frame["user_tok_s"] if _finite(v) and float(v) > 0]
+def default_threshold(configs: Sequence[Configuration]) -> float | None:
+    """The interactivity target shown first: the median per-user speed of the group's levels, 2 digits."""
+    values = [
+        est.value
+        for c in configs
+        for lv in c.levels
+        if (est := lv.estimate("user_tok_s")) is not None and est.value > 0
+    ]
     if not values:
         return None
     middle = sorted(values)[len(values) // 2]
     return float(f"{middle:.2g}")
 
 
-def differing_label(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Per-run labels that name the backend and only the fields that differ inside the group."""
-    labels = {}
-    quants = {r["slug"]: str(r.get("quant", "")) for r in rows}
-    vary_quant = len(set(quants.values())) > 1
-    base = {r["slug"]: short_backend(str(r["backend"]), str(r["backend_version"])) for r in rows}
+def _undecidable(config: Configuration) -> Undecidable | None:
+    if any(level.clean for level in config.levels):
+        return None
+    reasons = [(level.level, level.reason_text) for level in config.levels]
+    reasons = reasons or [("—", "no load level recorded")]
+    return Undecidable(config.label, config_link(config.key), reasons)
+
+
+def _curve(config: Configuration) -> list[Any]:
+    points = [
+        [float(f"{u:.4g}"), float(f"{t:.4g}"), lv.level, lv.trials, lv.requests, lv.reason_text]
+        for u, t, lv in _points(config.levels)
+    ]
+    return [config.label, config.key, points]
+
+
+def _distinct_labels(part: list[Configuration]) -> None:
+    """Configurations that read the same (same backend, version and quantization, other serving options or
+    weights) are told apart by their key, so a verdict never reads 'X beats X'."""
     counts: dict[str, int] = {}
-    for slug in base:
-        text = base[slug] + (f" · {quants[slug]}" if vary_quant else "")
-        counts[text] = counts.get(text, 0) + 1
-        labels[slug] = text
-    for slug, text in labels.items():
-        if counts[text] > 1:  # two runs of the same configuration: tell them apart by id
-            labels[slug] = f"{text} · {short_id(slug)}"
-    return labels
+    for config in part:
+        counts[config.label] = counts.get(config.label, 0) + 1
+    for config in part:
+        if counts[config.label] > 1:
+            config.label = f"{config.label} · config {config.key}"
 
 
-def decision_groups(levels: pd.DataFrame) -> list[Group]:
+def _group(part: list[Configuration], runs: list[LoadedRun]) -> Group:
+    _distinct_labels(part)
+    first = part[0]
+    threshold = default_threshold(part)
+    group = Group(first.klass, first.model, first.hardware, first.workload, len(runs), len(part), threshold)
+    group.curves = [_curve(c) for c in part]
+    group.undecidable = [u for c in part if (u := _undecidable(c)) is not None]
+    unit = "tok/s per GPU" if first.klass == REAL_GPU_CLASS or "cpu" not in first.klass else "tok/s per host"
+    peaks = [peak_score(c) for c in part]
+    best = max((s.value for s in peaks if s is not None), default=None)
+    group.rankings.append(_rank("Peak output throughput", unit, peaks, _peak_blocker(part, best)))
+    if threshold is not None:
+        scores = [at_interactivity(c, threshold) for c in part]
+        best = max((s.value for s in scores if s is not None), default=None)
+        blocker = _interactivity_blocker(part, threshold, best)
+        group.rankings.append(_rank(f"Throughput at ≥ {threshold:g} tok/s per user", unit, scores, blocker))
+    labels = {
+        run.slug: f"{c.label} · {short_id(run.slug)}" for c in part for run in runs if run.slug in c.slugs
+    }
+    group.rankings.extend(capacity_rankings(runs, labels))
+    return group
+
+
+def decision_groups(runs: Sequence[LoadedRun]) -> list[Group]:
     """Every model x hardware x workload of every class, real-weight GPU runs first; nothing dropped."""
-    if levels.empty:
-        return []
-    scope = levels[levels["status"] == "complete"]
-    groups: list[Group] = []
-    keys = ["klass", "model", "hardware", "workload"]
-    for (klass, model, hardware, workload), part in scope.groupby(keys, sort=True):
-        curves: dict[str, Curve] = {}
-        for row in part.sort_values("load").to_dict("records"):
-            curves.setdefault(str(row["slug"]), []).append(row)
-        labels = differing_label([c[0] for c in curves.values()])
-        threshold = default_threshold(part)
-        group = Group(str(klass), str(model), str(hardware), str(workload), len(curves), threshold)
-        group.curves = [[labels[s], s, _interactivity_points(c)] for s, c in curves.items()]
-        unit = "tok/s per GPU" if klass == REAL_GPU_CLASS or "cpu" not in str(klass) else "tok/s per host"
-        peak = _rank("Peak output throughput", unit, [peak_score(c, s, labels[s]) for s, c in curves.items()])
-        if peak:
-            group.rankings.append(peak)
-        if threshold is not None:
-            inter = _rank(
-                f"Throughput at ≥ {threshold:g} tok/s per user",
-                unit,
-                [at_interactivity(c, s, labels[s], threshold) for s, c in curves.items()],
-            )
-            if inter:
-                group.rankings.append(inter)
-        group.rankings.extend(capacity_rankings(curves, labels))
-        for title, extra_unit, fn in EXTRA_POINTS:
-            extra = _rank(title, extra_unit, [fn(c, s, labels[s]) for s, c in curves.items()])
-            if extra:
-                group.rankings.append(extra)
-        groups.append(group)
+    by_slug = {run.slug: run for run in runs}
+    buckets: dict[tuple[str, str, str, str], list[Configuration]] = {}
+    for config in configurations(runs):
+        buckets.setdefault((config.klass, config.model, config.hardware, config.workload), []).append(config)
+    groups = []
+    for _, part in sorted(buckets.items()):
+        members = [by_slug[slug] for c in part for slug in c.slugs]
+        groups.append(_group(part, members))
     groups.sort(key=lambda g: (g.klass != REAL_GPU_CLASS, g.klass, g.model, g.hardware, g.workload))
     return groups
 
@@ -232,27 +291,29 @@ def _capacity_verdict(scores: Sequence[Score]) -> str:
     return "open" if second_high == math.inf else "winner"
 
 
-def capacity_rankings(curves: dict[str, Curve], labels: dict[str, str]) -> list[Ranking]:
+def capacity_rankings(runs: Sequence[LoadedRun], labels: dict[str, str]) -> list[Ranking]:
     """Capacity under SLO, one ranking per (mode, SLO, attainment target): runs searched differently are
-    never ranked together. Ties: equal capacities, or rate ranges [capacity, first failing rate) that
-    overlap; a runner-up that is a lower bound leaves the order open. Equal values keep label order."""
+    never ranked together. A capacity search is one run's result, so these rank runs (linked to their
+    pages). Ties: equal capacities, or rate ranges [capacity, first failing rate) that overlap; a
+    runner-up that is a lower bound leaves the order open. Equal values keep label order."""
     by_key: dict[str, list[Score]] = {}
-    for slug, curve in curves.items():
-        row = curve[0]
+    for run in runs:
+        row = capacity_info(run.record)
         key, value = row.get("capacity_key"), row.get("capacity")
         if not key or not isinstance(key, str) or not isinstance(value, int | float) or not _finite(value):
             continue
         low, high = row.get("capacity_lo"), row.get("capacity_hi")
         by_key.setdefault(key, []).append(
             Score(
-                slug=slug,
-                label=labels[slug],
+                slug=run.slug,
+                label=labels[run.slug],
                 value=float(value),
                 low=float(low) if isinstance(low, int | float) and _finite(low) else float(value),
                 # +inf: a lower bound, open above
                 high=float(high) if isinstance(high, int | float) and not math.isnan(high) else None,
                 trials=1,
                 where=str(row.get("capacity_where") or ""),
+                link=f"runs/{run.slug}.md",
             )
         )
     out = []
@@ -261,6 +322,10 @@ def capacity_rankings(curves: dict[str, Curve], labels: dict[str, str]) -> list[
         unit = "users" if key.startswith("Concurrency") else "req/s"
         out.append(Ranking(f"Capacity: {key}", unit, scores, _capacity_verdict(scores), kind="capacity"))
     return out
+
+
+def _finite(value: Any) -> bool:
+    return value is not None and isinstance(value, int | float) and math.isfinite(float(value))
 
 
 def sections(groups: list[Group]) -> list[tuple[str, list[Group]]]:
@@ -272,3 +337,20 @@ def sections(groups: list[Group]) -> list[tuple[str, list[Group]]]:
             out.append((label, []))
         out[-1][1].append(group)
     return out
+
+
+def differing_label(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Per-run labels that name the backend and only the fields that differ inside the group (charts)."""
+    labels = {}
+    quants = {r["slug"]: str(r.get("quant", "")) for r in rows}
+    vary_quant = len(set(quants.values())) > 1
+    base = {r["slug"]: short_backend(str(r["backend"]), str(r["backend_version"])) for r in rows}
+    counts: dict[str, int] = {}
+    for slug in base:
+        text = base[slug] + (f" · {quants[slug]}" if vary_quant else "")
+        counts[text] = counts.get(text, 0) + 1
+        labels[slug] = text
+    for slug, text in labels.items():
+        if counts[text] > 1:  # two runs of the same configuration: tell them apart by id
+            labels[slug] = f"{text} · {short_id(slug)}"
+    return labels

@@ -16,15 +16,22 @@ from markupsafe import Markup, escape
 
 from collector.schema import (
     CAPACITY_DEFINITIONS,
+    CLEAN_RULES,
+    CONFIGURATION_FIELDS,
     METRIC_DEFINITIONS,
+    MIN_DECIDING_REASON,
+    MIN_DECIDING_REQUESTS,
+    PERCENTILE_MIN_SAMPLES,
     PRESET_DEFINITIONS,
     SCHEMA_VERSION,
     WORKLOAD_DEFINITIONS,
+    configuration_key,
     definition,
     json_schema,
 )
 from generator.assets_data import DATA_DIR, DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
+from generator.configpages import config_pages
 from generator.decide import decision_groups, sections
 from generator.history import config_key
 from generator.load import LoadedRun
@@ -66,6 +73,7 @@ RUN_COLS = [
     "slo",
     "capacity",
     "capacity_text",
+    "config",
 ]
 # Leaderboard column -> the schema's metric definition shown on hover.
 COLUMN_DEFINITIONS = {
@@ -80,7 +88,7 @@ COLUMN_DEFINITIONS = {
     "goodput_rps": "goodput",
     "j_per_tok": "joules_per_output_token",
 }
-ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials"]
+ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials", "unclean", "hidden"]
 # Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
 # so the home page stays flat as runs grow.
 HOME_TOP = 10
@@ -146,6 +154,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
                 values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
                 values += [_num(row[k]) for k in LEVEL_METRICS]
                 values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
+                values += [row["unclean"], row["hidden"]]
                 rows.append(values)
             body = {"runs": [[by_slug[slug][c] for c in RUN_COLS] for slug in slugs], "rows": rows}
             sets.append(
@@ -175,6 +184,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
         "classes": {k: class_label(k) for k in classes},
         "default_class": default_class(ctx.runs_frame),
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+        "config_url": "configs/{slug}/" if ctx.dir_urls else "configs/{slug}.html",
     }
 
 
@@ -284,9 +294,9 @@ def compare_payload(
 
 
 def home_page(ctx: SiteContext, assets: DataAssets) -> str:
-    groups = decision_groups(ctx.levels)
+    groups = decision_groups(ctx.runs)
     # Each comparison's curves (for the editable interactivity target) are their own file, loaded on edit.
-    curves = {"run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html", "top": HOME_TOP}
+    curves = {"config_url": "configs/{slug}/" if ctx.dir_urls else "configs/{slug}.html", "top": HOME_TOP}
     board = relative_url("index.md", "leaderboard.md", ctx.dir_urls)
     extras = [
         {
@@ -297,7 +307,6 @@ def home_page(ctx: SiteContext, assets: DataAssets) -> str:
         }
         for i, g in enumerate(groups)
     ]
-    hrefs = {run.slug: run_href(ctx, "index.md", run.slug) for run in ctx.runs}
     updated = max((r.record.created_at for r in ctx.runs), default=None, key=lambda d: d.timestamp())
     return template("index.md.j2").render(
         fragments=ctx.fragments,
@@ -311,7 +320,8 @@ def home_page(ctx: SiteContext, assets: DataAssets) -> str:
         extras=extras,
         top=HOME_TOP,
         has_real_gpu=any(g.klass == REAL_GPU_CLASS for g in groups),
-        hrefs=hrefs,
+        href=lambda path: relative_url("index.md", path, ctx.dir_urls),
+        min_requests=MIN_DECIDING_REQUESTS,
         problems=ctx.problems,
     )
 
@@ -330,6 +340,11 @@ def methodology_page(ctx: SiteContext) -> str:
         workload_definitions=WORKLOAD_DEFINITIONS,
         capacity_definitions=CAPACITY_DEFINITIONS,
         presets=PRESET_DEFINITIONS,
+        configuration_fields=CONFIGURATION_FIELDS,
+        clean_rules=CLEAN_RULES,
+        min_requests=MIN_DECIDING_REQUESTS,
+        min_requests_why=MIN_DECIDING_REASON,
+        percentile_min=PERCENTILE_MIN_SAMPLES,
         trusted=trusted,
         hardware_rows=[{"hardware": k[0], "klass": k[1], "driver": k[2], "runs": n} for k, n in hw.items()],
         quant_rows=[{"format": k[0], "weights": k[1], "kv": k[2], "runs": n} for k, n in quant.items()],
@@ -463,6 +478,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     )
     for name, text in runs_index_pages(ctx).items():
         _write(docs, name, text)
+    for name, text in config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items():
+        _write(docs, name, text)
     write_data_files(ctx, docs)
     run_template = template("run.md.j2")
     # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
@@ -473,6 +490,9 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         context["raw_json_link"] = f"../data/runs/{run.slug}.json"
         context["compare_href"] = relative_url(page, "compare.md", ctx.dir_urls) + f"?runs={run.slug}"
         context["run"]["badges"] = frame_badges.get(run.slug, context["run"]["badges"])
+        context["config_href"] = relative_url(
+            page, f"configs/{configuration_key(run.record)}.md", ctx.dir_urls
+        )
         context["history_href"] = relative_url(page, f"history/{config_key(run.record)}.md", ctx.dir_urls)
         _write(docs, page, run_template.render(fragments=ctx.fragments, **context))
     return [(title, path) for path, title in GENERATED_NAV]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from collector.schema import RunRecord
+from collector.schema import RunRecord, percentile_supported
 from generator.charts import Series, run_figures
 from generator.load import LoadedRun
 from generator.runsummary import (
@@ -68,6 +68,7 @@ def shell_line(argv: list[str] | None) -> str | None:
 def level_table(record: RunRecord) -> list[dict[str, Any]]:
     rows = []
     for level in record.results:
+        p99_shown = percentile_supported("p99", level.completed)
         rows.append(
             {
                 "level": level_text(level.concurrency, level.request_rate),
@@ -78,7 +79,7 @@ def level_table(record: RunRecord) -> list[dict[str, Any]]:
                 "out_tok_s": level.output_throughput_tok_s,
                 "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
                 "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
-                "ttft_p99": level.ttft_ms.p99 if level.ttft_ms else None,
+                "ttft_p99": level.ttft_ms.p99 if level.ttft_ms and p99_shown else None,
                 "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
                 "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
                 "rps": level.request_throughput_rps,
@@ -92,7 +93,8 @@ def level_table(record: RunRecord) -> list[dict[str, Any]]:
                 else None,
             }
         )
-    return [{k: _fmt(v) for k, v in r.items()} for r in rows]
+        rows[-1]["ttft_p99_title"] = None if p99_shown else f"n={level.completed}: too few for p99"
+    return [{k: v if k.endswith("_title") else _fmt(v) for k, v in r.items()} for r in rows]
 
 
 def error_tables(record: RunRecord) -> tuple[list[Row], list[Row]]:

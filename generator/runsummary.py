@@ -32,8 +32,13 @@ def human_title(record: RunRecord) -> str:
     model = clean_text(record.model.name).rsplit("/", 1)[-1] or clean_text(record.model.name)
     hardware = "CPU" if record.hardware.accelerator == "cpu" else hardware_text(record)
     parts = [backend, model, hardware, as_utc(record.created_at).strftime("%Y-%m-%d")]
-    # The title is a Markdown heading and MkDocs copies its text, unescaped, into <title> and the nav:
-    # only plain characters may reach it (the full strings are on the page, escaped, below it).
+    return plain_title(parts)
+
+
+def plain_title(parts: list[str]) -> str:
+    """A page title from run strings. The title is a Markdown heading and MkDocs copies its text,
+    unescaped, into <title> and the nav: only plain characters may reach it (the full strings are on the
+    page, escaped, below it)."""
     return " · ".join(_TITLE_UNSAFE.sub("", p).strip() or "?" for p in parts)
 
 
@@ -75,7 +80,7 @@ def summary_items(rows: list[dict[str, Any]], record: RunRecord) -> list[tuple[s
     return items
 
 
-def merged_level_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+def merged_level_rows(rows: list[dict[str, Any]]) -> list[dict[str, str | None]]:
     """One line per load level: the merged (complete-trial) value, with its 95% interval when repeated."""
 
     def with_ci(row: dict[str, Any], key: str) -> str:
@@ -101,6 +106,8 @@ def merged_level_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
                 "user_tok_s": with_ci(row, "user_tok_s"),
                 "rps": _fmt(row.get("rps")),
                 "goodput": _fmt(row.get("goodput_rps")),
+                "ttft_p99_title": (row.get("hidden") or {}).get("ttft_p99"),
+                "unclean": str(row.get("unclean") or ""),
             }
         )
     return out

@@ -11,7 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from collector.schema import HEADLINE_METRICS, LevelResult, RunRecord, Summary
+from collector.schema import (
+    HEADLINE_METRICS,
+    RULE_TEXT,
+    LevelResult,
+    RunRecord,
+    Summary,
+    configuration_key,
+    level_unclean_reasons,
+    percentile_supported,
+)
 from generator.capacity import capacity_key, capacity_range, capacity_text, capacity_where
 from generator.load import LoadedRun
 from generator.safe import clean_text
@@ -224,6 +233,7 @@ RUN_COLUMNS = [
     "capacity_hi",
     "capacity_where",
     "capacity_text",
+    "config",
 ]
 
 
@@ -251,6 +261,7 @@ def run_info(loaded: LoadedRun) -> dict[str, Any]:
         "levels": len(r.results),
         "slo": slo_text(r),
         **capacity_info(r),
+        "config": configuration_key(r),
     }
 
 
@@ -258,7 +269,8 @@ def capacity_info(record: RunRecord) -> dict[str, Any]:
     """The run's capacity under SLO, flattened for the frames (all None without a capacity search)."""
     cap = record.capacity
     if cap is None:
-        return dict.fromkeys(RUN_COLUMNS[RUN_COLUMNS.index("capacity") :])
+        first, last = RUN_COLUMNS.index("capacity"), RUN_COLUMNS.index("capacity_text")
+        return dict.fromkeys(RUN_COLUMNS[first : last + 1])
     low, high = capacity_range(cap)
     return {
         "capacity": cap.capacity,
@@ -335,19 +347,38 @@ def _merge_trials(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+# Percentile columns -> their statistic: shown only where each trial counted enough requests for it
+# (collector.schema.percentile_supported); elsewhere None, with the reason in the row's `hidden` map.
+PERCENTILE_COLUMNS = {"ttft_p99": "p99", "e2e_p90": "p90", "e2e_p95": "p95", "e2e_p99": "p99"}
+
+
+def _hide_thin_percentiles(row: dict[str, Any], trials: list[LevelResult]) -> None:
+    counted = [t.completed for t in trials if t.status == "complete"] or [t.completed for t in trials]
+    per_trial = min(counted, default=0)
+    hidden = {}
+    for column, stat in PERCENTILE_COLUMNS.items():
+        if not percentile_supported(stat, per_trial):
+            hidden[column] = f"n={per_trial}: too few for {stat}"
+            for suffix in ("", "_lo", "_hi"):
+                if column + suffix in row:
+                    row[column + suffix] = None
+    row["hidden"] = hidden
+
+
 def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
-    """One row per load level of one run (repeated trials merged, intervals attached)."""
+    """One row per load level of one run (repeated trials merged, intervals attached, percentiles the
+    sample cannot support hidden, and why the level may not decide a verdict in `unclean`)."""
     record = loaded.record
-    groups: dict[tuple[int | None, float | None], list[dict[str, Any]]] = {}
+    groups: dict[tuple[int | None, float | None], list[LevelResult]] = {}
     for level in record.results:
-        groups.setdefault((level.concurrency, level.request_rate), []).append(_level_values(level))
+        groups.setdefault((level.concurrency, level.request_rate), []).append(level)
     intervals = {(s.concurrency, s.request_rate): s.intervals for s in record.repeat_summaries}
     rows = []
-    for (conc, rate), trials in groups.items():
+    for (conc, rate), results in groups.items():
         row = {"slug": loaded.slug, "concurrency": conc, "request_rate": rate}
         row["level"] = level_text(conc, rate)
         row["load"] = float(conc) if conc is not None else rate
-        row.update(_merge_trials(trials))
+        row.update(_merge_trials([_level_values(t) for t in results]))
         for key, column in INTERVAL_KEYS.items():
             ci = intervals.get((conc, rate), {}).get(key)
             if ci is not None:
@@ -357,6 +388,9 @@ def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
             row[f"{column}_lo"] = max(0.0, ci.low) if ci else None
             row[f"{column}_hi"] = ci.high if ci else None
             row[f"{column}_n"] = ci.trials if ci else None
+        complete = [t for t in results if t.status == "complete"]
+        row["unclean"] = "; ".join(RULE_TEXT[r] for r in level_unclean_reasons(complete or results))
+        _hide_thin_percentiles(row, results)
         rows.append(row)
     rows.sort(key=lambda r: (r["load"] is None, r["load"] or 0.0))
     return rows

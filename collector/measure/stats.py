@@ -16,11 +16,22 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.schema import HEADLINE_METRICS, ConfidenceInterval, LevelResult, RepeatSummary, Summary
+from collector.schema.tdist import t_cdf, t_quantile
 
 FloatArray = npt.NDArray[np.float64]
 Statistic = Callable[[FloatArray], float]
 
-__all__ = ["HEADLINE_METRICS", "bootstrap_ci", "mean", "median", "repeat_summaries", "student_t_ci"]
+# t_cdf and t_quantile live in collector.schema.tdist (the site computes pooled intervals with them too).
+__all__ = [
+    "HEADLINE_METRICS",
+    "bootstrap_ci",
+    "mean",
+    "median",
+    "repeat_summaries",
+    "student_t_ci",
+    "t_cdf",
+    "t_quantile",
+]
 
 
 def mean(values: FloatArray) -> float:
@@ -72,62 +83,6 @@ def bootstrap_ci(
     return ConfidenceInterval(
         estimate=estimate, low=low, high=high, level=level, method="bootstrap-percentile", trials=n
     )
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the regularised incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        m2 = 2 * m
-        for aa in (
-            m * (b - m) * x / ((qam + m2) * (a + m2)),
-            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
-        ):
-            d = 1.0 + aa * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + aa / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _incomplete_beta(a: float, b: float, x: float) -> float:
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: int) -> float:
-    """CDF of Student's t distribution (no scipy dependency for one function)."""
-    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-def t_quantile(p: float, df: int) -> float:
-    """Quantile of Student's t distribution by bisection on `t_cdf` (monotone, so bisection converges)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"probability must be between 0 and 1, got {p}")
-    low, high = -1e6, 1e6
-    for _ in range(200):
-        mid = (low + high) / 2.0
-        if t_cdf(mid, df) < p:
-            low = mid
-        else:
-            high = mid
-    return (low + high) / 2.0
 
 
 def student_t_ci(

@@ -40,6 +40,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.quality.passes",
     "collector.quality.prompts",
     "collector.quality.scoring",
+    "collector.schema.tdist",
 )
 
 

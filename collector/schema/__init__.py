@@ -1,7 +1,15 @@
 """The run record contract. The generator imports only this package from the collector."""
 
+from collector.schema.configuration import (
+    CONFIGURATION_FIELDS,
+    ConfigurationField,
+    configuration_fields,
+    configuration_key,
+    keyed_by_name,
+)
 from collector.schema.decisions import (
     CLEAN_RULES,
+    MIN_DECIDING_REASON,
     MIN_DECIDING_REQUESTS,
     PERCENTILE_MIN_SAMPLES,
     RULE_TEXT,
@@ -54,6 +62,7 @@ from collector.schema.models import (
     Workload,
 )
 from collector.schema.quality import LogprobScore, Quality, QualityAnswer
+from collector.schema.tdist import mean_interval
 from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_run, parse_run, upgrade
 from collector.schema.workload_definitions import (
     CAPACITY_DEFINITIONS,
@@ -76,9 +85,11 @@ from collector.schema.workloads import (
 __all__ = [
     "CAPACITY_DEFINITIONS",
     "CLEAN_RULES",
+    "CONFIGURATION_FIELDS",
     "GPU",
     "HEADLINE_METRICS",
     "METRIC_DEFINITIONS",
+    "MIN_DECIDING_REASON",
     "MIN_DECIDING_REQUESTS",
     "PERCENTILE_MIN_SAMPLES",
     "PRESET_DEFINITIONS",
@@ -96,6 +107,7 @@ __all__ = [
     "ClientHealth",
     "Collector",
     "ConfidenceInterval",
+    "ConfigurationField",
     "Dataset",
     "Energy",
     "Goodput",
@@ -135,10 +147,14 @@ __all__ = [
     "TraceTiming",
     "TurnLatency",
     "Workload",
+    "configuration_fields",
+    "configuration_key",
     "definition",
     "json_schema",
+    "keyed_by_name",
     "level_unclean_reasons",
     "load_run",
+    "mean_interval",
     "parse_run",
     "percentile_supported",
     "trial_unclean_reasons",

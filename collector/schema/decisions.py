@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from collector.schema.models import LevelResult
 
-# Counted requests a level needs (summed over its clean trials) before it may decide anything. Why 40: the
-# verdicts read medians and throughput; with 40 samples the 95% order-statistic interval of a median spans
-# ranks 14-27 (about the middle third of the sample), and a p90 rests on 4 samples above it. Below that a
-# single slow request moves the figure by more than the margins verdicts are called on (the committed
-# 6-request levels moved TTFT p99 by 5x between trials).
+# Counted requests a level needs (summed over its clean trials) before it may decide anything.
 MIN_DECIDING_REQUESTS = 40
+MIN_DECIDING_REASON = (
+    "the verdicts read medians and throughput; with 40 samples the 95% order-statistic interval of a "
+    "median spans ranks 14-27 (about the middle third of the sample), and a p90 rests on 4 samples above "
+    "it. Below that a single slow request moves the figure by more than the margins verdicts are called on "
+    "(the committed 6-request levels moved TTFT p99 by 5x between trials)."
+)
 
 # Fewest samples a percentile may be shown from: it needs at least one sample beyond it on average
 # (p90 from 10, p95 from 20, p99 from 100). Below that it is the sample maximum wearing a percentile's name.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,12 @@ def test_file_urls_build_links_pages_as_html_files(runs_dir: Path, tmp_path: Pat
     site = tmp_path / "site"
     assert (site / "leaderboard.html").is_file() and (site / "runs" / "aaaa00000001.html").is_file()
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert 'href="leaderboard.html"' in home and 'href="runs/aaaa00000001.html"' in home
+    assert 'href="leaderboard.html"' in home
+    # verdicts link to configuration pages, which link to their runs
+    configs = set(re.findall(r'href="(configs/[0-9a-f]{12}\.html)"', home))
+    assert configs and all((site / page).is_file() for page in configs)
+    pages = [(site / page).read_text(encoding="utf-8") for page in configs]
+    assert any('href="../runs/aaaa00000001.html"' in text for text in pages)
     # the partial plotly bundle only (scatter + bar), never the 4.8 MB full build
     assert 1_000_000 < (site / "assets" / "ib" / "plotly-basic.min.js").stat().st_size <= 1_500_000
     assert not (site / "assets" / "ib" / "plotly.min.js").exists()

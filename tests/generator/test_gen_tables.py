@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from gen_factories import make_run, standard_runs
 
+from collector.schema import LevelResult, Summary
+from generator.configs import configurations
 from generator.decide import (
     Score,
     _verdict,
@@ -57,21 +59,21 @@ def test_badges_and_classes_keep_unlike_runs_apart() -> None:
 
 def test_decision_views_rank_within_one_class_and_drop_nothing() -> None:
     runs = loaded(standard_runs())
-    levels = level_frame(runs)
     assert default_class(run_frame(runs)) == REAL_GPU_CLASS
-    groups = decision_groups(levels)
+    groups = decision_groups(runs)
     # real-weight GPU first; the CPU run and the imported run get their own sections
     assert next(label for label, _ in sections(groups)) == "Real weights on GPU, measured"
     assert {g.klass for g in groups} == {REAL_GPU_CLASS, "cpu+random", "imported"}
     gpu = next(g for g in groups if g.klass == REAL_GPU_CLASS)
     peak = gpu.rankings[0]
     assert peak.point == "Peak output throughput"
-    assert [s.label.split()[0] for s in peak.scores] == ["vllm", "sglang"]  # the faster synthetic run
-    assert peak.scores[0].trials == 3 and peak.scores[1].trials == 1
-    assert peak.verdict == "untested"  # the runner-up has no repeats, so no interval to test against
-    assert peak.margin_pct is not None and peak.margin_pct > 0
+    # vllm's best level (c=16) had a saturated client and reads above sglang's clean c=16: no winner
+    assert peak.verdict == "blocked"
+    assert peak.blocker is not None and peak.blocker.label.startswith("vllm") and peak.blocker.where == "c=16"
+    assert [s.label.split()[0] for s in peak.scores] == ["sglang", "vllm"]  # the clean figures
+    assert peak.scores[1].trials == 3 and peak.scores[0].trials == 1
     cpu_only = loaded([make_run("cpu000000001", accelerator="cpu", weights="random")])
-    assert [g.klass for g in decision_groups(level_frame(cpu_only))] == ["cpu+random"]
+    assert [g.klass for g in decision_groups(cpu_only)] == ["cpu+random"]
 
 
 def _score(value: float, low: float | None, high: float | None) -> Score:
@@ -81,20 +83,27 @@ def _score(value: float, low: float | None, high: float | None) -> Score:
 def test_tie_when_intervals_overlap_and_winner_when_they_do_not() -> None:
     assert _verdict([_score(10, 9, 11), _score(9.5, 9, 10)]) == "tie"
     assert _verdict([_score(10, 9.8, 10.2), _score(8, 7.5, 8.5)]) == "winner"
-    assert _verdict([_score(10, None, None), _score(8, None, None)]) == "untested"
+    assert _verdict([_score(10, None, None), _score(8, None, None)]) == "one_trial"
     assert _verdict([_score(10, 9, 11)]) == "single"
 
 
 def test_interactivity_point_interpolates_between_levels() -> None:
-    curve = [
-        {"user_tok_s": 100.0, "out_tok_s": 100.0, "devices": 1, "level": "c=1"},
-        {"user_tok_s": 50.0, "out_tok_s": 200.0, "devices": 1, "level": "c=4"},
-    ]
-    score = at_interactivity(curve, "s", "x", 75.0)
+    # c=1: 100 tok/s per user, 100 tok/s; c=4: 50 per user, 200 tok/s (two trials each, no spread)
+    def trials(conc: int, user: float, tput: float) -> list[LevelResult]:
+        base = make_run("x" * 12, levels=(conc,)).results[0]
+        per_user = Summary(count=64, p50=user)
+        update = {"output_throughput_tok_s": tput, "per_user_tok_s": per_user}
+        return [base.model_copy(update={**update, "trial": t}) for t in range(2)]
+
+    record = make_run("aaaa00000009", levels=(1, 4))
+    record = record.model_copy(update={"results": trials(1, 100.0, 100.0) + trials(4, 50.0, 200.0)})
+    [config] = configurations(loaded([record]))
+    score = at_interactivity(config, 75.0)
     assert score is not None and score.value == pytest.approx(150.0)
     assert score.where == "between c=4 and c=1"
-    assert at_interactivity(curve, "s", "x", 150.0) is None
-    assert at_interactivity(curve, "s", "x", 40.0).value == 200.0  # type: ignore[union-attr]
+    assert (score.trials, score.requests) == (2, 128)  # the trials behind it, not a hard-coded 1
+    assert at_interactivity(config, 150.0) is None
+    assert at_interactivity(config, 40.0).value == 200.0  # type: ignore[union-attr]
 
 
 def test_short_backend_labels() -> None:
@@ -109,5 +118,5 @@ def test_short_backend_labels() -> None:
 def test_empty_inputs_give_empty_frames_with_columns() -> None:
     levels = level_frame([])
     assert levels.empty and "out_tok_s" in levels.columns and "klass" in levels.columns
-    assert decision_groups(levels) == []
+    assert decision_groups([]) == []
     assert run_frame([]).empty

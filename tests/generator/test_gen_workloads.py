@@ -39,7 +39,7 @@ def _loaded(records: list[RunRecord]) -> list[LoadedRun]:
 
 def _capacity_rankings(records: list[RunRecord]) -> list[tuple[str, str, list[tuple[str, float]]]]:
     out = []
-    for group in decision_groups(level_frame(_loaded(records))):
+    for group in decision_groups(_loaded(records)):
         for r in group.rankings:
             if r.kind == "capacity":
                 out.append((r.point, r.verdict, [(s.slug, s.value) for s in r.scores]))

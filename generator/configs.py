@@ -1,0 +1,180 @@
+"""Configurations: the runs that share one `collector.schema.configuration_key`, their trials pooled.
+
+Pure functions over run records. A configuration's figure at a load level is the mean over the complete
+trials of all its runs at that level, with a Student-t 95% interval over those trials; the level may
+decide a verdict only when `collector.schema.level_unclean_reasons` finds nothing wrong with the pooled
+trials. The site ranks configurations, never single runs, so 75 runs of one setup cannot crown their
+luckiest member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from collector.schema import (
+    RULE_TEXT,
+    LevelResult,
+    RunRecord,
+    configuration_key,
+    keyed_by_name,
+    level_unclean_reasons,
+    mean_interval,
+    percentile_supported,
+)
+from generator.load import LoadedRun
+from generator.safe import clean_text
+from generator.tables import (
+    devices,
+    hardware_text,
+    level_text,
+    quant_text,
+    run_class,
+    short_backend,
+    workload_text,
+)
+
+LevelKey = tuple[int | None, float | None]  # (concurrency, request rate)
+Trial = tuple[LevelResult, int]  # one trial and the devices its throughput is divided by
+
+
+def _per_device(level: LevelResult, units: int) -> float | None:
+    return level.output_throughput_tok_s / units
+
+
+def _stat(name: str, stat: str) -> Callable[[LevelResult, int], float | None]:
+    def read(level: LevelResult, _units: int) -> float | None:
+        summary = getattr(level, name)
+        value = None if summary is None else getattr(summary, stat)
+        return None if value is None else float(value)
+
+    return read
+
+
+# Pooled metrics: key -> (header, unit, higher is better, per-trial reader). Output throughput is per GPU
+# (per host on CPU), the unit rankings compare.
+POOLED_METRICS: dict[str, tuple[str, str, bool, Callable[[LevelResult, int], float | None]]] = {
+    "out_tok_s": ("Output tok/s per device", "tok/s", True, _per_device),
+    "user_tok_s": ("Per-user tok/s (p50)", "tok/s", True, _stat("per_user_tok_s", "p50")),
+    "ttft_p50": ("TTFT p50", "ms", False, _stat("ttft_ms", "p50")),
+    "tpot_p50": ("TPOT p50", "ms", False, _stat("tpot_ms", "p50")),
+    "ttft_p99": ("TTFT p99", "ms", False, _stat("ttft_ms", "p99")),
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float | None  # None: one trial, no interval
+    high: float | None
+
+
+@dataclass
+class PooledLevel:
+    """One load level of a configuration, over the complete trials of all its runs."""
+
+    level: str
+    load: float
+    trials: int  # complete trials pooled
+    requests: int  # counted (completed) requests over those trials
+    reasons: list[str]  # keys of collector.schema.CLEAN_RULES it breaks; empty: it may decide
+    values: dict[str, list[float]] = field(default_factory=dict)  # metric -> one value per trial
+
+    @property
+    def clean(self) -> bool:
+        return not self.reasons
+
+    @property
+    def reason_text(self) -> str:
+        return "; ".join(RULE_TEXT[r] for r in self.reasons)
+
+    def estimate(self, metric: str) -> Estimate | None:
+        values = self.values.get(metric)
+        if not values:
+            return None
+        value, low, high = mean_interval(values)
+        return Estimate(value, low, high)
+
+    def supported(self, metric: str) -> bool:
+        """Whether a percentile metric (e.g. ttft_p99) rests on enough requests per trial to be shown."""
+        stat = metric.rsplit("_", 1)[-1]
+        return percentile_supported(stat, self.requests // max(self.trials, 1))
+
+
+@dataclass
+class Configuration:
+    key: str
+    label: str  # short backend · quantization
+    klass: str
+    model: str
+    hardware: str
+    workload: str
+    by_name: bool  # weights known by model name only
+    slugs: list[str]
+    levels: list[PooledLevel]
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} · {self.model} · {self.hardware} · {self.workload}"
+
+
+def config_label(record: RunRecord) -> str:
+    backend = short_backend(clean_text(record.backend.name), clean_text(record.backend.version or "unknown"))
+    return f"{backend} · {quant_text(record)}"
+
+
+def _level_key(level: LevelResult) -> LevelKey:
+    return (level.concurrency, level.request_rate)
+
+
+def pool_levels(
+    trials_by_level: dict[LevelKey, list[Trial]],
+) -> list[PooledLevel]:
+    """Pool each level's trials: complete trials count; a level with none shows why (its other trials)."""
+    out = []
+    for (conc, rate), trials in trials_by_level.items():
+        complete = [(t, units) for t, units in trials if t.status == "complete"]
+        used = complete or trials
+        pooled = PooledLevel(
+            level=level_text(conc, rate),
+            load=float(conc) if conc is not None else float(rate or 0.0),
+            trials=len(complete),
+            requests=sum(t.completed for t, _ in complete),
+            reasons=level_unclean_reasons([t for t, _ in used]),
+        )
+        for metric, (*_, read) in POOLED_METRICS.items():
+            values = [v for t, units in complete if (v := read(t, units)) is not None]
+            if values:
+                pooled.values[metric] = values
+        out.append(pooled)
+    out.sort(key=lambda p: p.load)
+    return out
+
+
+def configurations(runs: Sequence[LoadedRun]) -> list[Configuration]:
+    """Every configuration of the runs, with its levels pooled; in first-seen order."""
+    members: dict[str, list[LoadedRun]] = {}
+    for run in runs:
+        members.setdefault(configuration_key(run.record), []).append(run)
+    out = []
+    for key, group in members.items():
+        record = group[0].record
+        by_level: dict[LevelKey, list[Trial]] = {}
+        for run in group:
+            units = devices(run.record)
+            for level in run.record.results:
+                by_level.setdefault(_level_key(level), []).append((level, units))
+        out.append(
+            Configuration(
+                key=key,
+                label=config_label(record),
+                klass=run_class(record),
+                model=clean_text(record.model.name),
+                hardware=hardware_text(record),
+                workload=workload_text(record),
+                by_name=keyed_by_name(record),
+                slugs=[run.slug for run in group],
+                levels=pool_levels(by_level),
+            )
+        )
+    return out
