@@ -33,9 +33,15 @@ class RunFileError(ValueError):
         super().__init__(where + message)
 
 
+def _printable(part: object) -> str:
+    """A field name as one readable line: a key from the file may hold newlines or control characters."""
+    text = str(part)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _first_error_location(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
-    loc = ".".join(str(part) for part in err["loc"]) or "(root)"
+    loc = ".".join(_printable(part) for part in err["loc"]) or "(root)"
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return loc, f"{err['msg']}{suffix}"
