@@ -1,5 +1,6 @@
 """The run record contract. The generator imports only this package from the collector."""
 
+from collector.schema.cluster import Cluster, ClusterActor, ClusterLevel
 from collector.schema.decisions import (
     CLEAN_RULES,
     MIN_DECIDING_REQUESTS,
@@ -94,6 +95,9 @@ __all__ = [
     "CapacityProbe",
     "CleanRule",
     "ClientHealth",
+    "Cluster",
+    "ClusterActor",
+    "ClusterLevel",
     "Collector",
     "ConfidenceInterval",
     "Dataset",
