@@ -12,6 +12,7 @@ the others' requests (the level is partial); a stop (Ctrl-C) stops every actor a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib
 import time
@@ -261,11 +262,14 @@ class ClusterLoad:
 
     def close(self) -> None:
         """Kill the actors, free their placement, and stop Ray if this process started it."""
-        for actor in self.actors:
-            self._ray.kill(actor)
-        self._ray.util.remove_placement_group(self._group)
+        # Runs after the run file is written: a cluster that went away meanwhile must not lose the run.
+        with contextlib.suppress(Exception):
+            for actor in self.actors:
+                self._ray.kill(actor)
+            self._ray.util.remove_placement_group(self._group)
         if self._owns_ray:
-            self._ray.shutdown()
+            with contextlib.suppress(Exception):
+                self._ray.shutdown()
 
 
 def _measure_clock(ray: ModuleType, actor: Any, index: int, node: str, host: str) -> tuple[ClusterActor, int]:

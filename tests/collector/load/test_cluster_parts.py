@@ -3,17 +3,23 @@ checks, and the one line a missing Ray gives."""
 
 from __future__ import annotations
 
+import shlex
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+from collector.cli.collect import collect, config_from_options
 from collector.cli.main import main
 from collector.config.collect import CollectConfig
 from collector.load.actors import merge_health, offset_from_pings, shift_outcome, start_skew_ms
-from collector.measure.metrics import RequestOutcome
-from collector.schema import ClientHealth
+from collector.measure.metrics import RequestOutcome, aggregate_level
+from collector.schema import ClientHealth, ClusterLevel, trial_unclean_reasons
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_offset_comes_from_the_fastest_ping() -> None:
@@ -88,3 +94,30 @@ def test_cluster_without_ray_says_how_to_install_it_in_one_line(monkeypatch: pyt
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines == ["error: --cluster needs Ray, which is not installed here: pip install -e .[cluster]"]
+
+
+def test_the_rayjob_example_is_a_valid_collect_command_matching_its_cluster() -> None:
+    manifest = yaml.safe_load((REPO / "docs" / "examples" / "rayjob-collect.yaml").read_text())
+    spec = manifest["spec"]
+    words = shlex.split(spec["entrypoint"])
+    assert words[:2] == ["inferboard", "collect"]
+    ctx = collect.make_context("collect", words[2:])
+    opts = dict(ctx.params)
+    for name in ("suite", "progress", "dry_run"):
+        opts.pop(name)
+    config = config_from_options(opts)
+    [clients] = spec["rayClusterSpec"]["workerGroupSpecs"]
+    assert config.cluster == "ray"
+    assert config.client_hosts == clients["replicas"] == clients["minReplicas"] == clients["maxReplicas"]
+    assert config.actors_per_host == int(clients["rayStartParams"]["num-cpus"])
+    assert spec["rayClusterSpec"]["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
+
+
+def test_a_level_started_with_too_much_skew_decides_nothing() -> None:
+    level = aggregate_level(
+        [], concurrency=4, request_rate=None, measure_from_scheduled=False, ignore_eos=True
+    )
+    level.cluster = ClusterLevel(actors=2, start_skew_ms=7.5, skew_flagged=True)
+    assert "start_skew" in trial_unclean_reasons(level)
+    level.cluster = ClusterLevel(actors=2, start_skew_ms=0.5)
+    assert "start_skew" not in trial_unclean_reasons(level)
