@@ -229,11 +229,13 @@ class ClusterLoad:
         lost: list[int] = []
         reasons: list[str] = []
         healths: list[ClientHealth | None] = []
+        cpu: list[float | None] = []
         saturated: list[int] = []
         for w, result in zip(workers, results, strict=True):
             if not isinstance(result, ShareResult):
                 lost.append(w)
                 counts.append(0)
+                cpu.append(None)
                 member = self.record.actors[w]
                 reasons.append(f"client actor {w} on {member.host} died: {_first_line(result)}")
                 continue
@@ -243,6 +245,7 @@ class ClusterLoad:
             if result.began_ns:
                 starts.append(result.began_ns + delta)
             healths.append(result.health)
+            cpu.append(None if result.health is None else result.health.cpu_percent)
             if result.health is not None and result.health.saturated:
                 saturated.append(w)
         for outcome in sorted(outcomes, key=lambda o: o.sent_ns):
@@ -251,6 +254,7 @@ class ClusterLoad:
         record = ClusterLevel(
             actors=len(workers),
             requests_per_actor=counts,
+            actor_cpu_percent=cpu,
             start_skew_ms=None if skew is None else round(skew, 3),
             skew_flagged=skew is not None and skew > SKEW_LIMIT_MS,
             saturated_actors=saturated,

@@ -51,6 +51,11 @@ class ClusterLevel(Strict):
     requests_per_actor: list[int] = Field(
         default_factory=list, description="Requests each actor returned (in actor order; 0 when it died)."
     )
+    actor_cpu_percent: list[float | None] = Field(
+        default_factory=list,
+        description="Each actor's own CPU use over its share, percent of its one core (in actor order; null "
+        "when it died or did not measure).",
+    )
     start_skew_ms: float | None = Field(
         None,
         description="Spread of the instants the actors started sending, on the driver's clock (max - min); "

@@ -111,6 +111,9 @@ def test_merged_level_agrees_with_one_process(two_nodes: Any, tmp_path: Path) ->
     assert level.cluster.skew_flagged == (level.cluster.start_skew_ms > cluster.skew_limit_ms)
     assert level.client is not None
     assert level.client.saturated == bool(level.cluster.saturated_actors)
+    cpu = level.cluster.actor_cpu_percent
+    assert len(cpu) == 4 and all(c is not None and c > 0 for c in cpu)
+    assert level.client.cpu_percent == max(c for c in cpu if c is not None)  # the worst actor's
     assert run.workload.requests_per_level == requests
 
 
@@ -166,6 +169,7 @@ def test_a_killed_actor_leaves_a_partial_level_with_the_others_requests(
     assert level.status == "incomplete" and level.cluster is not None
     assert level.cluster.partial and level.cluster.lost_actors == [0]
     assert level.cluster.requests_per_actor == [0, 200]  # the other actor's share, all of it
+    assert level.cluster.actor_cpu_percent[0] is None and level.cluster.lost_actors == [0]
     assert level.completed == 200 and _accounted(level) == 200
 
 

@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "e33f519ec3428d0919941ebe680fa6521632337224ef8043152eb54ec6cd199a"
+MEASURING_DIGEST = "58e6e04dec4733c5e2c8309f5879684d141d5669f3d835091a2a7136c4d6aaf3"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
