@@ -89,6 +89,15 @@ def check_endpoint(url: str | None) -> str | None:
     return url
 
 
+def check_cluster(value: str | None) -> str | None:
+    """'ray' or 'ray://HOST:PORT' (Ray Client)."""
+    if value is None or value == "ray":
+        return value
+    if not value.startswith("ray://") or not urlsplit(value).hostname or any(c.isspace() for c in value):
+        raise ValueError(f"cluster {value!r} must be 'ray' or 'ray://HOST:PORT'")
+    return value
+
+
 def check_slo(value: SLO | None) -> SLO | None:
     """Every SLO limit given is a finite number of ms > 0."""
     for name, limit in (value.model_dump() if value else {}).items():
@@ -242,6 +251,16 @@ class CollectConfig(BaseModel):
     )
     quiet_cores: Annotated[float, _bounded("quiet cores", 0, 1024, why="CPU cores of one host")] = option(
         0.25, "With --quiet-wait: CPU cores other processes may use for the host to count as quiet."
+    )
+    cluster: Annotated[str | None, AfterValidator(check_cluster)] = option(
+        help="Spread each level over client actors on a Ray cluster: 'ray' (RAY_ADDRESS, a running local "
+        "cluster, or a new local one) or 'ray://HOST:PORT' (needs pip install -e .[cluster])."
+    )
+    client_hosts: Annotated[int, _bounded("client hosts", 1, 1024, why="client nodes")] = option(
+        1, "With --cluster: client hosts (Ray nodes), one actor group per node (strict spread)."
+    )
+    actors_per_host: Annotated[int, _bounded("actors per host", 1, 256, why="cores of one node")] = option(
+        1, "With --cluster: client actors on each client host (one CPU each)."
     )
 
     # Workload
@@ -429,6 +448,10 @@ class CollectConfig(BaseModel):
             self.output_tokens = int(defaults["output_tokens"])  # type: ignore[call-overload]
         if self.launch and not self.endpoint:
             raise ValueError("--launch needs --endpoint (the URL the launched server will answer on)")
+        if self.cluster is None and (self.client_hosts > 1 or self.actors_per_host > 1):
+            raise ValueError("--client-hosts and --actors-per-host need --cluster")
+        if self.cluster is not None and self.workers > 1:
+            raise ValueError("--cluster and --workers > 1 do not mix: use --actors-per-host on a cluster")
         if self.embedded and self.backend not in ("auto", "llama.cpp", "llamacpp"):
             raise ValueError("the embedded engine is llama.cpp; pass --endpoint to benchmark another backend")
         self._longest_prompt = resolve_workload(self)

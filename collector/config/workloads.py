@@ -70,6 +70,8 @@ def resolve_workload(cfg: CollectConfig) -> int:
         cfg.output_tokens = max(r.output_length for r in requests)
     if kind in ("multi-turn", "trace") and cfg.workers > 1:
         raise ValueError(f"--workload {kind} runs in one process: drop --workers")
+    if kind in ("multi-turn", "trace") and cfg.cluster is not None:
+        raise ValueError(f"--workload {kind} runs in one process: drop --cluster")
     if kind in ("multi-turn", "trace") and cfg.duration_s is not None:
         raise ValueError(f"--workload {kind} counts requests, not seconds: drop --duration")
     if cfg.find_capacity is not None:

@@ -57,9 +57,20 @@ def split(total: int, parts: int) -> list[int]:
 
 async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
     state = LevelState(total=job.count)
-    delay = (job.start_ns - time.perf_counter_ns()) / 1e9
+    await wait_until(job.start_ns)
+    await run_share(job, state)
+    return state.outcomes
+
+
+async def wait_until(start_ns: int) -> None:
+    """Sleep until `start_ns` on this process's perf_counter_ns clock."""
+    delay = (start_ns - time.perf_counter_ns()) / 1e9
     if delay > 0:
         await asyncio.sleep(delay)
+
+
+async def run_share(job: WorkerJob, state: LevelState) -> None:
+    """One worker's (or client actor's) share of a level, its outcomes added to `state` as they come."""
     users = job.concurrency if job.rate is None else None
     async with ClientShards(job.base_url, api_key=job.api_key, timeouts=job.timeouts, users=users) as client:
         if job.rate is None:
@@ -92,7 +103,6 @@ async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
                 start_ns=job.start_ns,
                 retries=job.retries,
             )
-    return state.outcomes
 
 
 def _worker_ready(hold_s: float) -> int:

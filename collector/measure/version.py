@@ -22,8 +22,10 @@ import inspect
 MEASUREMENT_VERSION = 2
 
 MEASURING_MODULES: tuple[str, ...] = (
+    "collector.load.actors",
     "collector.load.aio",
     "collector.load.client",
+    "collector.load.cluster",
     "collector.load.scheduling",
     "collector.load.sse",
     "collector.load.transport",

@@ -27,6 +27,7 @@ from collector.load.client import (
     recorded_sampling,
     sampling_params,
 )
+from collector.load.cluster import ClusterError, ClusterLoad
 from collector.load.deadline import control_deadline_s, control_failure
 from collector.load.workload import Prompt, WorkloadError
 from collector.measure.level_extras import LevelExtras
@@ -155,6 +156,8 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
         try:
             try:
                 with blocking_phase(interrupt):
+                    # Placed before the server starts: a cluster that cannot carry the load costs one line.
+                    cluster = _start_cluster(config, stack, progress)
                     handle = _start_server(config, cpus, stack, progress)
                     if handle.model is None and served is not None:
                         handle.model = served
@@ -162,7 +165,7 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
                 raise CollectError(str(exc)) from None
             # The engine is up on its CPUs: the client (this thread, the workers it forks) takes the others.
             stack.enter_context(client_placement(cpus))
-            return await _collect_with_server(config, handle, progress, interrupt)
+            return await _collect_with_server(config, handle, progress, interrupt, cluster)
         except (asyncio.CancelledError, Interrupted) as exc:
             message = setup_interruption(interrupt, exc)
             if message is None:
@@ -183,6 +186,23 @@ def _cpu_plan(config: CollectConfig) -> CpuPlan:
         )
     except IsolationError as exc:
         raise CollectError(str(exc)) from None
+
+
+def _start_cluster(
+    config: CollectConfig, stack: contextlib.ExitStack, progress: Progress
+) -> ClusterLoad | None:
+    """--cluster: the client actors, placed and clock-checked (stopped when the collection ends)."""
+    if config.cluster is None:
+        return None
+    progress.info(
+        f"placing {config.client_hosts * config.actors_per_host} client actors on {config.cluster} ..."
+    )
+    try:
+        cluster = ClusterLoad.start(config.cluster, config.client_hosts, config.actors_per_host)
+    except ClusterError as exc:
+        raise CollectError(str(exc)) from None
+    stack.callback(cluster.close)
+    return cluster
 
 
 def _start_server(
@@ -228,7 +248,11 @@ def _served_model(source: str) -> ModelInfo:
 
 
 async def _collect_with_server(
-    config: CollectConfig, handle: ServerHandle, progress: Progress, interrupt: Interrupt
+    config: CollectConfig,
+    handle: ServerHandle,
+    progress: Progress,
+    interrupt: Interrupt,
+    cluster: ClusterLoad | None = None,
 ) -> CollectResult:
     timeouts = config.timeouts
     max_conn = max([*config.concurrency, config.max_concurrency or 0, 64])
@@ -268,7 +292,9 @@ async def _collect_with_server(
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
         level_extras = LevelExtras(config, handle, hardware, adapter, client)
-        sweep = Sweep(config, client, handle, adapter, progress, interrupt, level_extras, plan)
+        sweep = Sweep(
+            config, client, handle, adapter, progress, interrupt, level_extras, plan, cluster=cluster
+        )
         # The setup is over: from here a signal stops the current level, keeping the completed ones.
         interrupt.current = None
         capacity = None
@@ -323,6 +349,7 @@ async def _collect_with_server(
     record.quality = quality
     record.capacity = capacity
     record.isolation = handle.isolation
+    record.cluster = cluster.record if cluster is not None else None
     record.workload.sampling = recorded_sampling(config.sampling, config.request_params)
     record.workload, notes = plan.record(record.workload)
     record.notes.extend(notes)

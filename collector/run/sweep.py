@@ -13,6 +13,7 @@ import httpx
 
 from collector.config.collect import CollectConfig
 from collector.load.client import ClientShards, PreparedRequest
+from collector.load.cluster import ClusterLoad
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
 from collector.load.workers import jobs_for_level, run_level_in_workers
@@ -49,6 +50,7 @@ class Sweep:
     plan: WorkloadPlan
     results: list[LevelResult] = field(default_factory=list)
     cursor: int = 0
+    cluster: ClusterLoad | None = None  # --cluster: levels run on client actors
 
     async def run(self) -> tuple[str, str | None]:
         """Every level (x repeats) in order; stops at the first interrupted or incomplete level (kept)."""
@@ -101,6 +103,8 @@ class Sweep:
         self.progress.level_finished(result)
         if result.status == "interrupted":
             return "interrupted", f"stopped by {interrupt.signal_name} during {label}"
+        if result.status == "incomplete" and result.cluster is not None and result.cluster.partial:
+            return "incomplete", f"{result.cluster.reason} during {label}"
         if result.status == "incomplete":
             return "incomplete", f"server stopped answering during {label}"
         return None
@@ -214,7 +218,15 @@ class Sweep:
             level_start_ns=state.started_ns or None,
             trial=spec.trial,
         )
-        result = await extras.after_level(result, monitor.health(), state.outcomes, from_scheduled)
+        health = monitor.health()
+        if self.cluster is not None and self.cluster.last is not None:
+            # The actors sent the load: their self-checks, not this process's idle loop, say if it was clean.
+            cluster_level, self.cluster.last = self.cluster.last, None
+            health = cluster_level.health or health
+            result.cluster = cluster_level.record
+            if cluster_level.record.partial and status == "complete":
+                status = "incomplete"
+        result = await extras.after_level(result, health, state.outcomes, from_scheduled)
         result.status = status  # type: ignore[assignment]
         result.retries = sum(o.retries for o in state.outcomes)
         self.plan.finish(result, state, self.adapter.name)
@@ -225,12 +237,23 @@ class Sweep:
         self, shards: ClientShards, requests: list[PreparedRequest], state: LevelState, spec: LevelSpec
     ) -> None:
         config = self.config
+        api_key = config.api_key.get_secret_value() if config.api_key else None
+        if self.cluster is not None:
+            await self.cluster.run_level(
+                spec,
+                state,
+                base_url=str(self.client.base_url).rstrip("/"),
+                api_key=api_key,
+                timeouts=config.timeouts,
+                requests=requests,
+            )
+            return
         if config.workers > 1:
             jobs = jobs_for_level(
                 spec,
                 workers=config.workers,
                 base_url=str(self.client.base_url).rstrip("/"),
-                api_key=config.api_key.get_secret_value() if config.api_key else None,
+                api_key=api_key,
                 timeouts=config.timeouts,
                 requests=requests,
             )

@@ -1,5 +1,6 @@
 """The run record contract. The generator imports only this package from the collector."""
 
+from collector.schema.cluster import Cluster, ClusterActor, ClusterLevel
 from collector.schema.configuration import (
     CONFIGURATION_FIELDS,
     ConfigurationField,
@@ -105,6 +106,9 @@ __all__ = [
     "CapacityProbe",
     "CleanRule",
     "ClientHealth",
+    "Cluster",
+    "ClusterActor",
+    "ClusterLevel",
     "Collector",
     "ConfidenceInterval",
     "ConfigurationField",

@@ -38,6 +38,8 @@ CLEAN_RULES: tuple[CleanRule, ...] = (
     CleanRule("client_busy", "the client was busy (its own CPU at the limit): add --workers"),
     CleanRule("client_starved", "the client was starved (its loop ran late while its CPU was low): isolate "
               "the engine or quiet the host"),
+    CleanRule("start_skew", "the client actors started further apart than their cluster's skew limit "
+              "(--cluster)"),
     CleanRule("too_few_requests", f"fewer than {MIN_DECIDING_REQUESTS} counted requests over its trials"),
 )  # fmt: skip
 RULE_TEXT = {rule.key: rule.text for rule in CLEAN_RULES}
@@ -56,6 +58,8 @@ def trial_unclean_reasons(level: LevelResult) -> list[str]:
         reasons.append("client_busy")
     if level.client is not None and level.client.starved:
         reasons.append("client_starved")
+    if level.cluster is not None and level.cluster.skew_flagged:
+        reasons.append("start_skew")
     return reasons
 
 

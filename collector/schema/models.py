@@ -17,6 +17,7 @@ from collector.schema.base import SLO as SLO
 from collector.schema.base import Scalar as Scalar
 from collector.schema.base import Strict as Strict
 from collector.schema.base import Summary as Summary
+from collector.schema.cluster import Cluster, ClusterLevel
 from collector.schema.conditions import ClientHealth as ClientHealth
 from collector.schema.conditions import HostLoad as HostLoad
 from collector.schema.conditions import Isolation as Isolation
@@ -416,6 +417,9 @@ class LevelResult(Strict):
     reasoning: Reasoning | None = Field(
         None, description="Reasoning-model figures, when any stream carried reasoning content."
     )
+    cluster: ClusterLevel | None = Field(
+        None, description="How the level ran across client actors (--cluster)."
+    )
 
 
 class RepeatSummary(Strict):
@@ -451,6 +455,7 @@ class RunRecord(Strict):
     isolation: Isolation | None = Field(
         None, description="CPU sets of engine and client on a shared host; null: not recorded (older runs)."
     )
+    cluster: Cluster | None = Field(None, description="The client cluster the load came from (--cluster).")
     model: ModelInfo = Field(description="The model served.")
     quantization: Quantization = Field(default_factory=Quantization, description="Quantization settings.")
     serving: Serving = Field(default_factory=Serving, description="Serving configuration.")
