@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
-from collector.importers import aiperf, guidellm, vllm
+from collector.importers import aiperf, guidellm, llmd, vllm
 from collector.importers.common import (
     ImportFormatError,
     ImportOptions,
@@ -18,7 +19,7 @@ from collector.importers.common import (
 )
 from collector.schema import RunRecord
 
-FORMATS = ("vllm", "aiperf", "guidellm")
+FORMATS = ("vllm", "aiperf", "guidellm", "llmd")
 
 __all__ = [
     "FORMATS", "ImportFormatError", "ImportOptions", "import_files",
@@ -55,6 +56,8 @@ def import_files(fmt: str, paths: Sequence[Path], opts: ImportOptions) -> RunRec
 def _convert(fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts: ImportOptions) -> RunRecord:
     if fmt == "vllm":
         run = vllm.parse(raws)
+    elif fmt == "llmd":
+        run = llmd.parse([(path, _yaml_or_json(path, raw)) for path, raw in raws])
     else:
         decoded = []
         for path, raw in raws:
@@ -64,3 +67,12 @@ def _convert(fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts:
                 raise ImportFormatError(str(path), f"not valid JSON ({exc})") from exc
         run = aiperf.parse(decoded) if fmt == "aiperf" else guidellm.parse(decoded)
     return build_record(run, sources, opts)
+
+
+def _yaml_or_json(path: Path, raw: bytes) -> Any:
+    """A report in YAML or JSON (YAML's safe loader reads both)."""
+    try:
+        return yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImportFormatError(str(path), f"not valid YAML or JSON ({reason})") from exc

@@ -43,6 +43,7 @@ def import_cmd(
       vllm      `vllm bench serve --save-result` JSON (one file per level; --save-detailed arrays used)
       aiperf    `profile_export_aiperf.json` (one file per level)
       guidellm  guidellm benchmark report JSON (one level per benchmark)
+      llmd      llm-d Benchmark Report v0.2.x, YAML or JSON (one level per report)
 
     All FILES of one call become the levels of one run. Figures whose definition matches inferboard's
     are mapped; the rest are kept under the tool's own names (origin.foreign_metrics) with notes.
