@@ -26,6 +26,7 @@ from collector.schema import (
 from generator.assets_data import DATA_DIR, DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
 from generator.decide import decision_groups, sections
+from generator.downloads import PARQUET, column_rows, llmd_zip_name, write_level_parquet, write_llmd_reports
 from generator.history import config_key
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
@@ -392,7 +393,8 @@ def results_csv(levels: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def write_data_files(ctx: SiteContext, docs: Path) -> None:
+def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
+    """Every download of the Data page; returns why levels.parquet is missing, when it is."""
     _write(docs, "data/results.csv", results_csv(ctx.levels))
     runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
     rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
@@ -404,6 +406,8 @@ def write_data_files(ctx: SiteContext, docs: Path) -> None:
     raw.mkdir(parents=True, exist_ok=True)
     for run in ctx.runs:
         (raw / f"{run.slug}.json").write_bytes(run.path.read_bytes())
+    write_llmd_reports(ctx.runs, docs)
+    return write_level_parquet(ctx.runs, docs)
 
 
 def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
@@ -447,6 +451,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         ),
     )
     _write(docs, "methodology.md", methodology_page(ctx))
+    parquet_problem = write_data_files(ctx, docs)
     _write(
         docs,
         "data.md",
@@ -458,12 +463,18 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
                 "json": "data/results.json",
                 "schema": "data/run-schema.json",
                 "runs": "runs/index.md",
+                "parquet": PARQUET,
             },
+            parquet_problem=parquet_problem,
+            columns=column_rows(),
+            downloads=[
+                {"slug": run.slug, "run": f"data/runs/{run.slug}.json", "llmd": llmd_zip_name(run)}
+                for run in ctx.runs
+            ],
         ),
     )
     for name, text in runs_index_pages(ctx).items():
         _write(docs, name, text)
-    write_data_files(ctx, docs)
     run_template = template("run.md.j2")
     # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
     frame_badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True))
