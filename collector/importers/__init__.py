@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from collector.importers import aiperf, guidellm, llmd, vllm
+from collector.importers import aiperf, guidellm, llmd, vllm, vllm_sweep
 from collector.importers.common import (
     ImportFormatError,
     ImportOptions,
@@ -32,6 +32,7 @@ def import_files(fmt: str, paths: Sequence[Path], opts: ImportOptions) -> RunRec
         raise ImportFormatError(fmt, f"unknown format; choose one of {', '.join(FORMATS)}")
     if not paths:
         raise ImportFormatError(fmt, "no files given")
+    paths, notes = _expand_folders(fmt, paths)
     raws: list[tuple[Path, bytes]] = []
     for path in paths:
         try:
@@ -43,7 +44,7 @@ def import_files(fmt: str, paths: Sequence[Path], opts: ImportOptions) -> RunRec
     # One line for whatever a hostile or broken file makes the conversion trip on: a value the run schema
     # refuses (completed=-5, a negative latency) or nesting too deep for the JSON decoder.
     try:
-        return _convert(fmt, raws, sources, opts)
+        return _convert(fmt, raws, sources, opts, notes)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
@@ -53,7 +54,27 @@ def import_files(fmt: str, paths: Sequence[Path], opts: ImportOptions) -> RunRec
         raise ImportFormatError(where, "JSON nested too deeply") from None
 
 
-def _convert(fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts: ImportOptions) -> RunRecord:
+def _expand_folders(fmt: str, paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """Files as given; a folder only for `vllm` (a `vllm bench sweep serve` output folder)."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+        elif fmt == "vllm":
+            found, found_notes = vllm_sweep.sweep_files(path)
+            files.extend(found)
+            notes.extend(found_notes)
+        else:
+            raise ImportFormatError(
+                str(path), f"is a folder; {fmt} takes files (only vllm reads sweep folders)"
+            )
+    return files, notes
+
+
+def _convert(
+    fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts: ImportOptions, notes: list[str]
+) -> RunRecord:
     if fmt == "vllm":
         run = vllm.parse(raws)
     elif fmt == "llmd":
@@ -66,6 +87,7 @@ def _convert(fmt: str, raws: list[tuple[Path, bytes]], sources: list[Any], opts:
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ImportFormatError(str(path), f"not valid JSON ({exc})") from exc
         run = aiperf.parse(decoded) if fmt == "aiperf" else guidellm.parse(decoded)
+    run.notes.extend(note for note in notes if note not in run.notes)
     return build_record(run, sources, opts)
 
 
