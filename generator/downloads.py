@@ -60,8 +60,8 @@ def llmd_zip(run: LoadedRun) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, report in sorted(run_reports(run.record)):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            archive.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
