@@ -85,3 +85,28 @@ def test_cli_bad_run_file_is_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "bad.json" in result.output and "Traceback" not in result.output
+
+
+def test_rate_mode_gpu_energy_and_goodput_validate() -> None:
+    from collector.schema import Energy, Goodput
+
+    record = load_run(RUNS[-1])
+    level = record.results[0].model_copy(
+        update={
+            "concurrency": None,
+            "request_rate": 2.5,
+            "goodput": Goodput(requests=5, fraction=5 / 6, rate_rps=0.2),
+            "energy": Energy(method="nvml-energy-counter", joules=120.0, joules_per_output_token=0.5,
+                             avg_power_w=300.0, avg_utilization_pct=87.5, samples=40, valid=True),
+        }
+    )  # fmt: skip
+    workload = record.workload.model_copy(update={"mode": "rate", "max_concurrency": 16})
+    record = record.model_copy(update={"results": [level], "workload": workload})
+    report = level_report(record, 0)
+    assert _errors(report) == []
+    load = report["scenario"]["load"]["standardized"]
+    assert load["rate_qps"] == 2.5 and load["concurrency"] == 16
+    aggregate = report["results"]["observability"]["components"][0]["aggregate"]
+    assert aggregate["power_consumption"] == {"units": "Watts", "mean": 300.0}
+    extras = report["scenario"]["load"]["native"]["config"]["inferboard"]["level"]
+    assert extras["goodput"]["requests"] == 5 and extras["energy"]["joules"] == 120.0
