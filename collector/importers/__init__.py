@@ -82,6 +82,13 @@ def _convert(
     else:
         decoded = []
         for path, raw in raws:
+            if fmt == "guidellm" and path.suffix.lower() in (".yaml", ".yml"):
+                decoded.append((path, _yaml_or_json(path, raw)))  # `guidellm export --output kind=yaml`
+                continue
+            if fmt == "guidellm" and path.suffix.lower() == ".csv":
+                raise ImportFormatError(
+                    str(path), "guidellm's CSV export holds summaries only; import its JSON or YAML report"
+                )
             try:
                 decoded.append((path, json.loads(raw)))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -43,7 +43,7 @@ def import_cmd(
       vllm      `vllm bench serve --save-result` JSON (one file per level; --save-detailed arrays used),
                 or a `vllm bench sweep serve` output folder (one level per run=N.json)
       aiperf    `profile_export_aiperf.json` (one file per level)
-      guidellm  guidellm benchmark report JSON (one level per benchmark)
+      guidellm  guidellm benchmark report JSON, or `guidellm export` JSON/YAML (one level per benchmark)
       llmd      llm-d Benchmark Report v0.2.x, YAML or JSON (one level per report)
 
     All FILES of one call become the levels of one run. Figures whose definition matches inferboard's
