@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from collector.importers import aiperf, guidellm, llmd, vllm, vllm_sweep
+from collector.importers import aiperf, aiperf_multi, guidellm, llmd, vllm, vllm_sweep
 from collector.importers.common import (
     ImportFormatError,
     ImportOptions,
@@ -65,9 +65,12 @@ def _expand_folders(fmt: str, paths: Sequence[Path]) -> tuple[list[Path], list[s
             found, found_notes = vllm_sweep.sweep_files(path)
             files.extend(found)
             notes.extend(found_notes)
+        elif fmt == "aiperf":
+            runs, aggregates = aiperf_multi.folder_files(path)
+            files.extend([*runs, *aggregates])
         else:
             raise ImportFormatError(
-                str(path), f"is a folder; {fmt} takes files (only vllm reads sweep folders)"
+                str(path), f"is a folder; {fmt} takes files (vllm and aiperf read their output folders)"
             )
     return files, notes
 
@@ -79,23 +82,62 @@ def _convert(
         run = vllm.parse(raws)
     elif fmt == "llmd":
         run = llmd.parse([(path, _yaml_or_json(path, raw)) for path, raw in raws])
+    elif fmt == "aiperf":
+        return _convert_aiperf(_decode(fmt, raws), sources, opts, notes)
     else:
-        decoded = []
-        for path, raw in raws:
-            if fmt == "guidellm" and path.suffix.lower() in (".yaml", ".yml"):
-                decoded.append((path, _yaml_or_json(path, raw)))  # `guidellm export --output kind=yaml`
-                continue
-            if fmt == "guidellm" and path.suffix.lower() == ".csv":
-                raise ImportFormatError(
-                    str(path), "guidellm's CSV export holds summaries only; import its JSON or YAML report"
-                )
-            try:
-                decoded.append((path, json.loads(raw)))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ImportFormatError(str(path), f"not valid JSON ({exc})") from exc
-        run = aiperf.parse(decoded) if fmt == "aiperf" else guidellm.parse(decoded)
+        run = guidellm.parse(_decode(fmt, raws))
     run.notes.extend(note for note in notes if note not in run.notes)
     return build_record(run, sources, opts)
+
+
+def _decode(fmt: str, raws: list[tuple[Path, bytes]]) -> list[tuple[Path, Any]]:
+    decoded = []
+    for path, raw in raws:
+        if fmt == "guidellm" and path.suffix.lower() in (".yaml", ".yml"):
+            decoded.append((path, _yaml_or_json(path, raw)))  # `guidellm export --output kind=yaml`
+            continue
+        if fmt == "guidellm" and path.suffix.lower() == ".csv":
+            raise ImportFormatError(
+                str(path), "guidellm's CSV export holds summaries only; import its JSON or YAML report"
+            )
+        try:
+            decoded.append((path, json.loads(raw)))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ImportFormatError(str(path), f"not valid JSON ({exc})") from exc
+    return decoded
+
+
+def _convert_aiperf(
+    decoded: list[tuple[Path, Any]], sources: list[Any], opts: ImportOptions, notes: list[str]
+) -> RunRecord:
+    """Single-run exports are levels; a multi-run aggregate is the repeat summary of its folder's runs."""
+    aggregates = [(path, data) for path, data in decoded if aiperf_multi.is_aggregate(data)]
+    runs = [(path, data) for path, data in decoded if not aiperf_multi.is_aggregate(data)]
+    if not runs:
+        raise ImportFormatError(
+            str(decoded[0][0]), "an aggregate alone has no levels; import its artifact folder"
+        )
+    run = aiperf.parse(runs)
+    if aggregates:
+        run.notes.append(aiperf_multi.NOTE)
+    run.notes.extend(note for note in notes if note not in run.notes)
+    record = build_record(run, sources, opts)
+    summaries = []
+    for path, data in aggregates:
+        artifact_dir = path.parent.parent
+        own = [(p, d) for p, d in runs if p.parent.parent.parent == artifact_dir]
+        loads = (
+            {(lv.result.concurrency, lv.result.request_rate) for lv in aiperf.parse(own).levels}
+            if own
+            else set()
+        )
+        if len(loads) != 1:
+            raise ImportFormatError(str(path), "give the aggregate with its folder's profile runs (one load)")
+        (load,) = loads
+        trials = [r for r in record.results if (r.concurrency, r.request_rate) == load]
+        summaries.append(aiperf_multi.repeat_summary(path, data, trials, record.origin.foreign_metrics))
+    record.repeat_summaries = summaries
+    return record
 
 
 def _yaml_or_json(path: Path, raw: bytes) -> Any:

@@ -42,7 +42,8 @@ def import_cmd(
     FORMAT is one of:
       vllm      `vllm bench serve --save-result` JSON (one file per level; --save-detailed arrays used),
                 or a `vllm bench sweep serve` output folder (one level per run=N.json)
-      aiperf    `profile_export_aiperf.json` (one file per level)
+      aiperf    `profile_export_aiperf.json` (one file per level), or a --num-profile-runs artifact folder
+                (runs as trials, the aggregate's confidence intervals as the repeat summary)
       guidellm  guidellm benchmark report JSON, or `guidellm export` JSON/YAML (one level per benchmark)
       llmd      llm-d Benchmark Report v0.2.x, YAML or JSON (one level per report)
 

@@ -62,7 +62,7 @@ def test_folder_without_results_and_folder_for_other_formats(tmp_path: Path) -> 
     with pytest.raises(ImportFormatError, match=r"no run=N\.json"):
         import_files("vllm", [tmp_path], ImportOptions())
     with pytest.raises(ImportFormatError, match="is a folder"):
-        import_files("aiperf", [tmp_path], ImportOptions())
+        import_files("guidellm", [tmp_path], ImportOptions())
 
 
 def test_cli_reads_the_folder(tmp_path: Path) -> None:
