@@ -78,3 +78,18 @@ def test_each_run_has_its_llmd_reports_beside_its_run_file(built: tuple[SiteCont
 def test_empty_site_has_a_typed_empty_table() -> None:
     frame = level_table([])
     assert frame.empty and list(frame.columns) == [c.name for c in level_table_columns()]
+
+
+def test_data_page_shows_the_reads_the_columns_and_each_runs_reports(tmp_path: Path) -> None:
+    from generator.pages import write_pages
+
+    runs = load_runs(ROOT / "runs").runs[:2]
+    ctx = SiteContext(runs, run_frame(runs), level_frame(runs), [], True, datetime(2026, 12, 7, tzinfo=UTC))
+    write_pages(ctx, tmp_path)
+    page = (tmp_path / "data.md").read_text()
+    assert "(data/levels.parquet)" in page
+    assert 'pd.read_parquet("levels.parquet")' in page and "pl.read_parquet" in page and "duckdb.sql" in page
+    for run in runs:
+        assert f"(data/runs/{run.slug}.json)" in page and f"({llmd_zip_name(run)})" in page
+    for column in level_table_columns():
+        assert f"| {column.name.replace('_', '&#95;')} |" in page or f"| {column.name} |" in page
