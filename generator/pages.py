@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,11 +31,19 @@ from generator.assets_data import DATA_DIR, DataAssets, data_ref
 from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
 from generator.configpages import config_pages
 from generator.decide import decision_groups, sections
+from generator.downloads import (
+    PARQUET,
+    column_rows,
+    llmd_zip_name,
+    results_csv,
+    write_level_parquet,
+    write_llmd_reports,
+)
 from generator.history import config_key
 from generator.load import LoadedRun
 from generator.render import FragmentStore, md_link, relative_url, template
 from generator.runpage import model_rows, run_context, shell_line
-from generator.safe import clean_text, csv_cell, json_text
+from generator.safe import clean_text, json_text
 from generator.tables import (
     LEVEL_METRICS,
     REAL_GPU_CLASS,
@@ -372,42 +378,8 @@ def runs_index_pages(ctx: SiteContext) -> dict[str, str]:
     return pages
 
 
-def results_csv(levels: pd.DataFrame) -> str:
-    columns = [
-        "run_id",
-        "model",
-        "backend",
-        "backend_version",
-        "hardware",
-        "quant",
-        "workload",
-        "klass",
-        "level",
-        "concurrency",
-        "request_rate",
-        "trials",
-        "status",
-        "saturated",
-        *LEVEL_METRICS,
-        "completed",
-        "failed",
-        "created",
-    ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    if not levels.empty:
-        frame = (
-            levels.reindex(columns=columns)
-            .astype(object)
-            .where(levels.reindex(columns=columns).notna(), None)
-        )
-        for values in frame.itertuples(index=False):
-            writer.writerow([csv_cell(v) for v in values])
-    return buffer.getvalue()
-
-
-def write_data_files(ctx: SiteContext, docs: Path) -> None:
+def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
+    """Every download of the Data page; returns why levels.parquet is missing, when it is."""
     _write(docs, "data/results.csv", results_csv(ctx.levels))
     runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
     rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
@@ -419,6 +391,8 @@ def write_data_files(ctx: SiteContext, docs: Path) -> None:
     raw.mkdir(parents=True, exist_ok=True)
     for run in ctx.runs:
         (raw / f"{run.slug}.json").write_bytes(run.path.read_bytes())
+    write_llmd_reports(ctx.runs, docs)
+    return write_level_parquet(ctx.runs, docs)
 
 
 def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
@@ -462,6 +436,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         ),
     )
     _write(docs, "methodology.md", methodology_page(ctx))
+    parquet_problem = write_data_files(ctx, docs)
     _write(
         docs,
         "data.md",
@@ -473,14 +448,20 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
                 "json": "data/results.json",
                 "schema": "data/run-schema.json",
                 "runs": "runs/index.md",
+                "parquet": PARQUET,
             },
+            parquet_problem=parquet_problem,
+            columns=column_rows(),
+            downloads=[
+                {"slug": run.slug, "run": f"data/runs/{run.slug}.json", "llmd": llmd_zip_name(run)}
+                for run in ctx.runs
+            ],
         ),
     )
     for name, text in runs_index_pages(ctx).items():
         _write(docs, name, text)
     for name, text in config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items():
         _write(docs, name, text)
-    write_data_files(ctx, docs)
     run_template = template("run.md.j2")
     # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
     frame_badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True))

@@ -91,6 +91,9 @@ def _register_optional_commands() -> None:
         pass
     else:
         main.add_command(import_cmd)
+    from collector.exporters.cli import export_cmd
+
+    main.add_command(export_cmd)
 
 
 _register_optional_commands()

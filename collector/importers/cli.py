@@ -12,7 +12,7 @@ from collector.store import StoreError, write_run
 
 @click.command(name="import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(FORMATS, case_sensitive=False))
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("runs"),
               show_default=True, help="Folder the run file is written to.")  # fmt: skip
 @click.option("--gpu", help='GPU model the server ran on, e.g. "H100 80GB" (hardware is unknown without it).')
@@ -40,9 +40,12 @@ def import_cmd(
 
     \b
     FORMAT is one of:
-      vllm      `vllm bench serve --save-result` JSON (one file per level; --save-detailed arrays used)
-      aiperf    `profile_export_aiperf.json` (one file per level)
-      guidellm  guidellm benchmark report JSON (one level per benchmark)
+      vllm      `vllm bench serve --save-result` JSON (one file per level; --save-detailed arrays used),
+                or a `vllm bench sweep serve` output folder (one level per run=N.json)
+      aiperf    `profile_export_aiperf.json` (one file per level), or a --num-profile-runs artifact folder
+                (runs as trials, the aggregate's confidence intervals as the repeat summary)
+      guidellm  guidellm benchmark report JSON, or `guidellm export` JSON/YAML (one level per benchmark)
+      llmd      llm-d Benchmark Report v0.2.x, YAML or JSON (one level per report)
 
     All FILES of one call become the levels of one run. Figures whose definition matches inferboard's
     are mapped; the rest are kept under the tool's own names (origin.foreign_metrics) with notes.

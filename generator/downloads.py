@@ -1,0 +1,118 @@
+"""Typed and standard downloads of the Data page: the level table as Parquet, each run's llm-d reports.
+
+Both come from `collector.schema` (the only collector package the generator may import): the table's
+columns and rows from `collector.schema.table`, the reports from `collector.schema.llmd`, so the site and
+`inferboard export` publish the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from collector.schema.llmd import FORMAT, run_reports
+from collector.schema.table import Column, level_table_columns, level_table_rows
+from generator.load import LoadedRun
+from generator.safe import csv_cell
+from generator.tables import LEVEL_METRICS
+
+PARQUET = "data/levels.parquet"
+LLMD_DIR = "data/llmd"
+# Arrow type of a column -> the pandas dtype that writes it (nullable, so absent figures stay null).
+_PANDAS_DTYPES = {
+    "string": "string", "int64": "Int64", "double": "Float64", "bool": "boolean",
+    "timestamp[us, tz=UTC]": "datetime64[us, UTC]",
+}  # fmt: skip
+# The same zip for the same reports: fixed timestamps, sorted names.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def level_table(runs: list[LoadedRun]) -> pd.DataFrame:
+    """One typed row per run x level x trial, columns in the order `level_table_columns()` gives."""
+    columns = level_table_columns()
+    rows = [row for run in runs for row in level_table_rows(run.record)]
+    frame = pd.DataFrame(rows, columns=[c.name for c in columns])
+    return frame.astype({c.name: _PANDAS_DTYPES[c.type] for c in columns})
+
+
+def write_level_parquet(runs: list[LoadedRun], docs: Path) -> str | None:
+    """Write data/levels.parquet; returns why not when pyarrow (the Parquet engine) is missing."""
+    try:
+        import pyarrow  # noqa: F401  (pandas' Parquet engine)
+    except ImportError:
+        return "pyarrow is not installed where the site was built, so levels.parquet was not written"
+    target = docs / PARQUET
+    target.parent.mkdir(parents=True, exist_ok=True)
+    level_table(runs).to_parquet(target, engine="pyarrow", index=False)
+    return None
+
+
+def llmd_zip_name(run: LoadedRun) -> str:
+    return f"{LLMD_DIR}/{run.slug}.{FORMAT}.zip"
+
+
+def llmd_zip(run: LoadedRun) -> bytes:
+    """The run's llm-d Benchmark Reports (one JSON file per level and trial) in one zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, report in sorted(run_reports(run.record)):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            archive.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def write_llmd_reports(runs: list[LoadedRun], docs: Path) -> None:
+    for run in runs:
+        target = docs / llmd_zip_name(run)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(llmd_zip(run))
+
+
+def column_rows(columns: list[Column] | None = None) -> list[dict[str, Any]]:
+    """The Data page's table of the Parquet columns (name, type, description)."""
+    return [
+        {"name": c.name, "type": c.type, "description": c.description}
+        for c in columns or level_table_columns()
+    ]
+
+
+def results_csv(levels: pd.DataFrame) -> str:
+    columns = [
+        "run_id",
+        "model",
+        "backend",
+        "backend_version",
+        "hardware",
+        "quant",
+        "workload",
+        "klass",
+        "level",
+        "concurrency",
+        "request_rate",
+        "trials",
+        "status",
+        "saturated",
+        *LEVEL_METRICS,
+        "completed",
+        "failed",
+        "created",
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    if not levels.empty:
+        frame = (
+            levels.reindex(columns=columns)
+            .astype(object)
+            .where(levels.reindex(columns=columns).notna(), None)
+        )
+        for values in frame.itertuples(index=False):
+            writer.writerow([csv_cell(v) for v in values])
+    return buffer.getvalue()
