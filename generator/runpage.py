@@ -144,6 +144,7 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         ("Backend", model_rows(r.backend)),
         ("Software", model_rows(r.software)),
         ("Launch", launch_rows),
+        ("Isolation", model_rows(r.isolation)),
         ("Workload", model_rows(r.workload)),
         ("Provenance", provenance),
     ]

@@ -77,7 +77,28 @@ def summary_items(rows: list[dict[str, Any]], record: RunRecord) -> list[tuple[s
             ("Trials per level", f"{'/'.join(map(str, counted))} complete of {'/'.join(map(str, trials))}")
         )
     items.append(("Load levels", str(len(rows))))
+    items.append(("Measured under", conditions_text(record)))
     return items
+
+
+def conditions_text(record: RunRecord) -> str:
+    """How the engine and client shared the host and what each request asked for (issue 18's two defaults)."""
+    iso = record.isolation
+    if iso is None:
+        placement = "CPU placement not recorded"
+    elif iso.applied:
+        cpus = ",".join(map(str, iso.engine_cpus or []))
+        client = ",".join(map(str, iso.client_cpus or []))
+        placement = f"engine on CPU {cpus}, client on CPU {client}"
+    else:
+        placement = f"engine and client not isolated ({clean_text(iso.reason or 'no reason given')})"
+    sampling = record.workload.sampling
+    asked = {
+        "greedy": "greedy sampling (temperature 0)",
+        "server-default": "the server's default sampling",
+        "custom": "custom sampling (see request_params)",
+    }.get(sampling or "", "sampling not recorded")
+    return f"{placement}; {asked}"
 
 
 def merged_level_rows(rows: list[dict[str, Any]]) -> list[dict[str, str | None]]:

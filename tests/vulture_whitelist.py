@@ -45,3 +45,4 @@ FAULTS  # documents the fault names the scripted server understands (tests/colle
 passage_version  # unused variable (collector/schema/quality.py: run-record field)
 tokens_scored  # unused variable (collector/schema/quality.py: run-record field)
 temperature  # unused variable (collector/schema/quality.py: run-record field)
+client_method  # run-record field read by JSON consumers and shown generically on the run page
