@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import sys
 from pathlib import Path
@@ -68,6 +70,32 @@ def validate(paths: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+# The commands of the `inferboard.commands` entry-point group as the package declares them (pyproject.toml);
+# used when the installed metadata predates the group (an editable install made before it was added).
+KNOWN_PLUGIN_COMMANDS = {"build": "generator.cli:build", "serve": "generator.cli:serve"}
+
+
+def plugin_targets() -> dict[str, str]:
+    """Command name -> 'module:attribute' from the `inferboard.commands` entry points, else the known list."""
+    found = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="inferboard.commands")}
+    return found or dict(KNOWN_PLUGIN_COMMANDS)
+
+
+def load_command(target: str) -> click.Command | None:
+    """The click command at 'module:attribute'; None when its package is not installed."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None  # that package is absent: `inferboard` still collects without the site generator
+        raise
+    command = getattr(module, attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"entry point {target!r} is not a click command")
+    return command
+
+
 def _register_optional_commands() -> None:
     # Commands owned by other modules; each module exposes click command objects.
     from collector.cli.collect import collect
@@ -78,13 +106,10 @@ def _register_optional_commands() -> None:
     main.add_command(models)
     main.add_command(suite)
     main.add_command(runs)
-    try:
-        from generator.cli import build, serve
-    except ImportError:  # pragma: no cover - generator not yet present during development
-        pass
-    else:
-        main.add_command(build)
-        main.add_command(serve)
+    for target in plugin_targets().values():
+        command = load_command(target)
+        if command is not None:
+            main.add_command(command)
     try:
         from collector.importers.cli import import_cmd
     except ImportError:  # pragma: no cover

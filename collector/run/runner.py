@@ -18,7 +18,7 @@ from collector import __version__
 from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
-from collector.errors import InferboardError
+from collector.errors import InferboardError, WorkloadError
 from collector.load.client import (
     PreparedRequest,
     api_path,
@@ -29,12 +29,8 @@ from collector.load.client import (
 )
 from collector.load.cluster import ClusterError, ClusterLoad
 from collector.load.deadline import control_deadline_s, control_failure
-from collector.load.workload import Prompt, WorkloadError
-from collector.measure.level_extras import LevelExtras
 from collector.models import ModelSourceError, served_model_info
-from collector.provenance.record import RecordContext, build_record, detect_run_hardware
-from collector.provenance.scrub import register_run_secrets
-from collector.quality.after_sweep import quality_after_sweep
+from collector.run.after_sweep import quality_after_sweep
 from collector.run.capacity import find_capacity
 from collector.run.interrupts import (
     Interrupt,
@@ -43,10 +39,13 @@ from collector.run.interrupts import (
     handle_signals,
     setup_interruption,
 )
+from collector.run.level_extras import LevelExtras
 from collector.run.progress import Progress
+from collector.run.record import RecordContext, build_record, detect_run_hardware
 from collector.run.sweep import Sweep
 from collector.run.workloads import WorkloadPlan
 from collector.schema import LevelResult, ModelInfo, RunRecord
+from collector.secrets.scrub import register_run_secrets
 from collector.server.isolation import (
     CpuPlan,
     IsolationError,
@@ -66,6 +65,7 @@ from collector.server.server import (
     managed_server,
 )
 from collector.store import StoreError, write_run
+from collector.workloads.prompts import Prompt
 
 
 class CollectError(InferboardError, RuntimeError):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from collector.schema.errors import InferboardError
 from collector.schema.models import SCHEMA_VERSION, RunRecord
 
 
@@ -22,7 +23,7 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
-class RunFileError(ValueError):
+class RunFileError(InferboardError, ValueError):
     """A run file that cannot be used; the message names the file and, where possible, the field."""
 
     def __init__(self, source: str, message: str, field: str | None = None) -> None:
