@@ -84,14 +84,13 @@ def plugin_targets() -> dict[str, str]:
 
 
 def load_command(target: str) -> click.Command | None:
-    """The click command at 'module:attribute'; None when its package is not installed."""
+    """The click command at 'module:attribute'; None when it cannot be imported (the site generator or one of
+    its dependencies is not installed): `inferboard collect` still works without them."""
     module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):
-            return None  # that package is absent: `inferboard` still collects without the site generator
-        raise
+    except ImportError:
+        return None
     command = getattr(module, attribute)
     if not isinstance(command, click.Command):
         raise TypeError(f"entry point {target!r} is not a click command")
