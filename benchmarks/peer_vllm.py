@@ -42,7 +42,6 @@ from collector import __version__
 from collector.backends import get_adapter
 from collector.config.cpus import cpu_list_text
 from collector.importers import ImportOptions, import_files
-from collector.load.workload import synthetic_prompts
 from collector.server.isolation import (
     CpuPlan,
     available_cpus,
@@ -52,6 +51,7 @@ from collector.server.isolation import (
     plan_cpus,
 )
 from collector.server.launch import ManagedServer
+from collector.workloads.prompts import synthetic_prompts
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

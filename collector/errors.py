@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-__all__ = ["InferboardError", "location", "validation_message"]
+from collector.schema.errors import InferboardError
+
+__all__ = ["InferboardError", "WorkloadError", "location", "validation_message"]
 
 
-class InferboardError(Exception):
-    """Base of every error the user sees; `exit_code` is what the command line exits with."""
-
-    exit_code: int = 1
+class WorkloadError(InferboardError, ValueError):
+    """Prompts that cannot be made as asked (a preset, dataset or trace); the message names what and where."""
 
 
 def location(loc: Sequence[int | str]) -> str:

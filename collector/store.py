@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 from collector.errors import InferboardError
-from collector.provenance.scrub import scrubbed_json
 from collector.schema import RunRecord
+from collector.secrets.scrub import scrubbed_json
 
 
 class StoreError(InferboardError, OSError):

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from mkdocs.plugins import BasePlugin
 
+from collector.schema import InferboardError
 from generator.agreement import diverging_slugs, with_divergence_badge
 from generator.load import load_runs
 from generator.pages import SiteContext, write_pages
@@ -36,7 +37,7 @@ GENERATED_MARK = ".inferboard-generated"
 PLOTLY_ASSET = "assets/ib/plotly-basic.min.js"
 
 
-class BuildError(Exception):
+class BuildError(InferboardError):
     """The build cannot go on; the message says why in one line (or one line per bad file)."""
 
 

@@ -9,6 +9,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from collector.schema import InferboardError
+
 # Written into every built site. Its presence is what lets a later build replace the folder: without it,
 # `--site docs` (a typo, a wrong folder) would delete whatever was there.
 SITE_MARK = ".inferboard-site"
@@ -16,7 +18,7 @@ SITE_MARK = ".inferboard-site"
 _LEGACY_MARK = Path("assets") / "ib" / "plotly.min.js"
 
 
-class SiteDirError(Exception):
+class SiteDirError(InferboardError):
     """The site folder must not be used; the message says why in one line."""
 
 

@@ -383,9 +383,8 @@ def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
             ci = intervals.get((conc, rate), {}).get(key)
             if ci is not None:
                 row[column] = ci.estimate  # the displayed value is the interval's own estimate
-            # files written before intervals were cut at 0 can hold a negative low bound of a
-            # non-negative metric (2 noisy trials): never show one
-            row[f"{column}_lo"] = max(0.0, ci.low) if ci else None
+            # a negative low bound in an old file is cut by the upgrader (collector.schema.upgrade)
+            row[f"{column}_lo"] = ci.low if ci else None
             row[f"{column}_hi"] = ci.high if ci else None
             row[f"{column}_n"] = ci.trials if ci else None
         complete = [t for t in results if t.status == "complete"]

@@ -14,11 +14,11 @@ from collector.config.collect import CollectConfig
 from collector.config.flags import parse_request_params, parse_slo, provenance_options
 from collector.errors import validation_message
 from collector.load import aio
-from collector.provenance.scrub import scrub
 from collector.run.progress import Progress, result_lines
 from collector.run.runner import CollectError
 from collector.run.runner import collect as run_collect
 from collector.run.suites import run_suite
+from collector.secrets.scrub import scrub
 
 
 @click.command()

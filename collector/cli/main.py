@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import click
 from collector import __version__
 from collector.config.docs import suite_json_text
 from collector.schema import RunFileError, json_schema, load_run
+from collector.store import atomic_write_bytes, serialize
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,6 +25,7 @@ def main() -> None:
     collect   measure a server (or the embedded llama.cpp engine) and write a run file
     build     validate runs/ and build the static site
     validate  check run files against the schema
+    upgrade   rewrite run files to the current schema
     schema    print the run file (or suite file) JSON Schema
     suite     plan a suite's cells for a fleet of runners (ids, runner labels)
     runs      merge run files from several collections into runs/
@@ -68,6 +72,64 @@ def validate(paths: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+# The commands of the `inferboard.commands` entry-point group as the package declares them (pyproject.toml);
+# used when the installed metadata predates the group (an editable install made before it was added).
+KNOWN_PLUGIN_COMMANDS = {"build": "generator.cli:build", "serve": "generator.cli:serve"}
+
+
+def plugin_targets() -> dict[str, str]:
+    """Command name -> 'module:attribute' from the `inferboard.commands` entry points, else the known list."""
+    found = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="inferboard.commands")}
+    return found or dict(KNOWN_PLUGIN_COMMANDS)
+
+
+def load_command(target: str) -> click.Command | None:
+    """The click command at 'module:attribute'; None when it cannot be imported (the site generator or one of
+    its dependencies is not installed): `inferboard collect` still works without them."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    command = getattr(module, attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"entry point {target!r} is not a click command")
+    return command
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def upgrade(paths: tuple[Path, ...]) -> None:
+    """Rewrite run files (or folders of them) to the current schema, repairing what older versions wrote.
+
+    Each file is replaced atomically and only when its content changes; running it again changes nothing.
+    """
+    files: list[Path] = []
+    for p in paths:
+        files.extend(sorted(p.glob("*.json")) if p.is_dir() else [p])
+    bad = 0
+    for f in files:
+        try:
+            record = load_run(f)
+            before = f.read_bytes()
+        except (RunFileError, OSError) as exc:
+            bad += 1
+            click.echo(f"invalid: {exc}", err=True)
+            continue
+        after = serialize(record)
+        if after == before:
+            click.echo(f"current: {f}")
+            continue
+        atomic_write_bytes(f, after)
+        click.echo(f"upgraded: {f}")
+    if bad:
+        click.echo(f"{bad} of {len(files)} file(s) invalid (left as they were)", err=True)
+        sys.exit(1)
+    if not files:
+        click.echo("no run files found", err=True)
+        sys.exit(1)
+
+
 def _register_optional_commands() -> None:
     # Commands owned by other modules; each module exposes click command objects.
     from collector.cli.collect import collect
@@ -78,13 +140,10 @@ def _register_optional_commands() -> None:
     main.add_command(models)
     main.add_command(suite)
     main.add_command(runs)
-    try:
-        from generator.cli import build, serve
-    except ImportError:  # pragma: no cover - generator not yet present during development
-        pass
-    else:
-        main.add_command(build)
-        main.add_command(serve)
+    for target in plugin_targets().values():
+        command = load_command(target)
+        if command is not None:
+            main.add_command(command)
     try:
         from collector.importers.cli import import_cmd
     except ImportError:  # pragma: no cover

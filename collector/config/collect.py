@@ -21,8 +21,7 @@ from pydantic.fields import FieldInfo
 
 from collector.config.cpus import AUTO, check_cpu_option
 from collector.config.workloads import capacity_levels_given, resolve_workload
-from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL
-from collector.schema import SLO, Quantization, Serving, Suite, Timeouts
+from collector.schema import REQUEST_RECORDS_PER_LEVEL, SLO, Quantization, Serving, Suite, Timeouts
 from collector.schema.models import Scalar
 
 EMBEDDED_DEFAULTS = {"concurrency": [1, 2, 4], "requests": 24, "input_tokens": 128, "output_tokens": 64}

@@ -32,8 +32,8 @@ from collector.provenance.facts import (
     quantization_from_argv,
     serving_from_argv,
 )
-from collector.provenance.redact import is_secret_name, known_secrets, redact_argv, redact_text
 from collector.schema import Quantization, Serving, Suite
+from collector.secrets.redact import is_secret_name, known_secrets, redact_argv, redact_text
 
 T = TypeVar("T")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"

@@ -4,16 +4,42 @@ one line naming the options involved."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
-from collector.load.workload import WorkloadError
+from collector.errors import WorkloadError
+from collector.schema import SLO
 from collector.workloads.presets import PRESETS, get_preset
 from collector.workloads.trace import load_trace
 
-if TYPE_CHECKING:
-    from collector.config.collect import CollectConfig
-
 __all__ = ["capacity_levels_given", "resolve_workload"]
+
+
+class WorkloadOptions(Protocol):
+    """The options the workload rules read and settle: `CollectConfig` has them (typed here so that this
+    module does not import the model that calls it)."""
+
+    workload: Literal["synthetic", "preset", "shared-prefix", "multi-turn", "trace"] | None
+    preset: str | None
+    trace: Path | None
+    trace_requests: int | None
+    dataset: Path | None
+    input_tokens: int | None
+    output_tokens: int | None
+    ignore_eos: bool
+    prefix_tokens: int
+    suffix_tokens: int
+    turns: int
+    api: Literal["completions", "chat"]
+    concurrency: list[int]
+    request_rate: list[float]
+    find_capacity: Literal["concurrency", "rate"] | None
+    capacity_max: float | None
+    duration_s: float | None
+    repeats: int
+    workers: int
+    cluster: str | None
+    slo: SLO | None
 
 
 def capacity_levels_given(data: Any) -> None:
@@ -24,7 +50,7 @@ def capacity_levels_given(data: Any) -> None:
                 raise ValueError(f"--find-capacity chooses the levels itself: drop {flag}")
 
 
-def resolve_workload(cfg: CollectConfig) -> int:
+def resolve_workload(cfg: WorkloadOptions) -> int:
     """Settle `cfg.workload` and check its options; returns the longest prompt in tokens (engine sizing)."""
     kind = cfg.workload
     if kind is None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import yaml
 
+from collector.errors import InferboardError
 
-class YamlTooBig(ValueError):
+
+class YamlTooBig(InferboardError, ValueError):
     """The YAML is over a size limit; the message says which in one line."""
 
 

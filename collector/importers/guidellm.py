@@ -21,8 +21,8 @@ from collector.importers.common import (
     number,
     summary_from_stats,
 )
-from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL, bound_records, summarize
-from collector.schema import LevelResult, RequestRecord, Timeouts
+from collector.measure.metrics import bound_records, summarize
+from collector.schema import REQUEST_RECORDS_PER_LEVEL, LevelResult, RequestRecord, Timeouts
 from collector.schema.models import Scalar
 
 TOOL = "guidellm"

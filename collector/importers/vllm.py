@@ -27,8 +27,8 @@ from collector.importers.common import (
     number,
     scalar_items,
 )
-from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL, bound_records, quantiles, summarize
-from collector.schema import LevelResult, RequestRecord, Summary
+from collector.measure.metrics import bound_records, quantiles, summarize
+from collector.schema import REQUEST_RECORDS_PER_LEVEL, LevelResult, RequestRecord, Summary
 
 TOOL = "vllm bench serve"
 CHAT_BACKENDS = {"openai-chat", "openai-audio", "vllm-chat"}

@@ -1,11 +1,10 @@
 """One load level as a frozen value: what the scheduler, the worker processes and the level's result need,
-taken once from the options instead of threading a dozen loose parameters through every layer."""
+taken once from the options (by `collector.run.sweep.level_spec`) instead of threading a dozen loose
+parameters through every layer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from collector.config.collect import CollectConfig
 
 __all__ = ["LevelSpec"]
 
@@ -23,24 +22,6 @@ class LevelSpec:
     seed: int  # the arrival schedule's seed (the options' seed + the trial)
     retries: int
     total_timeout_s: float
-
-    @classmethod
-    def from_config(
-        cls, config: CollectConfig, concurrency: int | None, rate: float | None, trial: int, first_index: int
-    ) -> LevelSpec:
-        return cls(
-            concurrency=concurrency,
-            rate=rate,
-            trial=trial,
-            first_index=first_index,
-            count=config.requests,
-            duration_s=config.duration_s,
-            burstiness=config.burstiness,
-            max_concurrency=config.max_concurrency,
-            seed=config.seed + trial,
-            retries=config.retries,
-            total_timeout_s=config.request_timeout_s,
-        )
 
     @property
     def open_loop(self) -> bool:

@@ -1,7 +1,7 @@
-"""Turning outcomes into figures: metrics and statistics, GPU telemetry, the client self-check, per-level
-observers (`level_extras`) and server /metrics scraping.
+"""Turning outcomes into figures: metrics and statistics, GPU telemetry, the client self-check and server
+/metrics scraping (the per-level observers that drive servers and load live in `collector.run.level_extras`).
 
-Modules are imported by their full path (e.g. `collector.measure.level_extras`); the package itself
+Modules are imported by their full path (e.g. `collector.measure.metrics`); the package itself
 re-exports nothing, so importing one stage never drags in the others."""
 
-__all__ = ["level_extras", "metrics", "selfcheck", "servermetrics", "stats", "telemetry"]
+__all__ = ["metrics", "selfcheck", "servermetrics", "stats", "telemetry"]

@@ -14,12 +14,17 @@ from typing import TypeVar
 import numpy as np
 
 from collector.measure.plausibility import usage_mismatch
-from collector.schema import SLO, Goodput, LevelResult, Reasoning, RequestRecord, Summary
+from collector.schema import (
+    REQUEST_RECORDS_PER_LEVEL,
+    SLO,
+    Goodput,
+    LevelResult,
+    Reasoning,
+    RequestRecord,
+    Summary,
+)
 
 T = TypeVar("T")
-# Per-request records a run file keeps per level (collect's default, and the importers' bound): beyond
-# this the file grows without telling more; the rest are counted as dropped.
-REQUEST_RECORDS_PER_LEVEL = 500
 
 NS_PER_MS = 1_000_000
 

@@ -30,7 +30,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.load.sse",
     "collector.load.transport",
     "collector.load.workers",
-    "collector.load.workload",
+    "collector.workloads.prompts",
     "collector.server.isolation",
     "collector.measure.hostload",
     "collector.measure.metrics",

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import click
 
-from collector.server.ggufgen import default_cache_dir
+from collector.errors import InferboardError
 from collector.store import atomic_write_bytes
 
 SIDECAR_SUFFIX = ".source.json"
@@ -32,7 +32,15 @@ _CHUNK = 1 << 20
 Format = Literal["gguf", "hf"]
 
 
-class ModelSourceError(RuntimeError):
+def default_cache_dir() -> Path:
+    """`$INFERBOARD_CACHE` when set (models go directly in it), else ~/.cache/inferboard/models."""
+    override = os.environ.get("INFERBOARD_CACHE")
+    if override:
+        return Path(override).expanduser()
+    return Path.home() / ".cache" / "inferboard" / "models"
+
+
+class ModelSourceError(InferboardError, RuntimeError):
     """A model could not be resolved, fetched or converted; the message is one readable line."""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from collector.load.workload import WorkloadError
+from collector.errors import WorkloadError
 from collector.run.progress import Progress
 from collector.run.sweep import Stop, Sweep
 from collector.schema import Capacity, CapacityProbe

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from collector import __version__
 from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
-from collector.errors import InferboardError
+from collector.errors import InferboardError, WorkloadError
 from collector.load.client import (
     PreparedRequest,
     api_path,
@@ -29,12 +30,8 @@ from collector.load.client import (
 )
 from collector.load.cluster import ClusterError, ClusterLoad
 from collector.load.deadline import control_deadline_s, control_failure
-from collector.load.workload import Prompt, WorkloadError
-from collector.measure.level_extras import LevelExtras
 from collector.models import ModelSourceError, served_model_info
-from collector.provenance.record import RecordContext, build_record, detect_run_hardware
-from collector.provenance.scrub import register_run_secrets
-from collector.quality.after_sweep import quality_after_sweep
+from collector.run.after_sweep import quality_after_sweep
 from collector.run.capacity import find_capacity
 from collector.run.interrupts import (
     Interrupt,
@@ -43,10 +40,13 @@ from collector.run.interrupts import (
     handle_signals,
     setup_interruption,
 )
+from collector.run.level_extras import LevelExtras
 from collector.run.progress import Progress
+from collector.run.record import RecordContext, build_record, detect_run_hardware
 from collector.run.sweep import Sweep
 from collector.run.workloads import WorkloadPlan
 from collector.schema import LevelResult, ModelInfo, RunRecord
+from collector.secrets.scrub import register_run_secrets
 from collector.server.isolation import (
     CpuPlan,
     IsolationError,
@@ -66,6 +66,7 @@ from collector.server.server import (
     managed_server,
 )
 from collector.store import StoreError, write_run
+from collector.workloads.prompts import Prompt
 
 
 class CollectError(InferboardError, RuntimeError):
@@ -76,6 +77,16 @@ class CollectError(InferboardError, RuntimeError):
 
 class SetupInterrupted(CollectError):
     exit_code = 130
+
+
+@contextlib.contextmanager
+def setup_failure(*errors: type[InferboardError]) -> Iterator[None]:
+    """A stage's own error during setup (server, CPU plan, cluster, backend, prompts) becomes a CollectError:
+    the same one line, exit 2, no run file. One place instead of a hand-written re-wrap per stage."""
+    try:
+        yield
+    except errors as exc:
+        raise CollectError(str(exc)) from None
 
 
 @dataclass
@@ -154,15 +165,12 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
     with handle_signals(interrupt), contextlib.ExitStack() as stack:
         interrupt.current = asyncio.current_task()  # until the first level, a signal cancels the setup
         try:
-            try:
-                with blocking_phase(interrupt):
-                    # Placed before the server starts: a cluster that cannot carry the load costs one line.
-                    cluster = _start_cluster(config, stack, progress)
-                    handle = _start_server(config, cpus, stack, progress)
-                    if handle.model is None and served is not None:
-                        handle.model = served
-            except ServerStartError as exc:
-                raise CollectError(str(exc)) from None
+            with setup_failure(ServerStartError), blocking_phase(interrupt):
+                # Placed before the server starts: a cluster that cannot carry the load costs one line.
+                cluster = _start_cluster(config, stack, progress)
+                handle = _start_server(config, cpus, stack, progress)
+                if handle.model is None and served is not None:
+                    handle.model = served
             # The engine is up on its CPUs: the client (this thread, the workers it forks) takes the others.
             stack.enter_context(client_placement(cpus))
             return await _collect_with_server(config, handle, progress, interrupt, cluster)
@@ -176,7 +184,7 @@ async def collect(config: CollectConfig, progress: Progress | None = None) -> Co
 def _cpu_plan(config: CollectConfig) -> CpuPlan:
     """Disjoint CPU sets for an engine on this host and the client (isolation); none for external servers."""
     local = config.embedded or (config.launch is not None and is_loopback(config.endpoint or ""))
-    try:
+    with setup_failure(IsolationError):
         return plan_cpus(
             available_cpus(),
             config.client_cpus,
@@ -184,8 +192,6 @@ def _cpu_plan(config: CollectConfig) -> CpuPlan:
             workers=config.workers,
             local_engine=local,
         )
-    except IsolationError as exc:
-        raise CollectError(str(exc)) from None
 
 
 def _start_cluster(
@@ -197,10 +203,8 @@ def _start_cluster(
     progress.info(
         f"placing {config.client_hosts * config.actors_per_host} client actors on {config.cluster} ..."
     )
-    try:
+    with setup_failure(ClusterError):
         cluster = ClusterLoad.start(config.cluster, config.client_hosts, config.actors_per_host)
-    except ClusterError as exc:
-        raise CollectError(str(exc)) from None
     stack.callback(cluster.close)
     return cluster
 
@@ -271,10 +275,8 @@ async def _collect_with_server(
         if backend_name == "auto":
             detection = await identify_backend(client)
             backend_name = detection.name
-        try:
+        with setup_failure(UnknownBackendError):
             adapter = get_adapter(backend_name)
-        except UnknownBackendError as exc:
-            raise CollectError(str(exc)) from None
         version = await adapter.version(client)
 
         async def tokenize(text: str) -> list[int] | None:
@@ -285,10 +287,8 @@ async def _collect_with_server(
         extras.update(sampling_params(config.sampling))
         extras.update(config.request_params)
         plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
-        try:
+        with setup_failure(WorkloadError):
             await plan.start()
-        except WorkloadError as exc:
-            raise CollectError(str(exc)) from None
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
         level_extras = LevelExtras(config, handle, hardware, adapter, client)

@@ -25,12 +25,12 @@ from collector.config.collect import CollectConfig
 from collector.config.flags import parse_request_params, parse_slo, provenance_options
 from collector.config.plan import find_cell
 from collector.config.suite import Cell, SuiteError, expand, expand_env_refs, load_suite, plan_text, run_cells
-from collector.errors import validation_message
+from collector.errors import InferboardError, validation_message
 from collector.load import aio
 from collector.provenance.facts import merge
-from collector.provenance.scrub import scrub
 from collector.run.progress import Progress, result_lines
 from collector.run.runner import CollectError, collect
+from collector.secrets.scrub import scrub
 
 # Flags that pick the server: a suite names its own, so these make no sense beside one.
 SERVER_FLAGS = (
@@ -49,7 +49,7 @@ SERVER_FLAGS = (
 )
 
 
-class CellFailed(RuntimeError):
+class CellFailed(InferboardError, RuntimeError):
     """A cell ran but did not finish cleanly (its run file, if any, is still written)."""
 
 

@@ -17,11 +17,11 @@ from collector.load.cluster import ClusterLoad
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, ServerGone, closed_loop, open_loop
 from collector.load.workers import jobs_for_level, run_level_in_workers
-from collector.measure.level_extras import LevelExtras
 from collector.measure.metrics import aggregate_level
 from collector.measure.selfcheck import LoopMonitor
 from collector.run.hostwait import HostSample, host_before_level
 from collector.run.interrupts import Interrupt
+from collector.run.level_extras import LevelExtras
 from collector.run.progress import Progress
 from collector.run.workloads import WorkloadPlan
 from collector.schema import HostLoad, LevelResult
@@ -36,6 +36,25 @@ async def still_alive(client: httpx.AsyncClient) -> bool:
     except httpx.HTTPError:
         return False
     return resp.status_code < 500
+
+
+def level_spec(
+    config: CollectConfig, concurrency: int | None, rate: float | None, trial: int, first_index: int
+) -> LevelSpec:
+    """The level's frozen values, taken once from the options (the load package knows no options model)."""
+    return LevelSpec(
+        concurrency=concurrency,
+        rate=rate,
+        trial=trial,
+        first_index=first_index,
+        count=config.requests,
+        duration_s=config.duration_s,
+        burstiness=config.burstiness,
+        max_concurrency=config.max_concurrency,
+        seed=config.seed + trial,
+        retries=config.retries,
+        total_timeout_s=config.request_timeout_s,
+    )
 
 
 @dataclass
@@ -95,7 +114,7 @@ class Sweep:
             if stop is not None:
                 return stop
             self.cursor += warmup
-            spec = LevelSpec.from_config(config, concurrency, rate, trial, self.cursor)
+            spec = level_spec(config, concurrency, rate, trial, self.cursor)
             spec = dataclasses.replace(spec, count=count)
             result = await self._measure(shards, spec)
         result.host = host

@@ -14,10 +14,10 @@ from collector.config.collect import CollectConfig
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, open_loop
-from collector.load.workload import Prompt, Tokenize, load_dataset, synthetic_prompts
 from collector.schema import LevelResult, MultiTurnSettings, SharedPrefixSettings, TraceSettings, Workload
 from collector.workloads import multiturn, presets, shared_prefix, trace, trace_gen
 from collector.workloads.cache import prefix_cache
+from collector.workloads.prompts import Prompt, Tokenize, load_dataset, synthetic_prompts
 from collector.workloads.requests import shared_prefix_requests
 from collector.workloads.text import length_method
 

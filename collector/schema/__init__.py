@@ -26,8 +26,10 @@ from collector.schema.definitions import (
     MetricDefinition,
     definition,
 )
+from collector.schema.errors import InferboardError
 from collector.schema.models import (
     GPU,
+    REQUEST_RECORDS_PER_LEVEL,
     SCHEMA_VERSION,
     SLO,
     Backend,
@@ -95,6 +97,7 @@ __all__ = [
     "PERCENTILE_MIN_SAMPLES",
     "PRESET_DEFINITIONS",
     "QUALITY_DEFINITIONS",
+    "REQUEST_RECORDS_PER_LEVEL",
     "RULE_TEXT",
     "SCHEMA_VERSION",
     "SLO",
@@ -118,6 +121,7 @@ __all__ = [
     "Hardware",
     "Host",
     "HostLoad",
+    "InferboardError",
     "Isolation",
     "Launch",
     "LevelResult",

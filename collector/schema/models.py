@@ -41,6 +41,10 @@ from collector.schema.workloads import (
 
 SCHEMA_VERSION = 2
 
+# Per-request records a run file keeps per level (collect's default, and the importers' bound): beyond
+# this the file grows without telling more; the rest are counted as dropped.
+REQUEST_RECORDS_PER_LEVEL = 500
+
 
 class ConfidenceInterval(Strict):
     """A confidence interval for one headline metric across repeated trials."""

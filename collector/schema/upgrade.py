@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from collector.schema.errors import InferboardError
 from collector.schema.models import SCHEMA_VERSION, RunRecord
 
 
@@ -22,7 +23,35 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
-class RunFileError(ValueError):
+def _cut_negative_low_bounds(data: dict[str, Any]) -> dict[str, Any]:
+    """Files written before intervals were cut at 0 can hold a negative low bound (two noisy trials). Every
+    interval in `repeat_summaries` is a headline metric (a latency, a throughput, tokens/s), none of which can
+    be negative: cut the bound at 0 as the collector does now, and say so in `method`. Copies what it changes;
+    anything not shaped as expected is left for validation to report."""
+    summaries = data.get("repeat_summaries")
+    if not isinstance(summaries, list):
+        return data
+    repaired = []
+    for summary in summaries:
+        intervals = summary.get("intervals") if isinstance(summary, dict) else None
+        if isinstance(intervals, dict):
+            fixed = {}
+            for name, ci in intervals.items():
+                low = ci.get("low") if isinstance(ci, dict) else None
+                if isinstance(low, int | float) and not isinstance(low, bool) and low < 0:
+                    method = ci.get("method", "student-t")
+                    ci = {**ci, "low": 0.0, "method": f"{method}, low bound cut at 0"}
+                fixed[name] = ci
+            summary = {**summary, "intervals": fixed}
+        repaired.append(summary)
+    return {**data, "repeat_summaries": repaired}
+
+
+# Repairs of what older collectors wrote wrong, whatever the file's version; each is idempotent.
+REPAIRS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (_cut_negative_low_bounds,)
+
+
+class RunFileError(InferboardError, ValueError):
     """A run file that cannot be used; the message names the file and, where possible, the field."""
 
     def __init__(self, source: str, message: str, field: str | None = None) -> None:
@@ -48,7 +77,7 @@ def _first_error_location(exc: ValidationError) -> tuple[str, str]:
 
 
 def upgrade(data: dict[str, Any], source: str = "<data>") -> dict[str, Any]:
-    """Bring a decoded run dict up to SCHEMA_VERSION, or raise RunFileError."""
+    """Bring a decoded run dict up to SCHEMA_VERSION and apply REPAIRS, or raise RunFileError."""
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise RunFileError(source, "missing or non-integer schema_version", "schema_version")
@@ -65,6 +94,8 @@ def upgrade(data: dict[str, Any], source: str = "<data>") -> dict[str, Any]:
         data = UPGRADERS[version](data)
         version += 1
         data["schema_version"] = version
+    for repair in REPAIRS:
+        data = repair(data)
     return data
 
 

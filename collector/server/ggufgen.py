@@ -25,6 +25,7 @@ import gguf
 import numpy as np
 from gguf.quants import quantize
 
+from collector.models.cache import default_cache_dir
 from collector.store import atomic_write_bytes
 
 Dtype = Literal["f32", "f16", "q8_0", "q4_0"]
@@ -187,14 +188,6 @@ def read_random_marker(path: str | os.PathLike[str]) -> str | None:
 
 def model_name(shape: str) -> str:
     return f"inferboard-random-{shape}"
-
-
-def default_cache_dir() -> Path:
-    """`$INFERBOARD_CACHE` when set (models go directly in it), else ~/.cache/inferboard/models."""
-    override = os.environ.get("INFERBOARD_CACHE")
-    if override:
-        return Path(override).expanduser()
-    return Path.home() / ".cache" / "inferboard" / "models"
 
 
 def cached_model(

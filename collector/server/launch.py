@@ -25,11 +25,11 @@ import pynvml
 
 from collector.errors import InferboardError
 from collector.provenance.hardware import nvml_session, nvml_try
-from collector.provenance.redact import known_secrets, redact_argv, redact_env, redact_text
-from collector.provenance.scrub import register as register_secrets
-from collector.provenance.scrub import registered as registered_secrets
 from collector.schema import Launch, MemoryFootprint
 from collector.schema.models import Scalar
+from collector.secrets.redact import known_secrets, redact_argv, redact_env, redact_text
+from collector.secrets.scrub import register as register_secrets
+from collector.secrets.scrub import registered as registered_secrets
 
 LOG_TAIL_LINES = 20
 _POLL_INTERVAL_S = 0.2

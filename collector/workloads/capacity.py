@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from collector.errors import InferboardError
 from collector.schema import SLO, Capacity, CapacityProbe
 
 Mode = Literal["concurrency", "rate"]
@@ -31,8 +32,8 @@ DEFAULT_MAX = {"concurrency": 256.0, "rate": 256.0}
 DEFAULT_START = {"concurrency": 1.0, "rate": 1.0}
 
 
-class CapacityError(ValueError):
-    pass
+class CapacityError(InferboardError, ValueError):
+    """A capacity search that cannot run as asked; the message says why in one line."""
 
 
 def parse_slo(text: str) -> SLO:

@@ -18,11 +18,12 @@ from typing import Any
 
 import httpx
 
+from collector.errors import WorkloadError
 from collector.load.client import ClientShards, PreparedRequest, api_path, pick_client, stream_request
 from collector.load.scheduling import SERVER_GONE_AFTER, LevelState, ServerGone, gather_or_cancel
-from collector.load.workload import Tokenize, WorkloadError
 from collector.measure.metrics import RequestOutcome, request_metrics, summarize
 from collector.schema import TurnLatency
+from collector.workloads.prompts import Tokenize
 from collector.workloads.requests import body_for, encode
 from collector.workloads.text import TextMaker, length_method
 

@@ -12,7 +12,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from collector.load.workload import Prompt, Tokenize, WorkloadError
+from collector.errors import WorkloadError
+from collector.workloads.prompts import Prompt, Tokenize
 from collector.workloads.text import prompts_for_lengths
 
 

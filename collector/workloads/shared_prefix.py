@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from collector.load.workload import Tokenize, WorkloadError
+from collector.errors import WorkloadError
+from collector.workloads.prompts import Tokenize
 from collector.workloads.text import TextMaker, length_method
 
 

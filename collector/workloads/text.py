@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import random
 
-from collector.load.workload import (
+from collector.errors import WorkloadError
+from collector.workloads.prompts import (
     APPROX_CHARS_PER_TOKEN,
     Prompt,
     Tokenize,
-    WorkloadError,
     approximate_text,
     exact_length_text,
 )

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.load.workload import Prompt, Tokenize, WorkloadError, sha256_file
+from collector.errors import WorkloadError
 from collector.measure.metrics import NS_PER_MS, RequestOutcome, summarize
 from collector.schema import TraceTiming
+from collector.workloads.prompts import Prompt, Tokenize, sha256_file
 from collector.workloads.text import TextMaker, length_method
 
 MOONCAKE_BLOCK_TOKENS = 512

@@ -4,7 +4,8 @@ failures kept first, successes evenly spaced, never the same record twice."""
 from __future__ import annotations
 
 from collector.config.collect import CollectConfig
-from collector.measure.metrics import REQUEST_RECORDS_PER_LEVEL, bound_records
+from collector.measure.metrics import bound_records
+from collector.schema import REQUEST_RECORDS_PER_LEVEL
 
 
 def _bound(items: list[tuple[int, bool]], limit: int) -> tuple[list[tuple[int, bool]], int]:

@@ -11,10 +11,10 @@ import pytest
 
 from collector.backends.base import BackendAdapter
 from collector.config.collect import CollectConfig
-from collector.measure.level_extras import LevelExtras, measurement_window_ns
 from collector.measure.metrics import RequestOutcome, aggregate_level
 from collector.measure.telemetry import GPUSampler, Reading
 from collector.provenance.hardware import detect_hardware
+from collector.run.level_extras import LevelExtras, measurement_window_ns
 from collector.schema import ClientHealth, Launch
 from collector.server.server import ServerHandle
 

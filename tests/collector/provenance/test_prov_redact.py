@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from collector.provenance.redact import (
+from collector.secrets.redact import (
     REDACTED,
     is_secret_name,
     known_secrets,
@@ -132,7 +132,7 @@ def test_redact_patterns_is_idempotent() -> None:
 
 
 def test_shell_working_directory_variables_are_not_secrets() -> None:
-    from collector.provenance.redact import is_secret_name, known_secrets
+    from collector.secrets.redact import is_secret_name, known_secrets
 
     assert not is_secret_name("PWD") and not is_secret_name("OLDPWD")
     assert is_secret_name("DB_PWD")

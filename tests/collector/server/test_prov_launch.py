@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from netutil import free_port
 
-from collector.provenance.redact import REDACTED
 from collector.schema import Launch
+from collector.secrets.redact import REDACTED
 from collector.server.launch import LaunchError, ManagedServer, process_tree, to_launch_record, tree_rss_mib
 
 TOY = str(Path(__file__).resolve().parents[1] / "prov_toy_server.py")

@@ -17,7 +17,7 @@ from netutil import free_port
 
 from collector.cli.main import main
 from collector.config.collect import CollectConfig
-from collector.provenance.record import recorded_command
+from collector.run.record import recorded_command
 from collector.server.ggufgen import cached_model
 from collector.server.server import launch_ready_url
 

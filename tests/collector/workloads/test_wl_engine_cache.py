@@ -15,7 +15,6 @@ import pytest
 from collector.backends import get_adapter
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, closed_loop
-from collector.load.workload import synthetic_prompts
 from collector.measure.metrics import aggregate_level
 from collector.measure.servermetrics import ServerMetricsTracker
 from collector.schema import LevelResult, PrefixCache, Timeouts
@@ -23,6 +22,7 @@ from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import generate_gguf
 from collector.workloads.cache import prefix_cache
 from collector.workloads.multiturn import chat_sessions, run_sessions, turn_latencies
+from collector.workloads.prompts import synthetic_prompts
 from collector.workloads.requests import body_for, encode, shared_prefix_requests
 from collector.workloads.shared_prefix import shared_prefix_prompts
 from collector.workloads.trace import parse_trace, trace_prompts

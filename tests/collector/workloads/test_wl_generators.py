@@ -11,10 +11,11 @@ import random
 
 import pytest
 
-from collector.load.workload import WorkloadError, synthetic_prompts
+from collector.errors import WorkloadError
 from collector.schema import ServerMetrics
 from collector.workloads.cache import prefix_cache
 from collector.workloads.presets import PRESETS, get_preset, preset_lengths, preset_prompts
+from collector.workloads.prompts import synthetic_prompts
 from collector.workloads.requests import shared_prefix_requests
 from collector.workloads.shared_prefix import shared_prefix_prompts
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from scripted_server import Script, ScriptedServer
 
+from collector.errors import WorkloadError
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, open_loop
-from collector.load.workload import WorkloadError
 from collector.measure.metrics import aggregate_level
 from collector.schema import Timeouts
 from collector.workloads.trace import load_trace, parse_trace, schedule_s, trace_prompts, trace_timing

@@ -19,7 +19,6 @@ from collector.measure.stats import repeat_summaries
 from collector.measure.version import MEASUREMENT_VERSION
 from collector.provenance.facts import merge
 from collector.provenance.hardware import detect_hardware, detect_software
-from collector.provenance.redact import known_secrets, redact_argv, redact_text
 from collector.schema import (
     Backend,
     CIInfo,
@@ -35,6 +34,7 @@ from collector.schema import (
     Telemetry,
     Workload,
 )
+from collector.secrets.redact import known_secrets, redact_argv, redact_text
 from collector.server.server import ServerHandle
 
 

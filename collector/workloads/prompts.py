@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collector.errors import InferboardError
+from collector.errors import WorkloadError
 
 Tokenize = Callable[[str], Awaitable[list[int] | None]]
 
@@ -283,10 +283,6 @@ _WORDS = [
 ]
 
 APPROX_CHARS_PER_TOKEN = 4.0
-
-
-class WorkloadError(InferboardError, ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

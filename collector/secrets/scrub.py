@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from collector.provenance.redact import known_secrets, redact_text
+from collector.secrets.redact import known_secrets, redact_text
 
 _lock = threading.Lock()
 _registered: set[str] = set()
