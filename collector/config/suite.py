@@ -232,6 +232,9 @@ def _find_secrets(node: Any, path: str = "", shaped_only: bool = False) -> Itera
             yield from _find_secrets(item, f"{path}[{i}]", shaped_only)
 
 
+MAX_SUITE_RUNS = 1000  # servers x workloads: every cell is a whole collection
+
+
 def _secret_error(path: Path | str, key: str) -> SuiteError:
     return SuiteError(
         f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
@@ -274,6 +277,14 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     workload_names = [w.name for w in spec.workloads]
     if len(set(workload_names)) != len(workload_names):
         raise SuiteError(f"{path}: workloads: duplicate workload names")
+    runs = len(spec.servers) * max(1, len(spec.workloads))
+    if runs > MAX_SUITE_RUNS:
+        shape = f"{len(spec.servers):,} servers x {max(1, len(spec.workloads)):,} workloads"
+        raise SuiteError(
+            f"{path}: {shape} = {runs:,} runs; "
+            f"a suite holds at most {MAX_SUITE_RUNS:,} (each run is a whole collection: a server start and a "
+            "sweep, days of work beyond that); split it into several suites"
+        )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedSuite(spec=spec, path=Path(path), text=text, sha256=digest)
 

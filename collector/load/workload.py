@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from collector import stop
 from collector.errors import InferboardError
 
 Tokenize = Callable[[str], Awaitable[list[int] | None]]
@@ -304,8 +306,21 @@ def jittered(base: int, jitter: float, rng: random.Random) -> int:
     return rng.randint(lo, hi)
 
 
-def _words(rng: random.Random, n: int) -> list[str]:
-    return [rng.choice(_WORDS) for _ in range(n)]
+_WORD_STEP = max(map(len, _WORDS)) + 1  # the most one word (and its separator) can add
+_WORDS_PER_CHECK = 1 << 16  # a few ms of drawing between two looks at a pending signal
+
+
+def _grow(text: str, min_chars: int, rng: random.Random, *, sep_first: bool) -> str:
+    """`text` with random words added until it has at least `min_chars` characters (word + " ", or
+    " " + word when `sep_first`). Draws exactly the words a one-at-a-time loop would draw (a batch never
+    has more words than are surely still needed), so prompts do not depend on the batching, and looks for
+    a pending Ctrl-C between batches (`stop.check`): a 40-million-character prompt stops within a second."""
+    while len(text) < min_chars:
+        batch = min(_WORDS_PER_CHECK, max(1, (min_chars - len(text)) // _WORD_STEP))
+        words = [rng.choice(_WORDS) for _ in range(batch)]
+        text += "".join(" " + w for w in words) if sep_first else "".join(w + " " for w in words)
+        stop.check()
+    return text
 
 
 def salt_text(rng: random.Random) -> str:
@@ -326,8 +341,7 @@ async def exact_length_text(
     prefix = salt_text(rng) if salt else ""
     text = prefix
     while True:
-        while len(text) < target * chars_per_token[0] * 1.5 + 64:
-            text += rng.choice(_WORDS) + " "
+        text = _grow(text, math.ceil(target * chars_per_token[0] * 1.5 + 64), rng, sep_first=False)
         full = await tokenize(text)
         if full is None:
             raise WorkloadError("tokenize endpoint stopped answering")
@@ -357,8 +371,7 @@ async def exact_length_text(
 
 def approximate_text(target: int, rng: random.Random, *, salt: bool = True) -> str:
     text = salt_text(rng).rstrip() if salt else rng.choice(_WORDS)
-    while len(text) < target * APPROX_CHARS_PER_TOKEN:
-        text += " " + rng.choice(_WORDS)
+    text = _grow(text, math.ceil(target * APPROX_CHARS_PER_TOKEN), rng, sep_first=True)
     return text[: int(target * APPROX_CHARS_PER_TOKEN)]
 
 
@@ -381,6 +394,7 @@ async def synthetic_prompts(
     prompts: list[Prompt] = []
     ratio = [APPROX_CHARS_PER_TOKEN]
     for _ in range(count):
+        stop.check()
         n_in = jittered(input_tokens, jitter, rng)
         n_out = None if output_tokens is None else jittered(output_tokens, jitter, rng)
         if method == "tokenize_endpoint" and tokenize is not None:
@@ -439,6 +453,7 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
     else:
         items = []
         for lineno, line in enumerate(raw.splitlines(), 1):
+            stop.check()
             if not line.strip():
                 continue
             try:

@@ -24,6 +24,12 @@ class Progress:
             self.stream.write(message + "\n")
             self.stream.flush()
 
+    def warning(self, message: str) -> None:
+        """A warning line, shown always (also without a TTY): something the user should know before the
+        figures are read."""
+        self.stream.write(f"warning: {message}\n")
+        self.stream.flush()
+
     def level_started(self, label: str) -> None:
         self._label = label
         self._last_draw = 0.0

@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "fac1f5073bf79eac3af5aab3d4b8164ca0a6403589dda485b8e872176a79078e"
+MEASURING_DIGEST = "c871322551828c42e7bd4c0eaa389880d0dce94f5a71e0bde8946dc641353f40"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
