@@ -71,8 +71,8 @@ def _build(
     "docs",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where the generated Markdown goes (default: generator/_docs_build beside mkdocs.yml); "
-    "emptied on every build.",
+    help="Where the generated Markdown goes (default: a temporary folder of this build alone, removed "
+    "afterwards); emptied on every build.",
 )
 @click.option(
     "--file-urls",
