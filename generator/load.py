@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.schema import RunFileError, RunRecord, load_run
+from generator.publicpaths import public_run
 from generator.safe import clean_text, run_slug
 
 
@@ -72,7 +73,7 @@ def load_runs(runs_dir: Path) -> LoadResult:
             result.problems.append(f"{path}: not a regular file")
             continue
         try:
-            record = _read_one(path)
+            record = public_run(_read_one(path), str(path))
         except RunFileError as exc:
             result.problems.append(clean_text(str(exc)))
             continue

@@ -10,6 +10,7 @@ from collector.models.cache import ModelSourceError, ResolvedModel, cache_dir, c
 from collector.models.catalogue import CATALOGUE, DEFAULT_SOURCE
 from collector.models.manage import TARGETS, convert_model, fetch
 from collector.models.pypi import cached_path
+from collector.provenance.scrub import register_run_secrets, scrub
 
 _SOURCES_HELP = """\b
 Sources:
@@ -87,5 +88,7 @@ def _or_fail(action: object) -> ResolvedModel:
     try:
         result: ResolvedModel = action()
     except ModelSourceError as exc:
-        raise click.ClickException(str(exc)) from None
+        # The environment's secrets (an HF_ENDPOINT password, HF_TOKEN) may be quoted by the Hub's client.
+        register_run_secrets(None, None, {})
+        raise click.ClickException(scrub(str(exc))) from None
     return result

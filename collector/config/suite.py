@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from collector.config.options import CollectOptions, same_as
-from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
+from collector.config.yamlguard import YamlRefused, check_size_and_aliases
 from collector.errors import InferboardError
 from collector.models import ModelSourceError, resolve_served
 from collector.provenance.facts import (
@@ -247,7 +247,7 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     try:
         check_size_and_aliases(text)
         raw = yaml.safe_load(text)
-    except YamlTooBig as exc:
+    except YamlRefused as exc:
         raise SuiteError(f"{path}: {exc}") from None
     except RecursionError:
         raise SuiteError(f"{path}: YAML nested too deeply") from None

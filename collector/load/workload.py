@@ -285,6 +285,7 @@ _WORDS = [
 ]
 
 APPROX_CHARS_PER_TOKEN = 4.0
+MAX_DATASET_BYTES = 1 << 30  # read whole into memory
 
 
 class WorkloadError(InferboardError, ValueError):
@@ -435,7 +436,13 @@ def _prompt_from_item(item: Any) -> str | None:
 def load_dataset(path: Path) -> tuple[list[str], str, str]:
     """Prompts from a ShareGPT-style JSON array or a JSONL file: (prompts, format, sha256)."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_DATASET_BYTES + 1)  # never all of /dev/zero
+        if len(data) > MAX_DATASET_BYTES:
+            raise WorkloadError(
+                f"dataset {path} is over {MAX_DATASET_BYTES >> 20} MiB (it is read whole into memory); cut it"
+            )
+        raw = data.decode("utf-8")
     except OSError as exc:
         raise WorkloadError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -449,6 +456,8 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
             raise WorkloadError(f"dataset {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
         except RecursionError:
             raise WorkloadError(f"dataset {path}: JSON nested too deeply") from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise WorkloadError(f"dataset {path}: {exc}") from None
         fmt = "sharegpt-json"
     else:
         items = []
@@ -462,6 +471,8 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
                 raise WorkloadError(f"dataset {path}: line {lineno} is not JSON: {exc.msg}") from None
             except RecursionError:
                 raise WorkloadError(f"dataset {path}: line {lineno}: JSON nested too deeply") from None
+            except ValueError as exc:  # an integer of more than 4,300 digits
+                raise WorkloadError(f"dataset {path}: line {lineno}: {exc}") from None
         fmt = "jsonl"
     prompts = [p for p in (_prompt_from_item(i) for i in items) if p]
     if not prompts:

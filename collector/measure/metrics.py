@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from collector.measure.plausibility import usage_mismatch
+from collector.provenance.scrub import scrub
 from collector.schema import SLO, Goodput, LevelResult, Reasoning, RequestRecord, Summary
 
 T = TypeVar("T")
@@ -226,7 +227,7 @@ def _request_record(o: RequestOutcome, m: RequestMetrics | None, level_start_ns:
         chunks=len(o.chunk_ns),
         usage_fallback=False if m is None else m.usage_fallback,
         usage_mismatch=False if m is None else m.usage_mismatch,
-        error=None if o.error is None else o.error[:300],
+        error=None if o.error is None else scrub(o.error)[:300],  # scrubbed whole, then cut
     )
 
 

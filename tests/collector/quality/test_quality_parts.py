@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "c871322551828c42e7bd4c0eaa389880d0dce94f5a71e0bde8946dc641353f40"
+MEASURING_DIGEST = "3ea3346b29abf3f821c34d2c66c8f99a44e2f46837dcc6c8bcbe486224276128"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
