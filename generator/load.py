@@ -84,5 +84,8 @@ def load_runs(runs_dir: Path) -> LoadResult:
             )
             continue
         seen_ids[record.run_id] = path
+        if record.capacity is not None and record.capacity.interrupted and not record.capacity.probes:
+            # Older runs: a search stopped before its first probe finished found no capacity (not "0").
+            record.capacity = None
         result.runs.append(LoadedRun(record, path, _unique_slug(record.run_id, slugs)))
     return result

@@ -417,6 +417,13 @@ class CollectConfig(BaseModel):
             self.output_tokens = int(defaults["output_tokens"])  # type: ignore[call-overload]
         if self.launch and not self.endpoint:
             raise ValueError("--launch needs --endpoint (the URL the launched server will answer on)")
+        if "random-weights" in self.labels and (self.model_source or self.gguf):
+            # One truth in the record: real weights labelled random-weights beside model.weights: real.
+            given = "--model-source" if self.model_source else "--gguf"
+            raise ValueError(
+                f"--random-weights serves a generated random-weight model; {given} names real weights: "
+                "give one of them"
+            )
         if self.embedded and self.backend not in ("auto", "llama.cpp", "llamacpp"):
             raise ValueError("the embedded engine is llama.cpp; pass --endpoint to benchmark another backend")
         self._longest_prompt = resolve_workload(self)

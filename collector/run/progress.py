@@ -77,6 +77,7 @@ def summary_table(results: list[LevelResult]) -> str:
         "req/s",
     )
     rows = [header]
+    notes = []
     for r in results:
         if r.trace_timing is not None:  # a replay: its rate is the trace's own (or none for one burst)
             level = "trace" if r.request_rate is None else f"trace {r.request_rate:.3g}/s"
@@ -88,6 +89,9 @@ def summary_table(results: list[LevelResult]) -> str:
             level += f" ({r.status})"
         if r.client is not None and r.client.saturated:
             level += " [client saturated]"
+        if r.reconnects or r.retries:
+            level += " *"
+            notes.append(f"* {level.removesuffix(' *')}: {_resent_words(r)}")
         rows.append(
             (
                 level,
@@ -110,7 +114,20 @@ def summary_table(results: list[LevelResult]) -> str:
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n(latencies in ms)"
+    return "\n".join([*lines, "(latencies in ms)", *notes])
+
+
+def _resent_words(r: LevelResult) -> str:
+    """What `ok` hides: requests the client sent again (the server dropped them, or asked to retry)."""
+    parts = []
+    if r.reconnects:
+        parts.append(
+            f"{r.reconnects} request{'s' if r.reconnects > 1 else ''} re-sent after the server dropped a "
+            "kept-alive connection unanswered"
+        )
+    if r.retries:
+        parts.append(f"{r.retries} HTTP 429/503 answer{'s' if r.retries > 1 else ''} retried")
+    return "; ".join(parts) + " (latency counts from the first send)"
 
 
 def result_lines(results: list[LevelResult], path: object | None) -> list[str]:

@@ -8,7 +8,9 @@ from pathlib import Path
 from gen_factories import make_run, write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workload_factories import with_capacity
 
+from generator.load import load_runs
 from generator.publicpaths import public_command, public_text
 from generator.site import build_site
 
@@ -75,3 +77,12 @@ def test_a_built_site_shows_no_local_path(tmp_path: Path) -> None:
         text = page.read_text(encoding="utf-8", errors="replace")
         assert "alice" not in text and "secret-place" not in text, page
     assert any("m.Q4_1.gguf" in p.read_text(encoding="utf-8") for p in published if p.suffix == ".json")
+
+
+def test_an_old_run_with_a_search_stopped_before_any_probe_has_no_capacity(tmp_path: Path) -> None:
+    record = with_capacity(make_run("cafe00000001", levels=(1,)), 4)
+    assert record.capacity is not None
+    stopped = record.capacity.model_copy(update={"interrupted": True, "probes": [], "capacity": 0.0})
+    write_run(tmp_path / "runs", record.model_copy(update={"capacity": stopped}))
+    [loaded] = load_runs(tmp_path / "runs").runs
+    assert loaded.record.capacity is None

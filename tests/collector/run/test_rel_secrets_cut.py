@@ -56,7 +56,7 @@ def test_models_fetch_never_prints_an_endpoint_password(monkeypatch: pytest.Monk
             "(password Hunter2Hunter2 refused)"
         )
 
-    monkeypatch.setattr(models_cli, "fetch", failing)
+    monkeypatch.setattr(models_cli, "resolve_served", failing)
     got = CliRunner().invoke(main, ["models", "fetch", "hf:o/r"])
     assert got.exit_code == 1 and "401 for https://<redacted>@mirror.example" in got.output
     assert "Hunter2" not in got.output
