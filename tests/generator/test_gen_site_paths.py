@@ -3,8 +3,10 @@ folder, a relative --docs-dir, two builds at once into different sites. Real `in
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from gen_factories import make_run, write_run
@@ -62,3 +64,26 @@ def test_two_builds_at_once_into_different_sites_keep_their_own_runs(tmp_path: P
     pages_a, pages_b = _run_pages(tmp_path / "site-a"), _run_pages(tmp_path / "site-b")
     assert pages_a and pages_b
     assert all("aaaa" in p for p in pages_a) and all("bbbb" in p for p in pages_b)
+
+
+def test_sigterm_during_a_build_stops_it_like_ctrl_c(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _runs(runs, *(f"term{i:08d}" for i in range(40)))
+    proc = _build(tmp_path, "--runs", "runs", "--site", "site")
+    try:
+        deadline = time.monotonic() + 300
+        while not any(tmp_path.glob(".site.building-*")):  # MkDocs is rendering into the staging folder
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert (
+        err.strip()
+        == f"error: interrupted by SIGTERM: the build stopped and {Path('site')} was left as it was"
+    )
+    assert not list(tmp_path.glob(".site.building-*")) and not (tmp_path / "site").exists()
