@@ -100,8 +100,8 @@ def blocking_phase(interrupt: Interrupt) -> Iterator[None]:
     def raise_interrupted(signum: int, _frame: object) -> None:
         # Inert once the phase is over, in case a handler could not be put back (getsignal() gives None
         # for one installed from C): the loop's wakeup fd still delivers the signal to the loop's handler.
+        stop.note(signum)  # so the loop's callback for this signal dispatches it, as before
         if active:
-            stop.note(signum)  # so the loop's callback for this signal dispatches it, as before
             interrupt.signal_name = signal.Signals(signum).name
             raise Interrupted(interrupt.signal_name)
 

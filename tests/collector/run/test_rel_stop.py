@@ -64,9 +64,9 @@ def _trace(path: Path, lines: int, tokens: int) -> Path:
 CASES = {
     # 60 prompts of 10M tokens (40 MB each, ~4 s each to draw): built before the first level.
     "fixed-setup": (["--input-tokens", "10000000", "--requests", "60"], "preparing prompts", None),
-    # Sessions of 4 turns of 2.5M tokens, built when the level starts: the run keeps what was done.
+    # Sessions of 4 turns of 2.4M tokens, built when the level starts: the run keeps what was done.
     "multi-turn-level": (
-        ["--workload", "multi-turn", "--turns", "4", "--input-tokens", "2500000", "--requests", "200"],
+        ["--workload", "multi-turn", "--turns", "4", "--input-tokens", "2400000", "--requests", "200"],
         "preparing prompts",
         "interrupted",
     ),
