@@ -11,7 +11,7 @@ from pathlib import Path
 
 from collector.errors import InferboardError
 from collector.schema import RunRecord
-from collector.secrets.scrub import scrubbed_json
+from collector.secrets.scrub import scrub_lower, scrubbed_json
 
 
 class StoreError(InferboardError, OSError):
@@ -42,8 +42,11 @@ def hardware_slug(record: RunRecord) -> str:
 def run_filename(record: RunRecord) -> str:
     """`<UTC timestamp>_<backend>_<model slug>_<hardware slug>_<short id>.json`."""
     ts = record.created_at.strftime("%Y%m%dT%H%M%SZ")
-    model = slug(record.model.name.rsplit("/", 1)[-1])
-    return f"{ts}_{slug(record.backend.name, 24)}_{model}_{hardware_slug(record)}_{record.run_id[:8]}.json"
+    # Names come from the server (a model id can hold anything, a key included): scrubbed before they are
+    # slugged, which lower-cases and cuts them past recognition.
+    model = slug(scrub_lower(record.model.name).rsplit("/", 1)[-1])
+    backend = slug(scrub_lower(record.backend.name), 24)
+    return f"{ts}_{backend}_{model}_{slug(scrub_lower(hardware_slug(record)), 32)}_{record.run_id[:8]}.json"
 
 
 def serialize(record: RunRecord) -> bytes:

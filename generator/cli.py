@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import signal
 import sys
 from pathlib import Path
 
@@ -23,18 +24,34 @@ def _print_report(report: BuildReport) -> None:
     )
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during a build: stopped like Ctrl-C (staging removed), not killed half-way."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 def _build(
     runs: Path, site: Path, strict: bool, site_url: str | None, docs: Path | None, file_urls: bool = False
 ) -> BuildReport:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        previous = None
     try:
         return build_site(runs, site, strict, site_url=site_url, docs_dir=docs, file_urls=file_urls)
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # The half-built staging folder is removed on the way out; the previous site is untouched.
-        click.echo(f"error: interrupted by SIGINT: the build stopped and {site} was left as it was", err=True)
+        name = "SIGTERM" if isinstance(exc, _Terminated) else "SIGINT"
+        click.echo(f"error: interrupted by {name}: the build stopped and {site} was left as it was", err=True)
         sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.command()
@@ -71,8 +88,8 @@ def _build(
     "docs",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where the generated Markdown goes (default: generator/_docs_build beside mkdocs.yml); "
-    "emptied on every build.",
+    help="Where the generated Markdown goes (default: a temporary folder of this build alone, removed "
+    "afterwards); emptied on every build.",
 )
 @click.option(
     "--file-urls",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.schema import RunFileError, RunRecord, load_run
+from generator.publicpaths import public_run
 from generator.safe import clean_text, run_slug
 
 
@@ -72,7 +73,7 @@ def load_runs(runs_dir: Path) -> LoadResult:
             result.problems.append(f"{path}: not a regular file")
             continue
         try:
-            record = _read_one(path)
+            record = public_run(_read_one(path), str(path))
         except RunFileError as exc:
             result.problems.append(clean_text(str(exc)))
             continue
@@ -83,5 +84,8 @@ def load_runs(runs_dir: Path) -> LoadResult:
             )
             continue
         seen_ids[record.run_id] = path
+        if record.capacity is not None and record.capacity.interrupted and not record.capacity.probes:
+            # Older runs: a search stopped before its first probe finished found no capacity (not "0").
+            record.capacity = None
         result.runs.append(LoadedRun(record, path, _unique_slug(record.run_id, slugs)))
     return result

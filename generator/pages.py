@@ -390,7 +390,8 @@ def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
     raw = docs / "data" / "runs"
     raw.mkdir(parents=True, exist_ok=True)
     for run in ctx.runs:
-        (raw / f"{run.slug}.json").write_bytes(run.path.read_bytes())
+        # The run as loaded (local paths made public, generator/publicpaths.py), not the file's bytes.
+        (raw / f"{run.slug}.json").write_text(json_text(run.record.model_dump(mode="json")), encoding="utf-8")
     write_llmd_reports(ctx.runs, docs)
     return write_level_parquet(ctx.runs, docs)
 

@@ -7,6 +7,7 @@ succeeded, so a failed build never leaves a half-written site.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -23,7 +24,7 @@ from mkdocs.plugins import BasePlugin
 
 from collector.schema import InferboardError
 from generator.agreement import diverging_slugs, with_divergence_badge
-from generator.load import load_runs
+from generator.load import LoadResult, load_runs
 from generator.pages import SiteContext, write_pages
 from generator.quality_pages import write_quality_pages
 from generator.render import FragmentStore
@@ -214,6 +215,12 @@ def build_site(
     Material's instant navigation only engages at that host and port. file_urls links pages as
     `page.html` instead of `page/`, so the site also works opened from disk (file://)."""
     started = time.perf_counter()
+    # Every path is resolved once, here, against the current folder: MkDocs would resolve a relative one
+    # against mkdocs.yml's folder, and the site would land there while an empty folder was left where asked.
+    runs_dir, site_dir = _absolute(runs_dir), _absolute(site_dir)
+    docs_dir = None if docs_dir is None else _absolute(docs_dir)
+    config_file = None if config_file is None else _absolute(config_file)
+    guide_dir = None if guide_dir is None else _absolute(guide_dir)
     if not runs_dir.is_dir():
         raise BuildError(f"{runs_dir}: runs folder not found")
     config = find_config(config_file)
@@ -230,6 +237,25 @@ def build_site(
     except OSError as exc:  # a full or read-only disk: the previous site is still in place
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(f"cannot write the site {site_dir}: {exc.strerror or exc}{where}") from None
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+@contextmanager
+def _docs_folder(given: Path | None) -> Iterator[Path]:
+    """The generated Markdown's folder: the one given (emptied first), else a temporary one of this build
+    alone, removed afterwards, so two builds at once never mix each other's runs."""
+    if given is not None:
+        prepare_docs_dir(given)
+        yield given
+        return
+    docs = Path(tempfile.mkdtemp(prefix="inferboard-docs-"))
+    try:
+        yield docs
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
 
 
 def _build_unlocked(
@@ -253,8 +279,22 @@ def _build_unlocked(
     if strict and loaded.problems:
         raise BuildError(f"{len(loaded.problems)} bad run file(s):\n" + "\n".join(loaded.problems))
 
-    docs = docs_dir or config.parent / "generator" / "_docs_build"
-    prepare_docs_dir(docs)
+    with _docs_folder(docs_dir) as docs:
+        _build_in(report, loaded, docs, site_dir, config, guide_dir, site_url, file_urls)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_in(
+    report: BuildReport,
+    loaded: LoadResult,
+    docs: Path,
+    site_dir: Path,
+    config: Path,
+    guide_dir: Path | None,
+    site_url: str | None,
+    file_urls: bool,
+) -> None:
     dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
     diverging = diverging_slugs(loaded.runs)
@@ -283,5 +323,3 @@ def _build_unlocked(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report.pages = len(generated) + len(guides) + len(loaded.runs)
-    report.seconds = time.perf_counter() - started
-    return report

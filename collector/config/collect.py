@@ -451,6 +451,13 @@ class CollectConfig(BaseModel):
             raise ValueError("--client-hosts and --actors-per-host need --cluster")
         if self.cluster is not None and self.workers > 1:
             raise ValueError("--cluster and --workers > 1 do not mix: use --actors-per-host on a cluster")
+        if "random-weights" in self.labels and (self.model_source or self.gguf):
+            # One truth in the record: real weights labelled random-weights beside model.weights: real.
+            given = "--model-source" if self.model_source else "--gguf"
+            raise ValueError(
+                f"--random-weights serves a generated random-weight model; {given} names real weights: "
+                "give one of them"
+            )
         if self.embedded and self.backend not in ("auto", "llama.cpp", "llamacpp"):
             raise ValueError("the embedded engine is llama.cpp; pass --endpoint to benchmark another backend")
         self._longest_prompt = resolve_workload(self)

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from collector.config.options import CollectOptions, same_as
-from collector.config.yamlguard import YamlTooBig, check_size_and_aliases
+from collector.config.yamlguard import YamlRefused, check_size_and_aliases
 from collector.errors import InferboardError
 from collector.models import ModelSourceError, resolve_served
 from collector.provenance.facts import (
@@ -247,6 +247,9 @@ def _find_secrets(node: Any, path: str = "", shaped_only: bool = False) -> Itera
             yield from _find_secrets(item, f"{path}[{i}]", shaped_only)
 
 
+MAX_SUITE_RUNS = 1000  # servers x workloads: every cell is a whole collection
+
+
 def _secret_error(path: Path | str, key: str) -> SuiteError:
     return SuiteError(
         f"{path}: {key}: secret values must not be written in a suite file (its text is saved in every "
@@ -259,7 +262,7 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     try:
         check_size_and_aliases(text)
         raw = yaml.safe_load(text)
-    except YamlTooBig as exc:
+    except YamlRefused as exc:
         raise SuiteError(f"{path}: {exc}") from None
     except RecursionError:
         raise SuiteError(f"{path}: YAML nested too deeply") from None
@@ -289,6 +292,14 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> LoadedSuite:
     workload_names = [w.name for w in spec.workloads]
     if len(set(workload_names)) != len(workload_names):
         raise SuiteError(f"{path}: workloads: duplicate workload names")
+    runs = len(spec.servers) * max(1, len(spec.workloads))
+    if runs > MAX_SUITE_RUNS:
+        shape = f"{len(spec.servers):,} servers x {max(1, len(spec.workloads)):,} workloads"
+        raise SuiteError(
+            f"{path}: {shape} = {runs:,} runs; "
+            f"a suite holds at most {MAX_SUITE_RUNS:,} (each run is a whole collection: a server start and a "
+            "sweep, days of work beyond that); split it into several suites"
+        )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedSuite(spec=spec, path=Path(path), text=text, sha256=digest)
 

@@ -4,13 +4,14 @@ one line naming the options involved."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from collector.errors import WorkloadError
 from collector.schema import SLO
 from collector.workloads.presets import PRESETS, get_preset
-from collector.workloads.trace import load_trace
+from collector.workloads.trace import MAX_TOKENS, load_trace, schedule_s
 
 __all__ = ["capacity_levels_given", "resolve_workload"]
 
@@ -40,6 +41,13 @@ class WorkloadOptions(Protocol):
     workers: int
     cluster: str | None
     slo: SLO | None
+    trace_scale: float
+    length_jitter: float
+    requests: int | None
+    max_concurrency: int | None
+    warmup: int
+
+    def levels(self) -> list[tuple[int | None, float | None]]: ...
 
 
 def capacity_levels_given(data: Any) -> None:
@@ -83,6 +91,12 @@ def resolve_workload(cfg: WorkloadOptions) -> int:
         assert cfg.input_tokens is not None and cfg.output_tokens is not None
         # The last turn carries every earlier message and reply, plus the chat template's markup.
         longest = cfg.turns * (cfg.input_tokens + cfg.output_tokens + 16)
+        if longest > MAX_TOKENS:
+            raise ValueError(
+                f"--turns {cfg.turns} x (--input-tokens {cfg.input_tokens} + --output-tokens "
+                f"{cfg.output_tokens}): the last turn would carry {longest:,} tokens of conversation, over "
+                f"{MAX_TOKENS:,} (no model's context holds more)"
+            )
     elif kind == "trace":
         if not cfg.trace:
             raise ValueError("--workload trace needs --trace FILE (e.g. docs/examples/trace-small.jsonl)")
@@ -90,10 +104,12 @@ def resolve_workload(cfg: WorkloadOptions) -> int:
             raise ValueError("--trace replays its own timestamps: drop --find-capacity / --request-rate")
         try:
             requests, _ = load_trace(cfg.trace, cfg.trace_requests)
+            schedule_s(requests, cfg.trace_scale)
         except WorkloadError as exc:
             raise ValueError(str(exc)) from None
         longest = max(r.input_length for r in requests)
         cfg.output_tokens = max(r.output_length for r in requests)
+        _check_prompt_memory(sum(r.input_length for r in requests), f"the trace's {len(requests)} requests")
     if kind in ("multi-turn", "trace") and cfg.workers > 1:
         raise ValueError(f"--workload {kind} runs in one process: drop --workers")
     if kind in ("multi-turn", "trace") and cfg.cluster is not None:
@@ -111,4 +127,51 @@ def resolve_workload(cfg: WorkloadOptions) -> int:
             raise ValueError(f"--capacity-max must be a whole number of users, got {maximum:g}")
         if maximum < 1:
             raise ValueError(f"--capacity-max must be at least the first probe (1), got {maximum:g}")
+    if kind != "trace" and cfg.dataset is None and cfg.find_capacity is None:
+        prompts, tokens = _pool_size(cfg, kind)
+        _check_prompt_memory(prompts * tokens, f"{prompts:,} prompts of up to {tokens:,} tokens")
     return longest
+
+
+BYTES_PER_TOKEN = 8  # ~4 characters of text per token, held twice: the prompt and its serialised request body
+SPARE_MEMORY_SHARE = 0.5  # the prompts may take half of the memory available; the load needs the rest
+
+
+def _pool_size(cfg: WorkloadOptions, kind: str) -> tuple[int, int]:
+    """(prompts built before the first level, tokens of the longest); a multi-turn level's sessions are
+    built when it starts: its largest level's."""
+    assert cfg.input_tokens is not None
+    tokens = round(cfg.input_tokens * (1 + cfg.length_jitter))
+    levels = [c for c, _ in cfg.levels()] or [None]
+    if kind == "multi-turn":
+        return max((cfg.requests or 1) + cfg.turns * (c or 1) for c in levels), tokens
+    preset = get_preset(cfg.preset) if kind == "preset" and cfg.preset else None
+    total = 0
+    for c in levels:
+        users = c or cfg.max_concurrency or 1
+        count = cfg.requests or (preset.requests(users) if preset else None)
+        total += (count or 512) + (preset.warmup(users) if preset else cfg.warmup)
+    return total * cfg.repeats, tokens
+
+
+def available_memory() -> int:
+    """Bytes this machine can still give (MemAvailable), else its physical memory."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_prompt_memory(tokens: int, what: str) -> None:
+    """Refuse, before building anything, prompts that cannot fit this machine's memory."""
+    need = tokens * BYTES_PER_TOKEN
+    room = int(available_memory() * SPARE_MEMORY_SHARE)
+    if need > room:
+        raise ValueError(
+            f"{what} would take about {need / 2**30:.1f} GiB in memory (~{BYTES_PER_TOKEN} bytes a token: "
+            f"the text and its request body), over half of the {room * 2 / 2**30:.1f} GiB this machine has "
+            "available; lower --requests, --input-tokens or the number of levels"
+        )

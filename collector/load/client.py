@@ -22,6 +22,7 @@ from collector.load.transport import LeanClient, LeanResponse
 from collector.measure.metrics import RequestOutcome
 from collector.measure.plausibility import stream_shape_problem
 from collector.schema import Timeouts
+from collector.secrets.scrub import scrub
 
 # Failure reasons (the keys of LevelResult.errors besides http_<status>).
 TIMEOUT = "timeout"
@@ -184,7 +185,7 @@ class _StreamState:
         if obj.get("error"):
             err = obj["error"]
             msg = err.get("message") if isinstance(err, dict) else str(err)
-            self.failure = (SERVER_ERROR, f"server sent an error event: {str(msg)[:200]}")
+            self.failure = (SERVER_ERROR, f"server sent an error event: {scrub(str(msg))[:200]}")
             return
         choices = obj.get("choices")
         if isinstance(choices, list):

@@ -8,6 +8,10 @@ would hide a broken server.
 
 from __future__ import annotations
 
+from collector.secrets.scrub import scrub
+
+SCRUB_WHOLE_BYTES = 1 << 20  # longer lines are cut first; the scrubber still catches a cut key's start
+
 _KNOWN_FIELDS = (b"event", b"id", b"retry")
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 
@@ -21,7 +25,10 @@ class SSEError(ValueError):
 
 
 def summarize_bytes(data: bytes, limit: int = 80) -> str:
-    """A short printable description of some bytes, for error messages."""
+    """A short printable description of some bytes, for error messages. Secrets are scrubbed from the
+    whole before it is cut: a key cut in half would no longer match what the scrubber looks for."""
+    if len(data) <= SCRUB_WHOLE_BYTES:
+        data = scrub(data.decode("latin-1")).encode("latin-1", errors="replace")
     head = data[:limit]
     text = repr(head)
     if len(data) > limit:

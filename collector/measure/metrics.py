@@ -23,6 +23,7 @@ from collector.schema import (
     RequestRecord,
     Summary,
 )
+from collector.secrets.scrub import scrub
 
 T = TypeVar("T")
 
@@ -231,7 +232,7 @@ def _request_record(o: RequestOutcome, m: RequestMetrics | None, level_start_ns:
         chunks=len(o.chunk_ns),
         usage_fallback=False if m is None else m.usage_fallback,
         usage_mismatch=False if m is None else m.usage_mismatch,
-        error=None if o.error is None else o.error[:300],
+        error=None if o.error is None else scrub(o.error)[:300],  # scrubbed whole, then cut
     )
 
 

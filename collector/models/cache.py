@@ -74,7 +74,30 @@ class ResolvedModel:
 
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The cache folder: `override`, else $INFERBOARD_CACHE, else ~/.cache/inferboard/models."""
-    return Path(override).expanduser() if override is not None else default_cache_dir()
+    return user_path(override) if override is not None else default_cache_dir()
+
+
+def user_path(text: str | os.PathLike[str]) -> Path:
+    """`text` with a leading `~` or `~user` expanded; an unknown user is one line, not a RuntimeError."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise ModelSourceError(
+            f"{text}: no home folder for {str(text).split('/', 1)[0]!r} (unknown user)"
+        ) from None
+
+
+@contextlib.contextmanager
+def cache_errors(source: str, cache: Path | None = None) -> Iterator[None]:
+    """A read-only, full or unreadable cache (or model file) as one line naming the file and the cache."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ModelSourceError(
+            f"{source}: {exc.strerror or exc}{where}; the model cache is {cache_dir(cache)} "
+            "(set INFERBOARD_CACHE to a writable folder with room)"
+        ) from None
 
 
 def sidecar_path(path: Path) -> Path:
@@ -104,13 +127,15 @@ def read_sidecar(path: Path) -> ResolvedModel | None:
     """The recorded provenance of a cached model, or None when absent or stale (file changed since)."""
     try:
         record = json.loads(sidecar_path(path).read_text())
+        if not isinstance(record, dict) or not isinstance(record.get("model"), dict):
+            return None  # a corrupted sidecar: the model is described from its own headers instead
         target = _weights_file(path)
         if target is not None:
             stat = target.stat()
             if record["size"] != stat.st_size or record["mtime_ns"] != stat.st_mtime_ns:
                 return None
         return ResolvedModel.from_json(record["model"], path)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

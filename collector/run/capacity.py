@@ -31,8 +31,13 @@ def _reporter(progress: Progress, search: CapacitySearch) -> Callable[[CapacityP
     return report
 
 
-async def find_capacity(sweep: Sweep) -> tuple[Capacity, str, str | None]:
-    """Run the search; (capacity, run status, reason)."""
+def _partial(search: CapacitySearch) -> Capacity | None:
+    return search.result(interrupted=True) if search.probes else None
+
+
+async def find_capacity(sweep: Sweep) -> tuple[Capacity | None, str, str | None]:
+    """Run the search; (capacity, run status, reason). A search stopped before its first probe finished
+    found nothing: no capacity (not "0 users", which would claim the lowest level missed the SLO)."""
     config = sweep.config
     assert config.find_capacity is not None and config.slo is not None
     search = CapacitySearch(
@@ -55,8 +60,8 @@ async def find_capacity(sweep: Sweep) -> tuple[Capacity, str, str | None]:
     try:
         capacity = await search.run(probe)
     except _Stopped as exc:
-        return search.result(interrupted=True), exc.stop[0], exc.stop[1]
+        return _partial(search), exc.stop[0], exc.stop[1]
     except WorkloadError as exc:  # the next probe's prompts could not be made: keep the probes done
-        return search.result(interrupted=True), "incomplete", str(exc)
+        return _partial(search), "incomplete", str(exc)
     sweep.progress.info(f"  capacity: {capacity.note}")
     return capacity, "complete", None

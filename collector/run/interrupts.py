@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collector import stop
+from collector.stop import Interrupted
+
+__all__ = ["Interrupt", "Interrupted", "blocking_phase", "handle_signals", "setup_interruption"]
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -64,27 +69,24 @@ def handle_signals(interrupt: Interrupt) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     installed = []
+    stop.arm(interrupt.fire)
     for sig in _SIGNALS:
         try:
-            loop.add_signal_handler(sig, interrupt.fire, sig)
+            loop.add_signal_handler(sig, stop.dispatch_pending)
+            # The loop's C-level handler still wakes the loop; the Python-level one (a no-op by default)
+            # records the signal for the CPU-bound steps that never give the loop control (`stop.check`).
+            signal.signal(sig, stop.note)
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
             pass
     try:
         yield
     finally:
+        stop.disarm()
         for sig in installed:
             loop.remove_signal_handler(sig)
             if previous[sig] is not None:
                 signal.signal(sig, previous[sig])
-
-
-class Interrupted(BaseException):
-    """A signal while the loop's thread was blocked in setup (starting a server, waiting for it)."""
-
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
 
 
 @contextlib.contextmanager
@@ -98,6 +100,7 @@ def blocking_phase(interrupt: Interrupt) -> Iterator[None]:
     def raise_interrupted(signum: int, _frame: object) -> None:
         # Inert once the phase is over, in case a handler could not be put back (getsignal() gives None
         # for one installed from C): the loop's wakeup fd still delivers the signal to the loop's handler.
+        stop.note(signum)  # so the loop's callback for this signal dispatches it, as before
         if active:
             interrupt.signal_name = signal.Signals(signum).name
             raise Interrupted(interrupt.signal_name)

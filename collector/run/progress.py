@@ -25,6 +25,12 @@ class Progress:
             self.stream.write(message + "\n")
             self.stream.flush()
 
+    def warning(self, message: str) -> None:
+        """A warning line, shown always (also without a TTY): something the user should know before the
+        figures are read."""
+        self.stream.write(f"warning: {message}\n")
+        self.stream.flush()
+
     def level_started(self, label: str) -> None:
         self._label = label
         self._last_draw = 0.0
@@ -129,11 +135,15 @@ def summary_table(results: list[LevelResult]) -> str:
         "req/s",
     )
     rows = [header]
+    notes = []
     for r in results:
         level = _level_name(r)
         if r.status != "complete":
             level += f" ({r.status})"
         level += "".join(f" [{flag}]" for flag in _flags(r))
+        if r.reconnects or r.retries:
+            level += " *"
+            notes.append(f"* {level.removesuffix(' *')}: {_resent_words(r)}")
         rows.append(
             (
                 level,
@@ -156,7 +166,20 @@ def summary_table(results: list[LevelResult]) -> str:
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n(latencies in ms)"
+    return "\n".join([*lines, "(latencies in ms)", *notes])
+
+
+def _resent_words(r: LevelResult) -> str:
+    """What `ok` hides: requests the client sent again (the server dropped them, or asked to retry)."""
+    parts = []
+    if r.reconnects:
+        parts.append(
+            f"{r.reconnects} request{'s' if r.reconnects > 1 else ''} re-sent after the server dropped a "
+            "kept-alive connection unanswered"
+        )
+    if r.retries:
+        parts.append(f"{r.retries} HTTP 429/503 answer{'s' if r.retries > 1 else ''} retried")
+    return "; ".join(parts) + " (latency counts from the first send)"
 
 
 def result_lines(results: list[LevelResult], path: object | None) -> list[str]:

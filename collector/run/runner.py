@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from collector import __version__
+from collector import __version__, stop
 from collector.backends import UnknownBackendError, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
@@ -133,24 +133,21 @@ def _prepare(
 ) -> list[PreparedRequest]:
     base_extras = {k: v for k, v in extras.items() if k != "min_tokens"}
     path = api_path(config.api)
-    return [
-        PreparedRequest(
-            path=path,
-            body=json.dumps(
-                build_body(
-                    api=config.api,
-                    model=model,
-                    prompt=p.text,
-                    max_tokens=p.output_tokens,
-                    extras=base_extras,
-                    min_tokens="min_tokens" in extras,
-                ),
-                separators=(",", ":"),
-            ).encode(),
-            output_tokens=p.output_tokens,
+    prepared = []
+    for p in prompts:
+        stop.check()  # serialising 200 prompts of 40 MB each takes a while: a Ctrl-C is noticed in between
+        body = build_body(
+            api=config.api,
+            model=model,
+            prompt=p.text,
+            max_tokens=p.output_tokens,
+            extras=base_extras,
+            min_tokens="min_tokens" in extras,
         )
-        for p in prompts
-    ]
+        prepared.append(
+            PreparedRequest(path, json.dumps(body, separators=(",", ":")).encode(), p.output_tokens)
+        )
+    return prepared
 
 
 async def collect(config: CollectConfig, progress: Progress | None = None) -> CollectResult:
@@ -289,6 +286,8 @@ async def _collect_with_server(
         plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
         with setup_failure(WorkloadError):
             await plan.start()
+        for warning in plan.warnings():
+            progress.warning(warning)
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
         level_extras = LevelExtras(config, handle, hardware, adapter, client)

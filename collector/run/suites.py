@@ -202,7 +202,7 @@ def run_suite(
         click.echo(f"error: {exc}", err=True)
         return 2
     if dry_run:
-        click.echo(plan_text(cells), nl=False)
+        click.echo(scrub(plan_text(cells)), nl=False)  # an endpoint's password, a key-shaped value
         return 0
     try:
         _cli_values(cli_options or {})  # bad flags are the user's error, not one cell's

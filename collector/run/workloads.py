@@ -15,6 +15,7 @@ from collector.load.client import ClientShards, PreparedRequest
 from collector.load.level import LevelSpec
 from collector.load.scheduling import LevelState, open_loop
 from collector.schema import LevelResult, MultiTurnSettings, SharedPrefixSettings, TraceSettings, Workload
+from collector.stop import Interrupted
 from collector.workloads import multiturn, presets, shared_prefix, trace, trace_gen
 from collector.workloads.cache import prefix_cache
 from collector.workloads.prompts import Prompt, Tokenize, load_dataset, synthetic_prompts
@@ -116,12 +117,23 @@ class WorkloadPlan:
         else:
             await self.ensure(max(1, self.initial()))
 
+    def warnings(self) -> list[str]:
+        """What the user should know about the workload before its figures are read (also run notes)."""
+        if self.kind == "trace":
+            return [w for w in (trace.out_of_order(self.trace_requests),) if w]
+        return []
+
     async def ensure(self, needed: int) -> None:
         """Grow the pool of fresh prompts to `needed` (each chunk from its own seed, salted as asked)."""
         if self.config.dataset is not None or self.kind in ("trace", "multi-turn"):
             return
         while len(self.requests) < needed:
-            self.requests.extend(await self._chunk(needed - len(self.requests)))
+            try:
+                self.requests.extend(await self._chunk(needed - len(self.requests)))
+            except Interrupted:
+                # A signal between two levels (no task to cancel): the pool stops growing here and the
+                # sweep, which sees the signal before it sends anything, keeps the completed levels.
+                return
 
     async def _chunk(self, count: int) -> list[PreparedRequest]:
         cfg = self.config
@@ -137,6 +149,7 @@ class WorkloadPlan:
                 output_tokens=cfg.output_tokens,
                 seed=seed,
                 tokenize=self.tokenize,
+                limit=count,
             )
             return shared_prefix_requests(sp, api=cfg.api, model=self.model, extras=self.extras)
         if preset is not None:
@@ -272,6 +285,7 @@ class WorkloadPlan:
             update["requests_per_level"] = len(self.trace_requests)
             update["input_tokens"] = None
             update["output_tokens"] = None
+            notes.extend(self.warnings())
             update["trace"] = TraceSettings(
                 path=str(cfg.trace),
                 sha256=self.trace_sha256,

@@ -183,6 +183,8 @@ def known_secrets(
     for name, value in (env or {}).items():
         if is_secret_name(name) and _worth_scrubbing(value):
             found.add(value)
+        for match in _URL_USERINFO.finditer(value):  # HF_ENDPOINT=https://user:password@mirror
+            found.add(match.group(2).partition(":")[2])
     args = list(argv or [])
     for i, arg in enumerate(args):
         if arg.startswith("-") and len(arg) > 1:
@@ -202,8 +204,31 @@ def known_secrets(
     return sorted((s for s in found if s and (s in explicit or _worth_scrubbing(s))), key=len, reverse=True)
 
 
+# A secret cut short (an error that quotes the first 80 bytes of a line, a message trimmed to 200 characters)
+# is still mostly the secret: a run of at least this many of its first characters is redacted too.
+PREFIX_SCRUB_LENGTH = 6
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every known secret value and every secret-shaped string replaced by `<redacted>`."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    """`text` with every known secret value, every cut-short start of one (`PREFIX_SCRUB_LENGTH` characters
+    or more, for secrets longer than that) and every secret-shaped string replaced by `<redacted>`."""
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    for secret in ordered:
         text = text.replace(secret, REDACTED)
+    for secret in ordered:
+        if len(secret) > PREFIX_SCRUB_LENGTH:
+            text = _redact_prefixes(text, secret)
     return redact_patterns(text)
+
+
+def _redact_prefixes(text: str, secret: str) -> str:
+    """Every run of `secret`'s first characters (at least PREFIX_SCRUB_LENGTH of them) in `text`."""
+    head = secret[:PREFIX_SCRUB_LENGTH]
+    start = text.find(head)
+    while start >= 0:
+        end = start + PREFIX_SCRUB_LENGTH
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + REDACTED + text[end:]
+        start = text.find(head, start + len(REDACTED))
+    return text

@@ -50,6 +50,12 @@ def scrub(text: str) -> str:
     return redact_text(text, registered())
 
 
+def scrub_lower(text: str) -> str:
+    """`text` lower-cased and scrubbed of every secret in any letter case (for names that are lower-cased
+    anyway, such as a run file's name: `ORG/SK-ABC...` must not become `sk-abc...`)."""
+    return redact_text(scrub(text).lower(), [s.lower() for s in registered()])
+
+
 def scrub_tree(value: Any, secrets: list[str] | None = None) -> Any:
     """A JSON-like value with every string (keys included) scrubbed. Strings only: replacing a short
     numeric secret in serialised JSON could corrupt a number, so the text is never scrubbed after dumping."""

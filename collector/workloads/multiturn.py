@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from collector import stop
 from collector.errors import WorkloadError
 from collector.load.client import ClientShards, PreparedRequest, api_path, pick_client, stream_request
 from collector.load.scheduling import SERVER_GONE_AFTER, LevelState, ServerGone, gather_or_cancel
@@ -55,6 +56,7 @@ async def chat_sessions(
     rng = random.Random(seed)
     out = []
     for s in range(sessions):
+        stop.check()
         msgs = [await maker.text(turn_input_tokens, rng, salt=(t == 0)) for t in range(turns)]
         out.append(Session(s, tuple(msgs), output_tokens))
     return out, method

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from collector import stop
 from collector.errors import WorkloadError
 
 Tokenize = Callable[[str], Awaitable[list[int] | None]]
@@ -283,6 +285,7 @@ _WORDS = [
 ]
 
 APPROX_CHARS_PER_TOKEN = 4.0
+MAX_DATASET_BYTES = 1 << 30  # read whole into memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,8 +303,21 @@ def jittered(base: int, jitter: float, rng: random.Random) -> int:
     return rng.randint(lo, hi)
 
 
-def _words(rng: random.Random, n: int) -> list[str]:
-    return [rng.choice(_WORDS) for _ in range(n)]
+_WORD_STEP = max(map(len, _WORDS)) + 1  # the most one word (and its separator) can add
+_WORDS_PER_CHECK = 1 << 16  # a few ms of drawing between two looks at a pending signal
+
+
+def _grow(text: str, min_chars: int, rng: random.Random, *, sep_first: bool) -> str:
+    """`text` with random words added until it has at least `min_chars` characters (word + " ", or
+    " " + word when `sep_first`). Draws exactly the words a one-at-a-time loop would draw (a batch never
+    has more words than are surely still needed), so prompts do not depend on the batching, and looks for
+    a pending Ctrl-C between batches (`stop.check`): a 40-million-character prompt stops within a second."""
+    while len(text) < min_chars:
+        batch = min(_WORDS_PER_CHECK, max(1, (min_chars - len(text)) // _WORD_STEP))
+        words = [rng.choice(_WORDS) for _ in range(batch)]
+        text += "".join(" " + w for w in words) if sep_first else "".join(w + " " for w in words)
+        stop.check()
+    return text
 
 
 def salt_text(rng: random.Random) -> str:
@@ -322,8 +338,7 @@ async def exact_length_text(
     prefix = salt_text(rng) if salt else ""
     text = prefix
     while True:
-        while len(text) < target * chars_per_token[0] * 1.5 + 64:
-            text += rng.choice(_WORDS) + " "
+        text = _grow(text, math.ceil(target * chars_per_token[0] * 1.5 + 64), rng, sep_first=False)
         full = await tokenize(text)
         if full is None:
             raise WorkloadError("tokenize endpoint stopped answering")
@@ -353,8 +368,7 @@ async def exact_length_text(
 
 def approximate_text(target: int, rng: random.Random, *, salt: bool = True) -> str:
     text = salt_text(rng).rstrip() if salt else rng.choice(_WORDS)
-    while len(text) < target * APPROX_CHARS_PER_TOKEN:
-        text += " " + rng.choice(_WORDS)
+    text = _grow(text, math.ceil(target * APPROX_CHARS_PER_TOKEN), rng, sep_first=True)
     return text[: int(target * APPROX_CHARS_PER_TOKEN)]
 
 
@@ -377,6 +391,7 @@ async def synthetic_prompts(
     prompts: list[Prompt] = []
     ratio = [APPROX_CHARS_PER_TOKEN]
     for _ in range(count):
+        stop.check()
         n_in = jittered(input_tokens, jitter, rng)
         n_out = None if output_tokens is None else jittered(output_tokens, jitter, rng)
         if method == "tokenize_endpoint" and tokenize is not None:
@@ -417,7 +432,13 @@ def _prompt_from_item(item: Any) -> str | None:
 def load_dataset(path: Path) -> tuple[list[str], str, str]:
     """Prompts from a ShareGPT-style JSON array or a JSONL file: (prompts, format, sha256)."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_DATASET_BYTES + 1)  # never all of /dev/zero
+        if len(data) > MAX_DATASET_BYTES:
+            raise WorkloadError(
+                f"dataset {path} is over {MAX_DATASET_BYTES >> 20} MiB (it is read whole into memory); cut it"
+            )
+        raw = data.decode("utf-8")
     except OSError as exc:
         raise WorkloadError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -431,10 +452,13 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
             raise WorkloadError(f"dataset {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
         except RecursionError:
             raise WorkloadError(f"dataset {path}: JSON nested too deeply") from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise WorkloadError(f"dataset {path}: {exc}") from None
         fmt = "sharegpt-json"
     else:
         items = []
         for lineno, line in enumerate(raw.splitlines(), 1):
+            stop.check()
             if not line.strip():
                 continue
             try:
@@ -443,6 +467,8 @@ def load_dataset(path: Path) -> tuple[list[str], str, str]:
                 raise WorkloadError(f"dataset {path}: line {lineno} is not JSON: {exc.msg}") from None
             except RecursionError:
                 raise WorkloadError(f"dataset {path}: line {lineno}: JSON nested too deeply") from None
+            except ValueError as exc:  # an integer of more than 4,300 digits
+                raise WorkloadError(f"dataset {path}: line {lineno}: {exc}") from None
         fmt = "jsonl"
     prompts = [p for p in (_prompt_from_item(i) for i in items) if p]
     if not prompts:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from collector import stop
 from collector.load.client import PreparedRequest, api_path, build_body
 from collector.workloads.shared_prefix import SharedPrefixPrompt
 
@@ -48,6 +49,7 @@ def shared_prefix_requests(
     """Completions: prefix + suffix as one prompt; chat: the prefix as the system message."""
     out = []
     for p in prompts:
+        stop.check()
         if api == "chat":
             body = body_for(
                 api=api, model=model, max_tokens=p.output_tokens, extras=extras, messages=p.messages()

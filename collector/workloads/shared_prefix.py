@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from collector import stop
 from collector.errors import WorkloadError
 from collector.workloads.prompts import Tokenize
 from collector.workloads.text import TextMaker, length_method
@@ -47,8 +48,11 @@ async def shared_prefix_prompts(
     output_tokens: int | None,
     seed: int,
     tokenize: Tokenize | None,
+    limit: int | None = None,
 ) -> tuple[list[SharedPrefixPrompt], str]:
-    """groups x prompts_per_group prompts of prefix_tokens + suffix_tokens tokens; the length method."""
+    """groups x prompts_per_group prompts of prefix_tokens + suffix_tokens tokens (only the first `limit`
+    of them when given); the length method. Only the groups those prompts use get a prefix: 10 million
+    groups for 8 requests build 8 prefixes."""
     for name, value in (
         ("groups", groups),
         ("prefix tokens", prefix_tokens),
@@ -57,13 +61,18 @@ async def shared_prefix_prompts(
     ):
         if value < 1:
             raise WorkloadError(f"shared prefix: {name} must be at least 1, got {value}")
+    count = groups * prompts_per_group if limit is None else min(limit, groups * prompts_per_group)
     method = await length_method(tokenize)
     maker = TextMaker(tokenize, method)
     rng = random.Random(seed)
-    prefixes = [await maker.text(prefix_tokens, rng, salt=True) for _ in range(groups)]
+    prefixes = []
+    for _ in range(min(groups, count)):
+        stop.check()
+        prefixes.append(await maker.text(prefix_tokens, rng, salt=True))
     total = prefix_tokens + suffix_tokens
     prompts = []
-    for i in range(groups * prompts_per_group):
+    for i in range(count):
+        stop.check()
         g = i % groups
         suffix = await maker.continuation(prefixes[g], total, rng, salt=True)
         prompts.append(

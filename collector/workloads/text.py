@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from collector import stop
 from collector.errors import WorkloadError
 from collector.workloads.prompts import (
     APPROX_CHARS_PER_TOKEN,
@@ -73,6 +74,7 @@ class TextMaker:
             return text
         # Invariant: text[:lo] has <= tokens tokens, text[:hi] has more; find the largest such lo.
         while hi - lo > 1:
+            stop.check()
             mid = (lo + hi) // 2
             got = await self.tokenize(text[:mid])
             if got is None:
@@ -93,6 +95,7 @@ async def prompts_for_lengths(
     rng = random.Random(seed)
     prompts = []
     for n_in, n_out in lengths:
+        stop.check()
         text = await maker.text(n_in, rng, salt=salt)
         prompts.append(Prompt(text, n_in if maker.exact else None, n_out))
     return prompts, method

@@ -21,7 +21,7 @@ from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "3fda0f95fd58594e6043e058bf7c77e0c6dd4962d199c2c6fe57d2f439137364"
+MEASURING_DIGEST = "04416cdab7819fb942117cbaefaf815212d8e2f1db1194103de133a380d49b46"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
