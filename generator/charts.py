@@ -115,6 +115,8 @@ def _missing(value: Any) -> bool:
 def trace_names(runs: list[Series]) -> dict[str, str]:
     """Legend names that show only what differs between the runs of one chart ("Q4_0 vs Q8_0"), with the
     short backend label always first; runs that still collide get their id's tail."""
+    if all("label" in r for r in runs):  # configurations: their own label, as the home page names them
+        return {str(r["slug"][0]): plotly_text(str(r["label"][0])) for r in runs}
     rows: list[dict[str, Any]] = [
         {k: r[k][0] for k in ("slug", "backend", "backend_version", "quant") if k in r} for r in runs
     ]
@@ -137,7 +139,20 @@ def _styles(runs: list[Series]) -> dict[str, dict[str, Any]]:
 
 
 def _hover(y_label: str, x_label: str) -> str:
-    return f"%{{fullData.name}}<br>{x_label}: %{{x}}<br>{y_label}: %{{y}}<extra></extra>"
+    return f"%{{fullData.name}}<br>{x_label}: %{{x}}<br>{y_label}: %{{y}}%{{hovertext}}<extra></extra>"
+
+
+def _mark_unclean(trace: dict[str, Any], reasons: Sequence[Any] | None, color: str) -> None:
+    """Points of levels that may not decide a verdict are drawn hollow, the reason in their hover text."""
+    if reasons is None:
+        trace["hovertext"] = [""] * len(trace["x"])
+        return
+    trace["hovertext"] = [f"<br>not clean: {plotly_text(str(r))}" if r else "" for r in reasons]
+    trace["marker"] = {
+        "color": color,
+        "symbol": ["circle-open" if r else "circle" for r in reasons],
+        "size": [10 if r else 6 for r in reasons],
+    }
 
 
 def _log_ticks(fig: Figure, values: Sequence[Any]) -> Figure:
@@ -177,6 +192,7 @@ def line_chart(
             "hovertemplate": _hover(y_title, x_title),
             "meta": {"run": str(run["slug"][0])},
         }
+        _mark_unclean(trace, run.get("unclean"), styles[slug]["color"])
         lo, hi = run.get(f"{y}_lo"), run.get(f"{y}_hi")
         if lo is not None and hi is not None and not all(_missing(v) for v in lo):
             trace["error_y"] = {
@@ -224,31 +240,32 @@ def pareto_chart(runs: list[Series]) -> Figure:
     names, styles = trace_names(runs), _styles(runs)
     for run in runs:
         slug = str(run["slug"][0])
+        reasons = run.get("unclean") or [""] * len(run["level"])
         pts = sorted(
-            (u, d, lv)
-            for u, d, lv in zip(run["user_tok_s"], _per_device(run), run["level"], strict=True)
+            (u, d, lv, why)
+            for u, d, lv, why in zip(run["user_tok_s"], _per_device(run), run["level"], reasons, strict=True)
             if not _missing(u) and not _missing(d)
         )
         if not pts:
             continue
-        points += [(float(u), float(d)) for u, d, _ in pts if u is not None and d is not None]
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers+text",
-                "name": names[slug],
-                "line": styles[slug],
-                "marker": {"color": styles[slug]["color"]},
-                "x": _nums([p[0] for p in pts]),
-                "y": _nums([p[1] for p in pts]),
-                "text": [p[2] for p in pts],  # the concurrency label beside each point
-                "textposition": "top center",
-                "textfont": {"size": 10},
-                "opacity": 0.85,
-                "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
-                "<extra></extra>",
-            }
-        )
+        points += [(float(u), float(d)) for u, d, *_ in pts if u is not None and d is not None]
+        trace = {
+            "type": "scatter",
+            "mode": "lines+markers+text",
+            "name": names[slug],
+            "line": styles[slug],
+            "marker": {"color": styles[slug]["color"]},
+            "x": _nums([p[0] for p in pts]),
+            "y": _nums([p[1] for p in pts]),
+            "text": [p[2] for p in pts],  # the concurrency label beside each point
+            "textposition": "top center",
+            "textfont": {"size": 10},
+            "opacity": 0.85,
+            "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
+            "%{hovertext}<extra></extra>",
+        }
+        _mark_unclean(trace, [p[3] for p in pts] if "unclean" in run else None, styles[slug]["color"])
+        data.append(trace)
     front = pareto_frontier(points)
     if front:
         data.append(
@@ -291,6 +308,7 @@ def latency_distribution_chart(runs: list[Series]) -> Figure:
                 "marker": {"color": styles[slug]["color"]},
                 "x": names,
                 "y": _nums([run[c][-1] for c in cols]),
+                "hovertext": [""] * len(cols),
                 "hovertemplate": _hover("E2E ms", "percentile"),
             }
         )
@@ -313,19 +331,19 @@ def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOU
         per_device = [None if _missing(t) else t / devices for t in run["out_tok_s"]]
         if not any(v and v > 0 for v in per_device):
             continue
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": names[slug],
-                "line": styles[slug],
-                "marker": {"color": styles[slug]["color"]},
-                "x": _nums(run["load"]),
-                "customdata": _nums(per_device),
-                "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
-                "hovertemplate": _hover("$/M tokens", "load"),
-            }
-        )
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": names[slug],
+            "line": styles[slug],
+            "marker": {"color": styles[slug]["color"]},
+            "x": _nums(run["load"]),
+            "customdata": _nums(per_device),
+            "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
+            "hovertemplate": _hover("$/M tokens", "load"),
+        }
+        _mark_unclean(trace, run.get("unclean"), styles[slug]["color"])
+        data.append(trace)
     chart_layout = layout(
         "Cost per million output tokens",
         "Concurrency (or request rate)",
@@ -343,9 +361,8 @@ def cost_per_mtok(price_per_hour: float, tok_s_per_device: float | None) -> floa
     return _num(price_per_hour * 1e6 / (3600 * tok_s_per_device))
 
 
-def scope_figures(levels: pd.DataFrame) -> dict[str, Figure]:
-    """Every chart of the charts page for one scope (a set of comparable runs)."""
-    runs = run_series(levels)
+def scope_figures(runs: list[Series]) -> dict[str, Figure]:
+    """Every chart of the charts page for one scope: one line per series (per configuration there)."""
     return {
         "throughput": line_chart(runs, "out_tok_s", "Output throughput vs concurrency", "Output tok/s"),
         "ttft_p50": line_chart(runs, "ttft_p50", "TTFT p50 vs concurrency", "TTFT p50 (ms)"),

@@ -9,8 +9,10 @@ luckiest member.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from collector.schema import (
     RULE_TEXT,
@@ -25,6 +27,8 @@ from collector.schema import (
 from generator.load import LoadedRun
 from generator.safe import clean_text
 from generator.tables import (
+    _level_values,
+    _merge_trials,
     devices,
     hardware_text,
     level_text,
@@ -79,6 +83,11 @@ class PooledLevel:
     requests: int  # counted (completed) requests over those trials
     reasons: list[str]  # keys of collector.schema.CLEAN_RULES it breaks; empty: it may decide
     values: dict[str, list[float]] = field(default_factory=dict)  # metric -> one value per trial
+    # Every leaderboard column, merged over the same trials the way a run's own row is (tables._merge_trials):
+    # the mean over the complete trials, counts summed, the worst status kept.
+    columns: dict[str, Any] = field(default_factory=dict)
+    # leaderboard column -> one value per complete trial (for the charts' intervals)
+    column_trials: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -112,6 +121,10 @@ class Configuration:
     by_name: bool  # weights known by model name only
     slugs: list[str]
     levels: list[PooledLevel]
+    backend: str = ""
+    backend_version: str = ""
+    quant: str = ""
+    devices: int = 1
 
     @property
     def title(self) -> str:
@@ -142,6 +155,11 @@ def pool_levels(
             requests=sum(t.completed for t, _ in complete),
             reasons=level_unclean_reasons([t for t, _ in used]),
         )
+        pooled.columns = _merge_trials([_level_values(t) for t, _ in trials])
+        for row in (_level_values(t) for t, _ in complete):
+            for column, value in row.items():
+                if isinstance(value, float) and math.isfinite(value):
+                    pooled.column_trials.setdefault(column, []).append(value)
         for metric, (*_, read) in POOLED_METRICS.items():
             values = [v for t, units in complete if (v := read(t, units)) is not None]
             if values:
@@ -175,6 +193,10 @@ def configurations(runs: Sequence[LoadedRun]) -> list[Configuration]:
                 by_name=keyed_by_name(record),
                 slugs=[run.slug for run in group],
                 levels=pool_levels(by_level),
+                backend=clean_text(record.backend.name),
+                backend_version=clean_text(record.backend.version or "unknown"),
+                quant=quant_text(record),
+                devices=devices(record),
             )
         )
     return out

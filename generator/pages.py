@@ -28,7 +28,8 @@ from collector.schema import (
     json_schema,
 )
 from generator.assets_data import DATA_DIR, DataAssets, data_ref
-from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series, scope_figures
+from generator.board import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes
+from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series
 from generator.configpages import config_pages
 from generator.decide import decision_groups, sections
 from generator.downloads import (
@@ -63,24 +64,6 @@ CHART_NAMES = [
     ("energy", "Energy per output token"),
     ("cost", "Cost per million output tokens"),
 ]
-RUN_COLS = [
-    "slug",
-    "model",
-    "backend",
-    "backend_version",
-    "backend_label",
-    "hardware",
-    "quant",
-    "workload",
-    "klass",
-    "badges",
-    "devices",
-    "created",
-    "slo",
-    "capacity",
-    "capacity_text",
-    "config",
-]
 # Leaderboard column -> the schema's metric definition shown on hover.
 COLUMN_DEFINITIONS = {
     "out_tok_s": "output_throughput_tok_s",
@@ -94,7 +77,6 @@ COLUMN_DEFINITIONS = {
     "goodput_rps": "goodput",
     "j_per_tok": "joules_per_output_token",
 }
-ROW_COLS = ["run", "level", "load", *LEVEL_METRICS, "status", "saturated", "trials", "unclean", "hidden"]
 # Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
 # so the home page stays flat as runs grow.
 HOME_TOP = 10
@@ -145,35 +127,9 @@ def run_href(ctx: SiteContext, page: str, slug: str) -> str:
 
 
 def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
-    """A small index of comparable sets (class x model x hardware x workload); each set's runs and rows are
-    their own data file, loaded when the filters reach it, so the page stays flat as runs grow."""
-    sets: list[dict[str, Any]] = []
-    if not ctx.levels.empty:
-        frames = ctx.runs_frame.to_dict("records")
-        by_slug = {row["slug"]: row for row in frames}
-        keys = ["klass", "model", "hardware", "workload"]
-        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
-            slugs = list(dict.fromkeys(part["slug"]))
-            index = {slug: i for i, slug in enumerate(slugs)}
-            rows = []
-            for row in part.to_dict("records"):
-                values: list[Any] = [index[row["slug"]], row["level"], _num(row["load"])]
-                values += [_num(row[k]) for k in LEVEL_METRICS]
-                values += [row["status"], 1 if row["saturated"] else 0, int(row["trials"])]
-                values += [row["unclean"], row["hidden"]]
-                rows.append(values)
-            body = {"runs": [[by_slug[slug][c] for c in RUN_COLS] for slug in slugs], "rows": rows}
-            sets.append(
-                {
-                    "klass": str(klass),
-                    "model": str(model),
-                    "hardware": str(hardware),
-                    "workload": str(workload),
-                    "runs": len(slugs),
-                    "rows": len(rows),
-                    "src": assets.write(f"board-{len(sets)}", body),
-                }
-            )
+    """A small index of comparable sets (class x model x hardware x workload); each set's configurations
+    and their pooled rows are their own data file, loaded when the filters reach it."""
+    sets = board_sets(ctx.runs, ctx.runs_frame, assets.write) if not ctx.levels.empty else []
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
         "definitions": {
@@ -182,7 +138,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
         },
         "default_view": default_view(ctx.runs_frame),
         "compare_url": "compare/" if ctx.dir_urls else "compare.html",
-        "run_cols": RUN_COLS,
+        "run_cols": CONFIG_COLS,
         "cols": ROW_COLS,
         "sets": sets,
         "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
@@ -208,21 +164,8 @@ def default_view(runs: pd.DataFrame) -> dict[str, str]:
 
 def charts_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
     """The list of comparable sets; each set's figures go to their own data file, loaded when viewed."""
-    scopes: list[dict[str, Any]] = []
-    if not ctx.levels.empty:
-        # One chart set per hardware: a chart never mixes 1x H100 with 8x A100.
-        keys = ["klass", "model", "hardware", "workload"]
-        for (klass, model, hardware, workload), part in ctx.levels.groupby(keys, sort=True):
-            count = int(part["slug"].nunique())
-            scopes.append(
-                {
-                    "key": f"{klass}|{model}|{hardware}|{workload}",
-                    "klass": klass,
-                    "label": f"{class_label(str(klass))}: {model}, {hardware}, {workload} ({count} runs)",
-                    "src": assets.write(f"charts-{len(scopes)}", scope_figures(part)),
-                    "runs": count,
-                }
-            )
+    # One chart set per hardware (a chart never mixes 1x H100 with 8x A100), one line per configuration.
+    scopes = chart_scopes(ctx.runs, assets.write) if not ctx.levels.empty else []
     preferred = default_class(ctx.runs_frame)
     # The default view: the preferred class first, then the scope with the most runs.
     scopes.sort(key=lambda s: (preferred != "all" and s["klass"] != preferred, -s["runs"], s["label"]))

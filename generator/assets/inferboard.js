@@ -329,9 +329,9 @@
       return tok && tok > 0 ? state.price * runOf(r)[rc.devices] * 1e6 / (3600 * tok) : null;
     }
     var columns = [
-      { key: "run", label: "Run" }, { key: "model", label: "Model" }, { key: "backend", label: "Backend" },
+      { key: "run", label: "Configuration" }, { key: "model", label: "Model" }, { key: "backend", label: "Backend" },
       { key: "hardware", label: "Hardware" }, { key: "quant", label: "Quant" }, { key: "workload", label: "Workload" },
-      { key: "level", label: "Level" }
+      { key: "level", label: "Level" }, { key: "n", label: "n trials × m requests" }
     ];
     Object.keys(data.metrics).forEach(function (k) {
       columns.push({ key: k, label: data.metrics[k][0], unit: data.metrics[k][1], num: true, higher: data.metrics[k][2] });
@@ -340,16 +340,14 @@
     // Capacity is per run and each carries its own SLO, so it is shown with that SLO and never shaded "best".
     if (data.has_capacity) columns.push({ key: "capacity", label: "Capacity under SLO", num: true });
     columns.push({ key: "labels", label: "Labels" });
-    // The configuration the run belongs to: its page pools the trials of all its runs (what verdicts use).
-    columns.push({ key: "config", label: "Configuration" });
 
     function sortValue(r, key) {
       if (key === "cost") return cost(r);
       if (key === "capacity") return runOf(r)[rc.capacity];
-      if (key === "run") return runOf(r)[rc.slug];
+      if (key === "run") return runOf(r)[rc.label];
+      if (key === "n") return r[cc.requests];
       if (key === "level") return r[cc.load];
       if (key === "labels") return runOf(r)[rc.badges].join(" ");
-      if (key === "config") return runOf(r)[rc.config];
       if (textCols[key]) return textCols[key](r);
       return r[cc[key]];
     }
@@ -498,24 +496,28 @@
       var td = el("td");
       var run = runOf(r);
       if (c.key === "run") {
+        // One row per configuration and level: the box sends the configuration's most recent run to Compare.
         var pick = el("input"); pick.type = "checkbox"; pick.className = "ib-rowpick"; pick.value = run[rc.slug];
         pick.checked = !!picked[run[rc.slug]];
-        pick.setAttribute("aria-label", "select for Compare");
+        pick.setAttribute("aria-label", "select (its most recent run) for Compare");
         pick.addEventListener("change", function () { picked[pick.value] = pick.checked; updateCompareLink(); });
         td.appendChild(pick); td.appendChild(document.createTextNode(" "));
-        var a = el("a", run[rc.slug].slice(0, 12));
-        a.href = runUrl(data.run_url, run[rc.slug]);
+        var a = el("a", run[rc.label]);
+        a.href = runUrl(data.config_url, run[rc.config]);
+        a.title = "configuration " + run[rc.config] + ": its runs, trials pooled";
         td.appendChild(a);
-        // Class badges (random weights, CPU, imported) right beside the id, where every row is read.
+        td.appendChild(el("span", " " + run[rc.runs] + (run[rc.runs] === 1 ? " run" : " runs"), "ib-trials"));
+        // Class badges (random weights, CPU, imported) right beside the name, where every row is read.
         if (run[rc.badges].length) td.appendChild(el("br"));
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); td.appendChild(document.createTextNode(" ")); });
+      } else if (c.key === "n") {
+        td.textContent = r[cc.trials] + " × " + r[cc.requests];
+        td.title = r[cc.trials] + " complete trial(s) pooled over the configuration's runs × " + r[cc.requests] + " requests they counted";
+        td.classList.add("ib-num");
       } else if (c.key === "cost") {
         td.textContent = fmt(cost(r));
       } else if (c.key === "capacity") {
-        td.textContent = run[rc.capacity_text] || "—";
-      } else if (c.key === "config") {
-        var link = el("a", run[rc.config]); link.href = runUrl(data.config_url, run[rc.config]);
-        link.title = "all runs of this configuration, trials pooled"; td.appendChild(link);
+        td.textContent = run[rc.capacity_text] ? "latest search: " + run[rc.capacity_text] : "—";
       } else if (c.key === "labels") {
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); });
         if (r[cc.status] !== "complete") td.appendChild(badge("level " + r[cc.status], "ib-warn"));
@@ -531,7 +533,6 @@
           mark.setAttribute("aria-label", mark.title);
           td.appendChild(document.createTextNode(" ")); td.appendChild(mark);
         }
-        if (c.key === "out_tok_s" && r[cc.trials] > 1) td.appendChild(el("span", " (n=" + r[cc.trials] + ")", "ib-trials"));
         if (c.key === "goodput_rps" && r[cc[c.key]] !== null && run[rc.slo]) td.appendChild(el("span", " " + run[rc.slo], "ib-trials"));
         if (best[c.key] !== undefined && r[cc[c.key]] === best[c.key]) td.classList.add("ib-best");
       } else {

@@ -190,10 +190,10 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
         page.get_attribute("button[data-sort='ttft_p50'] >> xpath=..", "title") or ""
     )
     page.click("button[data-sort='ttft_p50']")
-    ttft = [float(v) for v in _column(page, 11)]
+    ttft = [float(v) for v in _column(page, 12)]
     assert ttft == sorted(ttft)
     page.click("button[data-sort='ttft_p50']")
-    assert [float(v) for v in _column(page, 11)] == sorted(ttft, reverse=True)
+    assert [float(v) for v in _column(page, 12)] == sorted(ttft, reverse=True)
     page.select_option("select[data-filter='backend']", "sglang 0.3.5")
     assert set(_column(page, 3)) == {"sglang 0.3.5"}
     page.click(".ib-colpick-toggle")
@@ -211,10 +211,10 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
     everything.wait_for_selector(".ib-leaderboard tbody tr td a")
     labels = everything.inner_text(".ib-leaderboard tbody")
     assert "random weights" in labels and "CPU" in labels
-    cost_before = _column(everything, 18)
+    cost_before = _column(everything, 19)
     everything.fill(".ib-price-input", "4")
     everything.dispatch_event(".ib-price-input", "change")
-    cost_after = _column(everything, 18)
+    cost_after = _column(everything, 19)
     assert [round(float(b) * 2, 2) for b in cost_before] == pytest.approx(
         [float(a) for a in cost_after], rel=0.01
     )

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 from gen_factories import hostile_run, make_run, standard_runs
 
+from generator.board import config_series
 from generator.charts import (
     FRONTIER_COLOR,
     backend_color,
@@ -17,6 +18,7 @@ from generator.charts import (
     run_series,
     scope_figures,
 )
+from generator.configs import configurations
 from generator.load import LoadedRun
 from generator.tables import level_frame
 
@@ -26,6 +28,17 @@ def _levels(records: list) -> tuple:  # type: ignore[type-arg]
     return runs, level_frame(runs)
 
 
+def _scope(records: list) -> dict:  # type: ignore[type-arg]
+    """The charts page's figures for these runs: one line per configuration."""
+    runs = [LoadedRun(r, Path("x.json"), r.run_id) for r in records]
+    return scope_figures(config_series(configurations(runs)))
+
+
+def _config_of(records: list, slug: str) -> str:  # type: ignore[type-arg]
+    runs = [LoadedRun(r, Path("x.json"), r.run_id) for r in records]
+    return next(c.key for c in configurations(runs) if slug in c.slugs)
+
+
 def test_pareto_frontier_keeps_only_undominated_points() -> None:
     points = [(10, 100), (20, 90), (15, 80), (30, 50), (5, 120), (30, 40), (25, 50)]
     assert pareto_frontier(points) == [4, 0, 1, 3]
@@ -33,13 +46,14 @@ def test_pareto_frontier_keeps_only_undominated_points() -> None:
 
 
 def test_scope_figures_are_valid_plotly_and_carry_error_bars_and_cost_data() -> None:
-    _, levels = _levels(standard_runs())
-    figs = scope_figures(levels)
+    records = standard_runs()
+    figs = _scope(records)
     assert set(figs) == {"throughput", "ttft_p50", "ttft_p99", "tpot", "pareto", "latency", "energy", "cost"}
     for fig in figs.values():
         go.Figure(fig)  # raises on any invalid property
     throughput = {t["meta"]["run"]: t for t in figs["throughput"]["data"]}
-    assert "error_y" in throughput["aaaa00000001"] and "error_y" not in throughput["aaaa00000002"]
+    repeated, single = _config_of(records, "aaaa00000001"), _config_of(records, "aaaa00000002")
+    assert "error_y" in throughput[repeated] and "error_y" not in throughput[single]
     frontier = figs["pareto"]["data"][-1]
     assert frontier["name"] == "Pareto frontier" and frontier["line"]["color"] == FRONTIER_COLOR
     assert all(t["text"] and t["text"][0].startswith("c=") for t in figs["pareto"]["data"][:-1])
@@ -54,8 +68,7 @@ def test_scope_figures_are_valid_plotly_and_carry_error_bars_and_cost_data() -> 
 
 
 def test_run_strings_reach_plotly_escaped() -> None:
-    _, levels = _levels([hostile_run()])
-    figs = scope_figures(levels)
+    figs = _scope([hostile_run()])
     name = figs["throughput"]["data"][0]["name"]
     assert "<" not in name and "&lt;img" in name
 
