@@ -59,15 +59,14 @@ def test_signal_mid_sweep_writes_an_interrupted_run(tmp_path: Path, sig: signal.
         try:
             wait_for_text(progress, "c=1: done", 60, proc)
             wait_for_text(progress, "c=4: ", 30, proc)
-            sent = time.monotonic()
             proc.send_signal(sig)
-            stdout, _ = proc.communicate(timeout=30)
-            took = time.monotonic() - sent
+            stdout, _ = proc.communicate(timeout=120)  # only catches a hang
         finally:
             proc.kill()
     assert proc.returncode == 130
-    assert took < 10, took  # no waiting for the level's remaining 400 requests
     _assert_interrupted(_only_run(tmp_path / "runs"), sig.name)
+    # No waiting for the level's remaining requests: a condition on the record, not a race with a clock.
+    assert _only_run(tmp_path / "runs").results[1].completed < 400
     errors = [line for line in progress.read_text().splitlines() if line.startswith("error:")]
     assert errors == [f"error: interrupted by {sig.name}: completed levels were kept"]
     assert "run file:" in stdout and "(interrupted)" in stdout
@@ -93,14 +92,14 @@ def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Pa
             time.sleep(0.02)  # the first Ctrl-C writes the run, then waits for the stubborn server
         assert list(out.glob("*.json")), progress.read_text()
         assert proc.poll() is None  # still in the graceful stop
-        sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=5)
-        took = time.monotonic() - sent
+        # Without the second Ctrl-C the graceful stop waits out the server's 10 s grace (ManagedServer.grace_s)
+        # before its SIGKILL: leaving at once means exiting inside that grace, with room for a loaded machine.
+        proc.wait(timeout=9)
     finally:
         proc.kill()
         proc.communicate()
-    assert proc.returncode == 130 and took < 3, took
+    assert proc.returncode == 130
     deadline = time.monotonic() + 5
     while not port_refuses(port) and time.monotonic() < deadline:
         time.sleep(0.05)
