@@ -11,15 +11,10 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
+import bench_lib
+import floor_client
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import bench_lib  # noqa: E402
-import floor_client  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     shutil.which("gcc") is None and shutil.which("cc") is None,

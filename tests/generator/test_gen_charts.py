@@ -6,7 +6,6 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
-from gen_factories import hostile_run, make_run, standard_runs
 
 from generator.charts import (
     FRONTIER_COLOR,
@@ -19,6 +18,7 @@ from generator.charts import (
 )
 from generator.load import LoadedRun
 from generator.tables import level_frame
+from tests.helpers.gen_factories import hostile_run, make_run, standard_runs
 
 
 def _levels(records: list) -> tuple:  # type: ignore[type-arg]

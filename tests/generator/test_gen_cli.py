@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import golden_files
 
 from collector.cli.main import main
 from generator.load import load_runs
 from generator.site import build_site
+from tests.helpers.golden import golden_files
 
 
 @pytest.mark.parametrize("command", ["build", "serve"])

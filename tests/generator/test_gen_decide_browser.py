@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gen_factories import make_run, write_run
-from test_gen_browser import ARGS, CHROMIUM, SHOTS, _no_overflow, served_site
 
 from collector.schema import ClientHealth, RunRecord
+from tests.helpers.browser import ARGS, CHROMIUM, SHOTS, no_overflow, served_site
+from tests.helpers.gen_factories import make_run, write_run
 
 pytestmark = [
     pytest.mark.browser,
@@ -92,7 +92,7 @@ def test_home_shows_verdicts_with_n_and_fits_the_screen(
         header = page.locator("section.ib-decide th", has_text="n trials × m requests").first
         header.scroll_into_view_if_needed()
         assert header.is_visible()
-        _no_overflow(page)
+        no_overflow(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"home-verdicts-{width}.png"), full_page=True)
         assert errors == []

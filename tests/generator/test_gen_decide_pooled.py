@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gen_factories import level, make_run
 
 from collector.schema import (
     CLEAN_RULES,
@@ -27,6 +26,7 @@ from generator.decide import Ranking, decision_groups
 from generator.load import LoadedRun
 from generator.pages import SiteContext, home_page, methodology_page
 from generator.tables import level_frame, run_frame
+from tests.helpers.gen_factories import level, make_run
 
 T975_DF9 = 2.262157  # Student-t 0.975 quantile, 9 degrees of freedom (published tables)
 T975_DF4 = 2.776445  # ... 4 degrees of freedom

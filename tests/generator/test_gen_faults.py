@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from gen_factories import HOSTILE, hostile_run, make_run, record_dict, write_run
 
 from generator.cli import build
 from generator.load import load_runs
 from generator.site import BuildError, build_site
+from tests.helpers.gen_factories import HOSTILE, hostile_run, make_run, record_dict, write_run
 
 # collector.schema re-exports a function named `upgrade`, which shadows the submodule as an attribute.
 upgrade_module = importlib.import_module("collector.schema.upgrade")

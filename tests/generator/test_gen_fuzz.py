@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gen_factories import make_run, record_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.load import load_runs
 from generator.pages import SiteContext, write_pages
 from generator.tables import level_frame, run_frame
+from tests.helpers.gen_factories import make_run, record_dict
 
 scalars = st.one_of(
     st.none(),

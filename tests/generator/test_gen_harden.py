@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gen_factories import make_run, record_dict, standard_runs, write_run
 
 from generator.safe import clean_text, html_text
+from tests.helpers.gen_factories import make_run, record_dict, standard_runs, write_run
 
 ENTRY = "from collector.cli import main; main()"
 

@@ -5,52 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gen_factories import make_run, write_run
-from quality_factories import GOOD, answering_run, history_run
 
 from collector.schema import Quality, RunRecord
 from generator.agreement import DIVERGE_BADGE, agreement_groups, compare, precision_bits, weights_name
 from generator.history import Change, all_changes, config_key, detect_changes, histories
 from generator.load import LoadedRun
 from generator.site import build_site
-
-SMOL = "SmolLM2-135M-Instruct"
-GARBAGE = ["zq zq zq", "ok ok", "######", "!!", "a a a", "lorem", "1 1 1", "..", "xx", "??"]
+from tests.helpers.gen_factories import make_run, write_run
+from tests.helpers.quality_factories import GOOD, SMOL, answering_run, history_run, smol_family
 
 
 def loaded(*records: RunRecord) -> list[LoadedRun]:
     return [LoadedRun(r, Path(f"{r.run_id}.json"), r.run_id) for r in records]
-
-
-def smol_family() -> list[RunRecord]:
-    """bf16 reference, a Q4_1 that differs on two prompts, an F16 GGUF, and a broken 'real' model."""
-    q4 = [*GOOD[:8], "answer number 8, roughly", "answer num 9"]
-    return [
-        answering_run(
-            "ref0bf16", model=f"HuggingFaceTB/{SMOL}", texts=GOOD, weights_dtype="bf16", perplexity=9.5
-        ),
-        answering_run(
-            "gguf0q41",
-            model=f"{SMOL}.Q4_1.gguf",
-            texts=q4,
-            weights_dtype="q4_1",
-            backend="llama.cpp",
-            fmt="GGUF Q4_1",
-            created_day=1,
-        ),
-        answering_run(
-            "gguf0f16",
-            model=f"{SMOL}-F16.gguf",
-            texts=GOOD,
-            weights_dtype="f16",
-            backend="llama.cpp",
-            fmt="GGUF F16",
-            created_day=2,
-        ),
-        answering_run(
-            "broken01", model=SMOL, texts=GARBAGE, weights_dtype="bf16", backend="sglang", created_day=3
-        ),
-    ]
 
 
 def test_weights_name_and_precision() -> None:

@@ -8,13 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from gen_factories import write_run
-from quality_factories import history_run
-from test_gen_browser import ARGS, CHROMIUM, served_site
-from test_gen_quality import SMOL, smol_family
 
 from generator.agreement import DIVERGE_BADGE
 from generator.history import config_key
+from tests.helpers.browser import ARGS, CHROMIUM, served_site
+from tests.helpers.gen_factories import write_run
+from tests.helpers.quality_factories import SMOL, history_run, smol_family
 
 pytestmark = [
     pytest.mark.browser,

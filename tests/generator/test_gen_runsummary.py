@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gen_factories import HOSTILE_MODEL, make_run
-
 from collector.schema import RunRecord
 from generator.charts import run_series
 from generator.load import LoadedRun
@@ -20,6 +18,7 @@ from generator.runsummary import (
     summary_items,
 )
 from generator.tables import level_frame
+from tests.helpers.gen_factories import HOSTILE_MODEL, make_run
 
 
 def _rows(record: RunRecord) -> list[dict[str, Any]]:

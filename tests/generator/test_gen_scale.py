@@ -9,13 +9,15 @@ import http.server
 import importlib.util
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
-from test_gen_browser import ARGS, CHROMIUM, _QuietHandler
 
 from generator.site import build_site
+from tests.helpers.browser import ARGS, CHROMIUM, QuietHandler
+
+REPO = Path(__file__).resolve().parents[2]
 
 LIMIT = 1_500_000  # bytes: 1.5 MB
 PAGES = [
@@ -50,7 +52,7 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("scale")
     _bench_module().make_runs(base / "runs", 1000)
     build_site(base / "runs", base / "site", docs_dir=base / "docs")
-    handler = functools.partial(_QuietHandler, directory=str(base / "site"))
+    handler = functools.partial(QuietHandler, directory=str(base / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gen_factories import make_run, standard_runs
 
 from collector.schema import LevelResult, Summary
 from generator.configs import configurations
@@ -26,6 +25,7 @@ from generator.tables import (
     run_frame,
     short_backend,
 )
+from tests.helpers.gen_factories import make_run, standard_runs
 
 
 def loaded(records: list) -> list[LoadedRun]:  # type: ignore[type-arg]

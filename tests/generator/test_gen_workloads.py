@@ -8,15 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from gen_factories import make_run
 from plotly.validator_cache import ValidatorCache
-from workload_factories import (
-    capacity_run,
-    multi_turn_run,
-    shared_prefix_run,
-    trace_reasoning_run,
-    with_capacity,
-)
 
 from collector.schema import RunRecord
 from generator.capacity import capacity_range, capacity_text
@@ -30,6 +22,14 @@ from generator.workload_view import (
     turns_chart,
     workload_context,
     workload_figures,
+)
+from tests.helpers.gen_factories import make_run
+from tests.helpers.workload_factories import (
+    capacity_run,
+    multi_turn_run,
+    shared_prefix_run,
+    trace_reasoning_run,
+    with_capacity,
 )
 
 

@@ -9,9 +9,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gen_factories import standard_runs, write_run
-from test_gen_browser import ARGS, CHROMIUM, MARKS, SHOTS, Watched, _assert_marks, _no_overflow, served_site
-from workload_factories import capacity_run, multi_turn_run, shared_prefix_run, trace_reasoning_run
+
+from tests.helpers.browser import (
+    ARGS,
+    CHROMIUM,
+    MARKS,
+    SHOTS,
+    Watched,
+    assert_marks,
+    no_overflow,
+    served_site,
+)
+from tests.helpers.gen_factories import standard_runs, write_run
+from tests.helpers.workload_factories import (
+    capacity_run,
+    multi_turn_run,
+    shared_prefix_run,
+    trace_reasoning_run,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -65,7 +80,7 @@ def _lines(page: Any, box: str) -> int:
 
 def test_capacity_chart_draws_probes_slo_line_and_capacity(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "runs/dddd00000001/")
-    _assert_marks(page)
+    assert_marks(page)
     box = ".ib-capacity-chart"
     assert (
         page.eval_on_selector(f"{box} .ib-chart", "c => c.querySelectorAll('.scatterlayer .point').length")
@@ -83,19 +98,19 @@ def test_capacity_chart_draws_probes_slo_line_and_capacity(site_url: str, watche
 
 def test_lower_bound_and_zero_capacity_are_stated(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "runs/dddd00000003/")
-    _assert_marks(page)
+    assert_marks(page)
     assert "Lower bound: the SLO was still met at the maximum searched, 64 users" in page.inner_text(
         ".ib-capacity"
     )
     page = watched.goto(site_url + "runs/dddd00000004/")
-    _assert_marks(page)
+    assert_marks(page)
     assert page.inner_text(".ib-capacity").startswith("Zero capacity")
     assert _lines(page, ".ib-capacity-chart") == 1  # the target line; no capacity mark at zero
 
 
 def test_per_turn_chart_and_workload_tables(site_url: str, watched: Watched) -> None:
     page = watched.goto(site_url + "runs/cccc00000001/")
-    _assert_marks(page)
+    assert_marks(page)
     assert _marks(page, ".ib-turns-chart") >= 8 and _lines(page, ".ib-turns-chart") == 2
     assert "62.0%" in page.inner_text(".ib-cache")
     page = watched.goto(site_url + "runs/cccc00000003/")
@@ -127,8 +142,8 @@ def test_run_pages_fit_and_screenshots(site_url: str, browser: Any, width: int, 
         for slug in ("dddd00000001", "cccc00000001", "cccc00000003"):
             page.goto(f"{site_url}runs/{slug}/", wait_until="load")
             page.evaluate(f"document.body.setAttribute('data-md-color-scheme', {scheme!r})")
-            _assert_marks(page)
-            _no_overflow(page)
+            assert_marks(page)
+            no_overflow(page)
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"run-{slug}-{width}-{scheme}.png"), full_page=True)
     finally:

@@ -7,11 +7,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.run.runner import collect
 from collector.schema import load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 
 @pytest.mark.parametrize("backend", ["auto", "openai"])

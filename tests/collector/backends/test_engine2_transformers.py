@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from netutil import free_port
 
 from collector.backends import get_adapter
 from collector.cli.main import main
+from tests.helpers.netutil import free_port
 
 MISSING = [m for m in ("torch", "transformers", "fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
 SERVE = Path(sys.executable).parent / "transformers"
@@ -28,7 +28,7 @@ needs_engine2 = pytest.mark.skipif(
     bool(MISSING) or not SERVE.exists(),
     reason=f"transformers serve not installed ({', '.join(MISSING) or SERVE}); pip install -e .[engine2]",
 )
-BUILDER = Path(__file__).resolve().parents[1] / "engine2_build_model.py"
+BUILDER = Path(__file__).resolve().parents[2] / "helpers" / "engine2_build_model.py"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from netutil import free_port
 
 from collector.config.suite import (
     Cell,
@@ -21,10 +20,11 @@ from collector.config.suite import (
     select,
 )
 from collector.server.launch import ManagedServer
+from tests.helpers.netutil import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "docs" / "examples"
-TOY = str(Path(__file__).resolve().parents[1] / "prov_toy_server.py")
+TOY = str(Path(__file__).resolve().parents[2] / "helpers" / "prov_toy_server.py")
 
 
 def write(tmp_path: Path, text: str, name: str = "suite.yaml") -> Path:
@@ -162,7 +162,7 @@ def test_select_cells_by_name() -> None:
         select(cells, ["nope"])
 
 
-def test_a_failed_cell_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+def test_run_cells_reports_a_failed_cell_and_runs_the_others(tmp_path: Path) -> None:
     ports = [free_port() for _ in range(3)]
     servers = "".join(
         f"  - name: {name}\n    backend: openai\n"

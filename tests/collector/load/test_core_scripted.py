@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.run.runner import collect
 from collector.schema import load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 TTFT_MS = 60.0
 ITL_MS = 8.0

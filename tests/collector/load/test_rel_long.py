@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rel_support import FAST, cli
-from scripted_server import Script, ScriptedServer
 
 from collector.load.sse import SSEParser
+from tests.helpers.rel_support import FAST, cli
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 LONG = 32_768
 
@@ -76,7 +76,7 @@ def test_parser_takes_a_16mb_event_in_small_reads_in_linear_time() -> None:
     payload = b"data: " + b"z" * (16 * 1024 * 1024) + b"\n\n"
     parser = SSEParser()
     buffer = _ScanCountingBuffer()
-    parser._buf = buffer  # noqa: SLF001 - the count is the property under test
+    parser._buf = buffer
     events: list[bytes] = []
     for i in range(0, len(payload), 16 * 1024):
         events += parser.feed(payload[i : i + 16 * 1024])

@@ -108,7 +108,7 @@ def test_goodput_counts_failures_as_misses() -> None:
     assert g.requests == 1 and g.fraction == pytest.approx(0.25) and g.rate_rps == pytest.approx(0.5)
 
 
-def test_window_is_first_send_to_last_completion() -> None:
+def test_throughput_window_is_first_send_to_last_completion() -> None:
     outs = [outcome(0, [100, 200], 2), outcome(50, [150, 1000], 2)]
     assert measurement_window_s(outs, measure_from_scheduled=False) == pytest.approx(1.0)
 

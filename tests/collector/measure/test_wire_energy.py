@@ -45,7 +45,7 @@ def outcome(sent_ns: int, end_ns: int, tokens: int = 1) -> RequestOutcome:
     )
 
 
-def test_window_is_first_send_to_last_completion() -> None:
+def test_energy_window_is_first_send_to_last_completion() -> None:
     outcomes = [outcome(100, 400), outcome(50, 300), RequestOutcome(10, 20, status="connect")]
     assert measurement_window_ns(outcomes, from_scheduled=False) == (20, 400)
     assert measurement_window_ns(outcomes, from_scheduled=True) == (10, 400)  # rate mode

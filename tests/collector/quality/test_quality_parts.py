@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.measure.version import MEASUREMENT_VERSION, MEASURING_MODULES, measuring_digest
@@ -19,6 +18,7 @@ from collector.quality.prompts import REFERENCE_PASSAGE_VERSION
 from collector.quality.scoring import _NoLogprobs, parse_echo, parse_prompt_logprobs
 from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
 MEASURING_DIGEST = "76cdb2e7e61bfa3a3757c44282a364fb352db5f752f061cac9e5c8440049ec9b"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.measure.selfcheck import BUSY_ADVICE, STARVED_ADVICE, assess
@@ -19,6 +18,7 @@ from collector.run.hostwait import HostSample, Sampler, host_before_level, is_qu
 from collector.run.progress import Progress, level_notes, summary_table
 from collector.run.runner import CollectResult, collect
 from collector.schema import HostLoad, LevelResult, load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 
 def test_other_cpu_cores_by_hand() -> None:

@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from netutil import free_port
-from rel_support import FAST, cli, port_refuses, spawn, wait_for_text
-from scripted_server import Script, ScriptedServer
+from tests.helpers.netutil import free_port
+from tests.helpers.rel_support import FAST, cli, port_refuses, spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
-HERE = Path(__file__).resolve().parents[1]
+HELPERS = Path(__file__).resolve().parents[2] / "helpers"
 
 KEY = "k3y-Zq9x-unusual-value-77"  # not key-shaped: only the registry of known secrets can catch it
 ENV_SECRET = "hunter2-pass-value-31"  # the value of MYAPP_PASS (a widened name: *_PASS)
@@ -54,7 +54,9 @@ def test_secrets_a_server_sends_back_never_reach_disk_or_console(tmp_path: Path)
 def test_widened_secret_flags_of_the_launch_line_are_scrubbed_from_log_and_run(tmp_path: Path) -> None:
     port = free_port()
     flags = " ".join(f"{flag} {value}" for flag, value in LAUNCH_SECRETS.items())
-    launch = f"{sys.executable} {HERE / 'rel_launchable.py'} --port {port} --echo --trust-remote-code {flags}"
+    launch = (
+        f"{sys.executable} {HELPERS / 'rel_launchable.py'} --port {port} --echo --trust-remote-code {flags}"
+    )
     args = [*FAST, "--launch", launch, "--endpoint", f"http://127.0.0.1:{port}", "--ready-timeout", "30"]
     proc = spawn([*args, "--concurrency", "1", "--requests", "2"], tmp_path / "runs", tmp_path / "err.txt")
     stdout = proc.communicate(timeout=120)[0]

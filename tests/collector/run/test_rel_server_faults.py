@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from netutil import free_port
-from rel_support import FAST, cli, spawn, wait_for_text
-from scripted_server import Script, ScriptedServer
 
 from collector.schema import LevelResult
 from collector.server.engine import engine_command
 from collector.server.ggufgen import cached_model
+from tests.helpers.netutil import free_port
+from tests.helpers.rel_support import FAST, cli, spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 
 def _latency_excludes_failures(level: LevelResult) -> None:

@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from netutil import free_port
-from rel_support import port_refuses, spawn, wait_for_text
-from scripted_server import Script, ScriptedServer
 
 from collector.schema import RunRecord, load_run
+from tests.helpers.netutil import free_port
+from tests.helpers.rel_support import port_refuses, spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
-HERE = Path(__file__).resolve().parents[1]
+HELPERS = Path(__file__).resolve().parents[2] / "helpers"
 FAST = ["--input-tokens", "8", "--output-tokens", "8", "--warmup", "0"]
 
 
@@ -73,7 +73,7 @@ def test_signal_mid_sweep_writes_an_interrupted_run(tmp_path: Path, sig: signal.
 
 
 def _launch_line(port: int, *extra: str) -> str:
-    return f"{sys.executable} {HERE / 'rel_launchable.py'} --port {port} " + " ".join(extra)
+    return f"{sys.executable} {HELPERS / 'rel_launchable.py'} --port {port} " + " ".join(extra)
 
 
 def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Path) -> None:
@@ -93,8 +93,9 @@ def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Pa
         assert list(out.glob("*.json")), progress.read_text()
         assert proc.poll() is None  # still in the graceful stop
         proc.send_signal(signal.SIGINT)
-        # Without the second Ctrl-C the graceful stop waits out the server's 10 s grace (ManagedServer.grace_s)
-        # before its SIGKILL: leaving at once means exiting inside that grace, with room for a loaded machine.
+        # Without the second Ctrl-C the graceful stop waits out the server's 10 s grace
+        # (ManagedServer.grace_s) before its SIGKILL: leaving at once means exiting inside that grace,
+        # with room for a loaded machine.
         proc.wait(timeout=9)
     finally:
         proc.kill()

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netutil import free_port
-from rel_support import FAST, cli, spawn
-from scripted_server import Script, ScriptedServer
 
 from collector.schema import load_run
+from tests.helpers.netutil import free_port
+from tests.helpers.rel_support import FAST, cli, spawn
+from tests.helpers.scripted_server import Script, ScriptedServer
 
-HERE = Path(__file__).resolve().parents[1]
+HELPERS = Path(__file__).resolve().parents[2] / "helpers"
 
 
 def _assert_kept_in_fallback(result_stderr: str, out: Path, fallback: Path) -> None:
@@ -108,7 +108,7 @@ def test_secrets_never_reach_run_files_logs_or_output(tmp_path: Path) -> None:
     # and the server prints its argv and whole environment into the log the collector keeps.
     port = free_port()
     launch = (
-        f"{sys.executable} {HERE / 'rel_launchable.py'} --port {port} --echo --api-key {SECRETS['launch']}"
+        f"{sys.executable} {HELPERS / 'rel_launchable.py'} --port {port} --echo --api-key {SECRETS['launch']}"
     )
     args = [*FAST, "--launch", launch, "--endpoint", f"http://127.0.0.1:{port}", "--ready-timeout", "30"]
     proc = spawn(

@@ -107,7 +107,7 @@ def test_the_example_suite_runs_every_cell_with_the_suite_embedded(tmp_path: Pat
     assert modes == {"embedded-tiny": "embedded", "managed-tiny": "managed"}
 
 
-def test_a_failed_cell_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+def test_collect_of_a_suite_reports_a_failed_cell_and_runs_the_others(tmp_path: Path) -> None:
     suite = tmp_path / "suite.yaml"
     suite.write_text(
         textwrap.dedent(f"""\

@@ -8,10 +8,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from rel_support import FAST, cli, spawn, wait_for_text
-from scripted_server import Script, ScriptedServer
 
 from collector.schema import Capacity, load_run
+from tests.helpers.rel_support import FAST, cli, spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 REPO = Path(__file__).resolve().parents[3]
 TRACE = REPO / "docs" / "examples" / "trace-small.jsonl"

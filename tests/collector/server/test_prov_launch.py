@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from netutil import free_port
 
 from collector.provenance.redact import REDACTED
 from collector.schema import Launch
 from collector.server.launch import LaunchError, ManagedServer, process_tree, to_launch_record, tree_rss_mib
+from tests.helpers.netutil import free_port
 
-TOY = str(Path(__file__).resolve().parents[1] / "prov_toy_server.py")
+TOY = str(Path(__file__).resolve().parents[2] / "helpers" / "prov_toy_server.py")
 API_KEY = "sk-launchtest-4b8e1f0a9c2d7e6b"
 HF_TOKEN = "hf_LaunchTestTokenAbCdEfGhIjKlMnOp"
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from netutil import free_port
 
 from collector.cli.main import main
 from collector.config.collect import CollectConfig
 from collector.provenance.record import recorded_command
 from collector.server.ggufgen import cached_model
 from collector.server.server import launch_ready_url
+from tests.helpers.netutil import free_port
 
 pytestmark = pytest.mark.engine
 

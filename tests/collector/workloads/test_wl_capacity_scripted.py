@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-from scripted_server import Script, ScriptedServer
-
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, closed_loop
 from collector.measure.metrics import aggregate_level
 from collector.schema import SLO, Capacity, Timeouts
 from collector.workloads.capacity import find_capacity
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 BATCH = 3
 SERVICE_MS = 200.0

@@ -8,13 +8,13 @@ import itertools
 import time
 
 import pytest
-from scripted_server import Script, ScriptedServer
 
 from collector.load.client import ClientShards
 from collector.load.scheduling import LevelState
 from collector.load.workload import WorkloadError
 from collector.schema import Timeouts
 from collector.workloads.multiturn import Session, TurnLog, chat_sessions, run_sessions, turn_latencies
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 THINK_S = 0.2
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 
-from scripted_server import Script, ScriptedServer
-
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, closed_loop
 from collector.measure.metrics import aggregate_level
 from collector.schema import LevelResult, Summary, Timeouts
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 TTFT_MS, ITL_MS, TOKENS, REASONING = 60.0, 20.0, 8, 5
 

@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 
 import pytest
-from scripted_server import Script, ScriptedServer
 
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, open_loop
@@ -19,6 +18,7 @@ from collector.measure.metrics import aggregate_level
 from collector.schema import Timeouts
 from collector.workloads.trace import load_trace, parse_trace, schedule_s, trace_prompts, trace_timing
 from collector.workloads.trace_gen import generate_trace, write_trace
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "trace-small.jsonl"
 

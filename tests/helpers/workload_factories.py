@@ -3,8 +3,6 @@ for generator tests. Fake like gen_factories: labelled 'synthetic-test', numbers
 
 from __future__ import annotations
 
-from gen_factories import make_run, summary
-
 from collector.schema import (
     SLO,
     Capacity,
@@ -18,6 +16,7 @@ from collector.schema import (
     TraceTiming,
     TurnLatency,
 )
+from tests.helpers.gen_factories import make_run, summary
 
 
 def search_probes(capacity: int, maximum: int, *, start: int = 1) -> list[CapacityProbe]:

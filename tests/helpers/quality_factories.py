@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from gen_factories import make_run
-
 from collector.schema import (
     Collector,
     ConfidenceInterval,
@@ -17,6 +15,7 @@ from collector.schema import (
     RepeatSummary,
     RunRecord,
 )
+from tests.helpers.gen_factories import make_run
 
 PROMPT_IDS = [f"p{i:02d}" for i in range(10)]
 GOOD = [f"answer number {i}" for i in range(10)]
@@ -99,3 +98,38 @@ def history_run(
             for s in record.repeat_summaries
         ]
     return record
+
+
+SMOL = "SmolLM2-135M-Instruct"
+GARBAGE = ["zq zq zq", "ok ok", "######", "!!", "a a a", "lorem", "1 1 1", "..", "xx", "??"]
+
+
+def smol_family() -> list[RunRecord]:
+    """bf16 reference, a Q4_1 that differs on two prompts, an F16 GGUF, and a broken 'real' model."""
+    q4 = [*GOOD[:8], "answer number 8, roughly", "answer num 9"]
+    return [
+        answering_run(
+            "ref0bf16", model=f"HuggingFaceTB/{SMOL}", texts=GOOD, weights_dtype="bf16", perplexity=9.5
+        ),
+        answering_run(
+            "gguf0q41",
+            model=f"{SMOL}.Q4_1.gguf",
+            texts=q4,
+            weights_dtype="q4_1",
+            backend="llama.cpp",
+            fmt="GGUF Q4_1",
+            created_day=1,
+        ),
+        answering_run(
+            "gguf0f16",
+            model=f"{SMOL}-F16.gguf",
+            texts=GOOD,
+            weights_dtype="f16",
+            backend="llama.cpp",
+            fmt="GGUF F16",
+            created_day=2,
+        ),
+        answering_run(
+            "broken01", model=SMOL, texts=GARBAGE, weights_dtype="bf16", backend="sglang", created_day=3
+        ),
+    ]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "benchmarks" / "engines"))
-
-import vllm_env  # noqa: E402
+import vllm_env
 
 needs_vllm = pytest.mark.skipif(
     not vllm_env.VLLM_PYTHON.exists(),

@@ -13,9 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scripted_server import Script, ScriptedServer
 
