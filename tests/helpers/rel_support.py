@@ -1,5 +1,5 @@
-"""Shared helpers of the reliability suite (tests/collector/*/test_rel_*): run `inferboard collect` for real
-(in-process through click, or as a subprocess for signal tests) and read back what it left on disk."""
+"""Shared helpers of the reliability tests (docs/reliability.md lists them): run `inferboard collect` for
+real (in-process through click, or as a subprocess for signal tests) and read back what it left on disk."""
 
 from __future__ import annotations
 

@@ -208,7 +208,7 @@ def test_every_request_level_definition_is_implemented() -> None:
         "t0": {"sent_ns", "scheduled_ns"} <= set(RequestOutcome.__dataclass_fields__),
         # the statistics every distribution gets: what summarize() returns
         "summary": summarize([1.0, 2.0, 3.0]) is not None,
-        # energy per token is filled by the telemetry path (tests/collector/measure/test_wire_energy.py)
+        # energy per token is filled by the telemetry path (tests/collector/measure/test_energy.py)
         "joules_per_output_token": "joules_per_output_token" in Energy.model_fields,
         **_workload_figures(),
     }

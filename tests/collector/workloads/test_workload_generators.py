@@ -1,6 +1,6 @@
 """Presets, shared prefix and salting with a word-counting tokenizer (one token per whitespace-separated
 word), so expected lengths and shared text can be computed by hand. The real tokenizer is exercised in
-test_wl_engine_cache.py."""
+test_workloads_engine_cache.py."""
 
 from __future__ import annotations
 
