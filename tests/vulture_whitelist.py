@@ -45,3 +45,4 @@ FAULTS  # documents the fault names the scripted server understands (tests/helpe
 passage_version  # unused variable (collector/schema/quality.py: run-record field)
 tokens_scored  # unused variable (collector/schema/quality.py: run-record field)
 temperature  # unused variable (collector/schema/quality.py: run-record field)
+pytest_collection_modifyitems  # a pytest hook (tests/conftest.py)

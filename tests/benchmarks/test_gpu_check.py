@@ -68,6 +68,7 @@ def test_wheel_list_is_installed_and_unique() -> None:
         assert metadata.version(name)  # raises PackageNotFoundError: prepare.sh could not pin it
 
 
+@pytest.mark.slow
 def test_wheels_cover_the_collect_import_path() -> None:
     result = subprocess.run(
         [sys.executable, "-c", CLOSURE, str(GPU)], capture_output=True, text=True, cwd=REPO, check=True

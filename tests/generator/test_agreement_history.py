@@ -143,6 +143,7 @@ def test_changes_are_listed_newest_first() -> None:
     assert dates == sorted(dates, reverse=True) and len(dates) >= 2
 
 
+@pytest.mark.slow
 def test_site_shows_agreement_history_changes_and_the_badge(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for record in [

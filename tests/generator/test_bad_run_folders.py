@@ -62,6 +62,7 @@ def test_each_bad_file_is_one_problem_naming_file_and_field(tmp_path: Path) -> N
         assert needle in line and "\n" not in line
 
 
+@pytest.mark.slow
 def test_non_strict_build_skips_bad_files_with_warnings(tmp_path: Path) -> None:
     runs = bad_folder(tmp_path)
     result = CliRunner().invoke(
@@ -76,6 +77,7 @@ def test_non_strict_build_skips_bad_files_with_warnings(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "runs" / "good00000001" / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_strict_build_fails_listing_every_bad_file_and_keeps_the_old_site(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     write_run(runs, make_run("good00000001"))
@@ -112,6 +114,7 @@ def test_older_schema_versions_are_upgraded_on_load(tmp_path: Path, monkeypatch:
     assert run.record.schema_version == current + 1 and f"upgraded from v{current}" in run.record.notes
 
 
+@pytest.mark.slow
 def test_hostile_strings_never_reach_html_as_markup(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     write_run(runs, hostile_run())
@@ -131,6 +134,7 @@ def test_hostile_strings_never_reach_html_as_markup(tmp_path: Path) -> None:
     assert "&#123;&#123; 7&#42;7 &#125;&#125;" in run_page
 
 
+@pytest.mark.slow
 def test_empty_runs_folder_builds_a_site_that_says_how_to_add_runs(tmp_path: Path) -> None:
     (tmp_path / "runs").mkdir()
     report = build_site(tmp_path / "runs", tmp_path / "site", docs_dir=tmp_path / "docs")

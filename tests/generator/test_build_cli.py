@@ -20,6 +20,7 @@ def test_commands_have_help(command: str) -> None:
     assert result.exit_code == 0 and "--runs" in result.output and "--site" in result.output
 
 
+@pytest.mark.slow
 def test_file_urls_build_links_pages_as_html_files(runs_dir: Path, tmp_path: Path) -> None:
     report = build_site(runs_dir, tmp_path / "site", docs_dir=tmp_path / "docs", file_urls=True)
     assert report.runs_loaded == 5
@@ -39,6 +40,7 @@ def test_file_urls_build_links_pages_as_html_files(runs_dir: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("golden", golden_files(), ids=lambda p: p.name)
+@pytest.mark.slow
 def test_golden_run_files_from_the_collector_load_and_build(golden: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()

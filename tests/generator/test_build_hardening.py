@@ -51,6 +51,7 @@ def many_runs(folder: Path, count: int = 40) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_build_refuses_a_folder_it_did_not_build_and_replaces_its_own(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for record in standard_runs()[:2]:
@@ -76,6 +77,7 @@ def test_build_refuses_a_folder_it_did_not_build_and_replaces_its_own(tmp_path: 
         assert (site / ".inferboard-site").is_file() and (site / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_concurrent_build_is_refused_and_ctrl_c_keeps_the_previous_site(tmp_path: Path) -> None:
     runs = many_runs(tmp_path / "runs")
     site = tmp_path / "site"
@@ -118,6 +120,7 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_during_build_is_one_line_and_keeps_the_previous_site(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for record in standard_runs()[:2]:
@@ -143,6 +146,7 @@ def test_full_disk_during_build_is_one_line_and_keeps_the_previous_site(tmp_path
         assert not list(disk.glob(".site.building-*"))
 
 
+@pytest.mark.slow
 def test_links_out_of_the_runs_folder_are_skipped_with_a_warning(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     write_run(runs, make_run("inside000001"))
@@ -167,6 +171,7 @@ def test_invisible_direction_and_zero_width_characters_are_neutralised() -> None
         assert shown.count("\ufffd") == 5
 
 
+@pytest.mark.slow
 def test_validate_reports_deep_nesting_and_duplicates_and_goes_on(tmp_path: Path) -> None:
     folder = tmp_path / "runs"
     write_run(folder, make_run("dup000000001"), name="a.json")
@@ -187,6 +192,7 @@ def test_validate_reports_deep_nesting_and_duplicates_and_goes_on(tmp_path: Path
 VLLM_SUMMARY = Path(__file__).parents[1] / "fixtures" / "imports" / "vllm" / "c2_summary_only.json"
 
 
+@pytest.mark.slow
 def test_import_of_impossible_or_deeply_nested_files_is_one_line(tmp_path: Path) -> None:
     negative = json.loads(VLLM_SUMMARY.read_text(encoding="utf-8"))
     negative["completed"] = -5
@@ -200,6 +206,7 @@ def test_import_of_impossible_or_deeply_nested_files_is_one_line(tmp_path: Path)
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
+@pytest.mark.slow
 def test_validate_refuses_non_finite_and_impossible_values(tmp_path: Path) -> None:
     base = record_dict(make_run("neg000000001"))
     level = base["results"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from collector.cli.main import main
@@ -11,6 +12,7 @@ from collector.cli.main import main
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "imports" / "guidellm" / "benchmarks.json"
 
 
+@pytest.mark.slow
 def test_imported_run_page_shows_mapping_notes_and_foreign_metrics(tmp_path: Path) -> None:
     runner = CliRunner()
     runs, site = tmp_path / "runs", tmp_path / "site"

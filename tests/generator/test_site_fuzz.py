@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,11 +83,13 @@ def _load_and_render(text: str) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
+@pytest.mark.slow
 def test_arbitrary_json_never_crashes_the_loader_or_pages(value: Any) -> None:
     _load_and_render(json.dumps(value))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(PATHS), st.one_of(json_values, st.just(DELETE)))
+@pytest.mark.slow
 def test_any_mutation_of_a_valid_run_is_rejected_cleanly_or_renders(path: tuple[Any, ...], new: Any) -> None:
     _load_and_render(json.dumps(_mutate(path, new)))

@@ -162,6 +162,7 @@ def test_select_cells_by_name() -> None:
         select(cells, ["nope"])
 
 
+@pytest.mark.slow
 def test_run_cells_reports_a_failed_cell_and_runs_the_others(tmp_path: Path) -> None:
     ports = [free_port() for _ in range(3)]
     servers = "".join(

@@ -3,6 +3,7 @@ valid stream give the same events, and arbitrary bytes never raise anything but 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def _split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 @FUZZ
 @given(streams(), st.lists(st.integers(min_value=0), max_size=30))
+@pytest.mark.slow
 def test_any_chunk_split_of_a_valid_stream_gives_the_same_events(
     stream: tuple[bytes, list[bytes]], cuts: list[int]
 ) -> None:
@@ -66,6 +68,7 @@ def test_any_chunk_split_of_a_valid_stream_gives_the_same_events(
 
 @FUZZ
 @given(streams())
+@pytest.mark.slow
 def test_byte_by_byte_feeding_gives_the_same_events(stream: tuple[bytes, list[bytes]]) -> None:
     data, expected = stream
     assert _parse([data[i : i + 1] for i in range(len(data))]) == expected
@@ -83,6 +86,7 @@ sse_ish = st.lists(
 
 @FUZZ
 @given(sse_ish, st.integers(min_value=8, max_value=200))
+@pytest.mark.slow
 def test_arbitrary_bytes_raise_nothing_but_sse_error(pieces: list[bytes], limit: int) -> None:
     parser = SSEParser(max_event_bytes=limit)
     state = _StreamState(RequestOutcome(scheduled_ns=0, sent_ns=0))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from collector.config.collect import CollectConfig
 from collector.load import aio
 from collector.load.workers import split
@@ -36,6 +38,7 @@ def _collect(url: str, out: Path, **kw: object) -> Path:
     return result.path
 
 
+@pytest.mark.slow
 def test_closed_loop_over_two_workers(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=30.0, itl_ms=4.0)) as srv:
         path = _collect(srv.url, tmp_path, concurrency=[4], requests=12)
@@ -46,6 +49,7 @@ def test_closed_loop_over_two_workers(tmp_path: Path) -> None:
     assert load_run(path).workload.workers == 2
 
 
+@pytest.mark.slow
 def test_open_loop_schedule_is_shared_exactly(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=20.0, itl_ms=2.0)) as srv:
         path = _collect(srv.url, tmp_path, request_rate=[25.0], requests=20, concurrency=[])

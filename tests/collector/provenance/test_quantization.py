@@ -117,6 +117,7 @@ def test_merge_prefers_the_higher_layer_field_by_field() -> None:
     ("dtype", "expected"),
     [("f32", "GGUF F32"), ("f16", "GGUF F16"), ("q8_0", "GGUF Q8_0"), ("q4_0", "GGUF Q4_0")],
 )
+@pytest.mark.slow
 def test_gguf_file_type_of_generated_models(tmp_path: Path, dtype: str, expected: str) -> None:
     path = tmp_path / f"tiny-{dtype}.gguf"
     generate_gguf(path, shape="tiny", dtype=dtype)

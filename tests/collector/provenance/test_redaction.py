@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -118,6 +119,7 @@ def test_redact_text_patterns_without_known_values() -> None:
 
 
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="<>"), min_size=8))
+@pytest.mark.slow
 def test_any_flag_value_of_a_secret_flag_never_survives(secret: str) -> None:
     assume(not secret.startswith("--") and secret.strip() == secret and secret not in REDACTED)
     out = redact_argv(["server", "--api-key", secret, f"--token={secret}"])

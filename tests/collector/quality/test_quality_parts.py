@@ -120,6 +120,7 @@ def test_quality_schema_refuses_impossible_scores() -> None:
         LogprobScore(passage_version="x", perplexity=0.5)
 
 
+@pytest.mark.slow
 def test_a_server_that_cannot_answer_plain_chat_gets_one_prompt_only(tmp_path: Path) -> None:
     # The scripted server streams SSE whatever is asked: the first non-streamed answer is not JSON, so the
     # pass stops there instead of sending 29 more prompts into the same failure.

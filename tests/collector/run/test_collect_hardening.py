@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.netutil import free_port
 from tests.helpers.rel_support import FAST, cli, port_refuses, spawn, wait_for_text
 from tests.helpers.scripted_server import Script, ScriptedServer
@@ -31,6 +33,7 @@ def _everything_written(tmp_path: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_secrets_a_server_sends_back_never_reach_disk_or_console(tmp_path: Path) -> None:
     # Request 0: an HTTP 500 whose body quotes the credentials; request 1: an SSE error event quoting them.
     leak = f"key={KEY} env={ENV_SECRET}"
@@ -51,6 +54,7 @@ def test_secrets_a_server_sends_back_never_reach_disk_or_console(tmp_path: Path)
             assert secret.encode() not in data, f"{secret} found in {path.name}"
 
 
+@pytest.mark.slow
 def test_widened_secret_flags_of_the_launch_line_are_scrubbed_from_log_and_run(tmp_path: Path) -> None:
     port = free_port()
     flags = " ".join(f"{flag} {value}" for flag, value in LAUNCH_SECRETS.items())
@@ -72,6 +76,7 @@ def test_widened_secret_flags_of_the_launch_line_are_scrubbed_from_log_and_run(t
             assert secret.encode() not in data, f"{flag} value found in {path.name}"
 
 
+@pytest.mark.slow
 def test_usage_the_stream_contradicts_is_flagged_and_the_stream_counted(tmp_path: Path) -> None:
     for reported in (100_000, -5):
         with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0, usage_completion_tokens=reported)) as srv:
@@ -100,6 +105,7 @@ def test_a_200_that_is_not_an_sse_stream_is_malformed_naming_the_content_type(tm
     assert "response is compressed (content-encoding: gzip)" in errors
 
 
+@pytest.mark.slow
 def test_a_trickling_setup_call_hits_its_total_deadline(tmp_path: Path) -> None:
     # /v1/models sends a byte every 0.2 s forever: no read timeout fires, only the total deadline.
     with ScriptedServer(Script(models_trickle=True)) as srv:
@@ -114,6 +120,7 @@ def test_a_trickling_setup_call_hits_its_total_deadline(tmp_path: Path) -> None:
     assert not result.run_files()
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_setup_is_one_line_and_exit_130(tmp_path: Path) -> None:
     # 1. While a launched server is (forever) getting ready: the wait is synchronous.
     port = free_port()
@@ -184,6 +191,7 @@ def test_https_to_a_plain_http_server_names_the_tls_failure(tmp_path: Path) -> N
     assert line.startswith(f"error: TLS failed with https://127.0.0.1:{port}") and "try http://" in line
 
 
+@pytest.mark.slow
 def test_a_huge_concurrency_level_starts_at_once_with_bounded_memory(tmp_path: Path) -> None:
     # Users and their connection pools are made lazily: 100,000 users (the largest legal level) for 20
     # requests used to mean 100,000 coroutines and 12,500 pools before the first request.
@@ -217,6 +225,7 @@ BOMB = (
 )
 
 
+@pytest.mark.slow
 def test_suite_alias_bomb_and_unknown_key_are_one_relevant_line(tmp_path: Path) -> None:
     entry = "from collector.cli import main; main()"
     cases = {

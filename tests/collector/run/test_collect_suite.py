@@ -91,6 +91,7 @@ def test_cells_map_onto_collect_configs() -> None:
         cell_config(cells[0], {}, {"WIRE_PORT": "1", "WIRE_TOKEN": "x"})
 
 
+@pytest.mark.slow
 def test_the_example_suite_runs_every_cell_with_the_suite_embedded(tmp_path: Path) -> None:
     args = ["collect", str(EXAMPLE), "--out", str(tmp_path), "--requests", "2", "--repeats", "1"]
     result = CliRunner().invoke(main, [*args, "--concurrency", "1", "--no-progress"])
@@ -107,6 +108,7 @@ def test_the_example_suite_runs_every_cell_with_the_suite_embedded(tmp_path: Pat
     assert modes == {"embedded-tiny": "embedded", "managed-tiny": "managed"}
 
 
+@pytest.mark.slow
 def test_collect_of_a_suite_reports_a_failed_cell_and_runs_the_others(tmp_path: Path) -> None:
     suite = tmp_path / "suite.yaml"
     suite.write_text(

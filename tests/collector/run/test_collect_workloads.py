@@ -19,6 +19,7 @@ BATCH = 3
 SERVICE_MS = 200.0
 
 
+@pytest.mark.slow
 def test_capacity_search_finds_exactly_the_servers_batch_limit(tmp_path: Path) -> None:
     # B streams at once, the rest queue: with B + 1 users one request per round waits a whole service time,
     # so a TTFT SLO of 1.5 service times holds for every request up to B users and for 3 in 4 at B + 1.
@@ -57,6 +58,7 @@ def test_capacity_search_finds_exactly_the_servers_batch_limit(tmp_path: Path) -
     assert record.workload.mode == "concurrency" and record.workload.slo is not None
 
 
+@pytest.mark.slow
 def test_capacity_below_the_lowest_level_is_zero_and_a_reachable_maximum_a_lower_bound(
     tmp_path: Path,
 ) -> None:
@@ -75,6 +77,7 @@ def test_capacity_below_the_lowest_level_is_zero_and_a_reachable_maximum_a_lower
     assert "lower bound" in bound_cap.note
 
 
+@pytest.mark.slow
 def test_capacity_search_by_request_rate_with_timed_probes(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=20.0, itl_ms=2.0)) as srv:
         got = cli(
@@ -136,6 +139,7 @@ def test_a_bad_trace_line_is_named_before_anything_starts(tmp_path: Path) -> Non
     assert got.exit_code == 2 and "bad.jsonl line 2: 'input_length' must be an integer" in got.stderr
 
 
+@pytest.mark.slow
 def test_trace_replay_of_the_shipped_example(tmp_path: Path) -> None:
     lines = TRACE.read_text().splitlines()
     with ScriptedServer(Script(ttft_ms=5.0, itl_ms=1.0)) as srv:
@@ -215,6 +219,7 @@ def test_multi_turn_reports_ttft_per_turn(tmp_path: Path) -> None:
     assert all(t.ttft_ms is not None and t.ttft_ms.count == 2 for t in level.turns)
 
 
+@pytest.mark.slow
 def test_a_preset_sets_lengths_and_requests_per_user(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=2.0, itl_ms=0.1)) as srv:
         got = cli(
@@ -235,6 +240,7 @@ def test_a_preset_sets_lengths_and_requests_per_user(tmp_path: Path) -> None:
     assert workload.warmup_requests == 2  # 2 x concurrency: the first level's (the note states the rule)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_search_keeps_the_probes_and_marks_the_capacity_interrupted(tmp_path: Path) -> None:
     progress, out = tmp_path / "progress.txt", tmp_path / "runs"
     with ScriptedServer(Script(ttft_ms=5.0, itl_ms=10.0)) as srv:

@@ -121,6 +121,7 @@ def _collect(url: str, out: Path, **kw: object) -> CollectResult:
 
 
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.slow
 def test_every_level_records_the_host_and_the_client_figures(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0)) as srv:
         result = _collect(srv.url, tmp_path, concurrency=[1, 2], requests=4)
@@ -148,6 +149,7 @@ def _busy_host(calls: list[int]) -> Sampler:
     return sample
 
 
+@pytest.mark.slow
 def test_quiet_wait_on_a_busy_host_runs_out_and_measures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

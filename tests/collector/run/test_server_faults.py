@@ -31,6 +31,7 @@ def _latency_excludes_failures(level: LevelResult) -> None:
 # --- 1. the server process dies in the middle of a level -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_server_sigkilled_mid_level_keeps_completed_levels(tmp_path: Path) -> None:
     # Levels c=1 (requests 0-5), c=2 (6-11), c=4; the server SIGKILLs itself two chunks into request 8.
     with ScriptedServer(Script(ttft_ms=5.0, itl_ms=10.0, sigkill_at=8)) as srv:
@@ -109,6 +110,7 @@ def test_http_errors_counted_per_status_and_kept_out_of_latency(tmp_path: Path) 
     assert header[1:3] == ["ok", "fail"] and row[1:3] == ["5", "3"]  # the summary says how many failed
 
 
+@pytest.mark.slow
 def test_retries_are_opt_in_and_counted(tmp_path: Path) -> None:
     # Request B meets 429, 429, then succeeds; C meets 503 then succeeds; D meets a 500 (never retried).
     faults = {1: "http_429", 2: "http_429", 4: "http_503", 6: "http_500"}
@@ -121,6 +123,7 @@ def test_retries_are_opt_in_and_counted(tmp_path: Path) -> None:
     _latency_excludes_failures(level)
 
 
+@pytest.mark.slow
 def test_retries_exhausted_fail_with_the_status_and_say_so(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=5.0, itl_ms=2.0, faults={0: "http_429", 1: "http_429"})) as srv:
         args = [*FAST, "--endpoint", srv.url, "--concurrency", "1", "--requests", "2", "--retries", "1"]
@@ -134,6 +137,7 @@ def test_retries_exhausted_fail_with_the_status_and_say_so(tmp_path: Path) -> No
 # --- 3. a stream that stops without [DONE] or usage ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stream_cut_or_ended_early_is_disconnected_never_a_short_success(tmp_path: Path) -> None:
     # Request 1: the connection is closed mid-stream. Request 2: the HTTP body ends cleanly after two
     # chunks with neither [DONE] nor usage (a server that forgot to finish the stream).
@@ -176,6 +180,7 @@ def test_malformed_streams_fail_with_bytes_summarised_and_the_level_goes_on(tmp_
 HANG_DEADLINE_S = 120
 
 
+@pytest.mark.slow
 def test_stalls_time_out_per_request_without_hanging(tmp_path: Path) -> None:
     # 0: accepts and reads the request, never answers. 1: stops sending mid-stream. 2: keeps sending SSE
     # comments forever (a read timeout never fires; only the whole-request timeout can end it).
@@ -195,6 +200,7 @@ def test_stalls_time_out_per_request_without_hanging(tmp_path: Path) -> None:
     assert elapsed < HANG_DEADLINE_S, elapsed
 
 
+@pytest.mark.slow
 def test_level_deadline_holds_when_every_request_stalls(tmp_path: Path) -> None:
     with ScriptedServer(Script(default_fault="stall_before_headers")) as srv:
         args = [*FAST, "--endpoint", srv.url, "--concurrency", "2", "--duration", "1"]

@@ -76,6 +76,7 @@ def _launch_line(port: int, *extra: str) -> str:
     return f"{sys.executable} {HELPERS / 'rel_launchable.py'} --port {port} " + " ".join(extra)
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_leaves_at_once_and_kills_the_launched_server(tmp_path: Path) -> None:
     # The launched server ignores SIGTERM, so the collector's graceful stop would wait 10 s before SIGKILL;
     # the second Ctrl-C must cut that short and still leave no server behind.

@@ -115,6 +115,7 @@ def test_early_exit_is_reported_with_the_log_tail(tmp_path: Path) -> None:
     assert server.returncode == 3
 
 
+@pytest.mark.slow
 def test_never_ready_times_out_and_the_child_is_stopped(tmp_path: Path) -> None:
     port = free_port()
     server = ManagedServer(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from collector.load.client import ClientShards, PreparedRequest
 from collector.load.scheduling import LevelState, closed_loop
 from collector.measure.metrics import aggregate_level
@@ -60,6 +62,7 @@ async def _search(url: str, maximum: int) -> Capacity:
     return await find_capacity(probe, mode="concurrency", slo=SLO_TTFT, maximum=maximum)
 
 
+@pytest.mark.slow
 def test_capacity_equals_the_servers_batch_limit() -> None:
     with ScriptedServer(Script(ttft_ms=SERVICE_MS, itl_ms=5.0, batch_limit=BATCH)) as srv:
         result = asyncio.run(_search(srv.url, maximum=16))
@@ -71,6 +74,7 @@ def test_capacity_equals_the_servers_batch_limit() -> None:
     assert result.attainment_at_next_level is not None and result.attainment_at_next_level <= 0.75
 
 
+@pytest.mark.slow
 def test_a_maximum_below_the_batch_limit_is_reported_as_a_lower_bound() -> None:
     with ScriptedServer(Script(ttft_ms=SERVICE_MS, itl_ms=5.0, batch_limit=BATCH)) as srv:
         result = asyncio.run(_search(srv.url, maximum=2))
