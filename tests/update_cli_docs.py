@@ -3,7 +3,7 @@ of docs/suites.md from the options model.
 
     python tests/update_cli_docs.py
 
-tests/collector/cli/test_core_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
+tests/collector/cli/test_cli_docs.py fails when docs/cli.md is out of date, so the published CLI
 reference and the suite reference cannot drift from the code.
 """
 

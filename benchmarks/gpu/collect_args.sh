@@ -1,4 +1,4 @@
-# Sourced by device_check.sh (and by tests/benchmarks/test_bench_gpu_check.py, which parses and validates
+# Sourced by device_check.sh (and by tests/benchmarks/test_gpu_check.py, which parses and validates
 # these arguments with the real `inferboard collect` options): the two collect invocations of the GPU check.
 # Needs PY (the device's python), PORT (a free loopback port) and OUT (the output folder).
 # shellcheck shell=bash disable=SC2034

@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import pytest
-from gen_factories import make_run
+from tests.helpers.gen_factories import make_run
 
 from collector.schema import RunRecord
 from generator.board import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes

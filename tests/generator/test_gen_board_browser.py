@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gen_factories import write_run
+from tests.helpers.gen_factories import write_run
 from test_gen_board import LEVELS, crafted
 from test_gen_browser import CHROMIUM, Watched, browser, served_site
 

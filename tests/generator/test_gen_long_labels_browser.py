@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gen_factories import make_run, write_run
+from tests.helpers.gen_factories import make_run, write_run
 from test_gen_browser import CHROMIUM, Watched, browser, served_site
 
 pytestmark = [

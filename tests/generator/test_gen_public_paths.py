@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gen_factories import make_run, write_run
+from tests.helpers.gen_factories import make_run, write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from workload_factories import with_capacity
+from tests.helpers.workload_factories import with_capacity
 
 from generator.load import load_runs
 from generator.publicpaths import public_command, public_text

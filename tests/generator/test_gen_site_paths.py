@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from gen_factories import make_run, write_run
+from tests.helpers.gen_factories import make_run, write_run
 
 ENTRY = "from collector.cli import main; main()"
 CHECKOUT = Path(__file__).resolve().parents[2]

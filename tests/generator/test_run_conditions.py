@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gen_factories import make_run
+from tests.helpers.gen_factories import make_run
 
 from collector.schema import Isolation
 from generator.runsummary import conditions_text

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks" / "engines"))
-
 import smollm2
 import vllm_env
-from vllm_support import VllmServer
 
 from collector.server.launch import ManagedServer
+from tests.helpers.vllm_support import VllmServer
 
 
 def _free_port() -> int:

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sglang_env
+import smollm2
 from click.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "benchmarks" / "engines"))
-
-import sglang_env  # noqa: E402
-import smollm2  # noqa: E402
-
-from collector.cli import main  # noqa: E402
+from collector.cli import main
 
 PYTHON = sglang_env.sglang_python()
 pytestmark = [

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from vllm_support import VllmServer, needs_vllm
 
 from collector.backends import get_adapter
 from collector.backends.detect import identify_backend
 from collector.measure.servermetrics import ServerMetricsTracker, canonical_values, ratio_names, snapshot
+from tests.helpers.vllm_support import VllmServer, needs_vllm
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow, needs_vllm]
 ADAPTER = get_adapter("vllm")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from vllm_support import VllmServer, needs_vllm
 
 from collector.cli import main
+from tests.helpers.vllm_support import VllmServer, needs_vllm
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow, needs_vllm]
 IN_TOKENS, OUT_TOKENS, REQUESTS = 48, 12, 4

@@ -12,6 +12,7 @@ from collector.importers import ImportFormatError, ImportOptions, import_files
 GUIDELLM = Path(__file__).resolve().parents[2] / "fixtures" / "imports" / "guidellm"
 
 
+@pytest.mark.slow
 def test_yaml_export_imports_as_the_report() -> None:
     report = import_files("guidellm", [GUIDELLM / "benchmarks.json"], ImportOptions())
     exported = import_files("guidellm", [GUIDELLM / "export.yaml"], ImportOptions())

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_support import spawn
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.load import aio
 from collector.load.cluster import NAME_PREFIX
 from collector.run.runner import CollectError, collect
 from collector.schema import LevelResult, RunRecord, load_run
+from tests.helpers.rel_support import spawn
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 ray = pytest.importorskip(
     "ray", reason="Ray (the `cluster` extra) is not installed: pip install -e .[cluster] (tests/run.sh does)"

@@ -169,6 +169,7 @@ def metrics_server() -> Iterator[Callable[[int], CountingMetricsServer]]:
         server.close()
 
 
+@pytest.mark.slow
 def test_tracker_deltas_and_peaks_over_a_level(
     metrics_server: Callable[[int], CountingMetricsServer],
 ) -> None:

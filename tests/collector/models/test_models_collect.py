@@ -80,6 +80,7 @@ def test_random_weights_only_on_request(tmp_path: Path) -> None:
     assert record["model"]["weights"] == "random" and "random-weights" in record["labels"]
 
 
+@pytest.mark.slow
 def test_a_default_model_that_cannot_be_fetched_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

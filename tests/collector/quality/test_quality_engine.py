@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from realmodel import smollm2_gguf
 
 from collector.cli import main
 from collector.load import aio
@@ -20,6 +19,7 @@ from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import cached_model
 from generator.agreement import agreement_groups, answers, compare
 from generator.load import LoadedRun
+from tests.helpers.realmodel import smollm2_gguf
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 

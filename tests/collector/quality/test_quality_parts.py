@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.measure.version import MEASUREMENT_VERSION, MEASURING_MODULES, measuring_digest
@@ -19,6 +18,7 @@ from collector.quality.prompts import REFERENCE_PASSAGE_VERSION
 from collector.quality.scoring import _NoLogprobs, parse_echo, parse_prompt_logprobs
 from collector.run.runner import collect
 from collector.schema import LogprobScore, Quality, load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
 MEASURING_DIGEST = "04416cdab7819fb942117cbaefaf815212d8e2f1db1194103de133a380d49b46"
@@ -120,6 +120,7 @@ def test_quality_schema_refuses_impossible_scores() -> None:
         LogprobScore(passage_version="x", perplexity=0.5)
 
 
+@pytest.mark.slow
 def test_a_server_that_cannot_answer_plain_chat_gets_one_prompt_only(tmp_path: Path) -> None:
     # The scripted server streams SSE whatever is asked: the first non-streamed answer is not JSON, so the
     # pass stops there instead of sending 29 more prompts into the same failure.

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from scripted_server import Script, ScriptedServer
 
 from collector.config.collect import CollectConfig
 from collector.measure.selfcheck import BUSY_ADVICE, STARVED_ADVICE, assess
@@ -19,6 +18,7 @@ from collector.run.hostwait import HostSample, Sampler, host_before_level, is_qu
 from collector.run.progress import Progress, level_notes, summary_table
 from collector.run.runner import CollectResult, collect
 from collector.schema import HostLoad, LevelResult, load_run
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 
 def test_other_cpu_cores_by_hand() -> None:
@@ -121,6 +121,7 @@ def _collect(url: str, out: Path, **kw: object) -> CollectResult:
 
 
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.slow
 def test_every_level_records_the_host_and_the_client_figures(tmp_path: Path) -> None:
     with ScriptedServer(Script(ttft_ms=2.0, itl_ms=1.0)) as srv:
         result = _collect(srv.url, tmp_path, concurrency=[1, 2], requests=4)
@@ -148,6 +149,7 @@ def _busy_host(calls: list[int]) -> Sampler:
     return sample
 
 
+@pytest.mark.slow
 def test_quiet_wait_on_a_busy_host_runs_out_and_measures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

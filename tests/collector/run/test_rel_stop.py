@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rel_support import spawn, wait_for_text
-from scripted_server import Script, ScriptedServer
+from tests.helpers.rel_support import spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 from collector import stop
 from collector.schema import load_run

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from netutil import free_port
 from pydantic import ValidationError
 
 from collector.cli.main import main
@@ -27,6 +26,7 @@ from collector.server.isolation import (
     engine_placement,
     plan_cpus,
 )
+from tests.helpers.netutil import free_port
 
 TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 needs_two = pytest.mark.skipif(not TWO_CPUS, reason="isolation needs at least 2 CPUs available")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from rel_support import cli
-from scripted_server import Script, ScriptedServer
+from tests.helpers.rel_support import cli
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 from collector.config import workloads as config_workloads
 from collector.config.collect import CollectConfig

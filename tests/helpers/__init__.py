@@ -1,0 +1,1 @@
+"""What tests share: scripted servers, run factories, ports, launchable scripts, golden files."""
