@@ -104,6 +104,17 @@ def collect(ctx: click.Context, /, suite: Path | None, **opts: object) -> None:
     sys.exit(run_config(config, show_progress=show_progress))
 
 
+# Parameters of `collect` that say how the command runs, not what it measures (not options of the model).
+CONTROL_PARAMS = ("suite", "progress", "dry_run", "cell_id")
+
+
+def config_from_args(args: list[str]) -> CollectConfig:
+    """The options model a `collect` command line without a suite stands for (checks of recorded lines:
+    the GPU check's arguments, the RayJob example); bad flags raise click.UsageError, as typed."""
+    ctx = collect.make_context("collect", list(args))
+    return config_from_options({k: v for k, v in ctx.params.items() if k not in CONTROL_PARAMS})
+
+
 def config_from_options(opts: dict[str, object]) -> CollectConfig:
     opts = dict(opts)
     labels = list(opts.pop("labels"))  # type: ignore[call-overload]

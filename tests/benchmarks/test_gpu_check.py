@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 import pytest
 
-from collector.cli.collect import collect, config_from_options
+from collector.cli.collect import config_from_args
 
 REPO = Path(__file__).resolve().parents[2]
 GPU = REPO / "benchmarks" / "gpu"
@@ -92,10 +92,8 @@ def _collect_args(array: str) -> list[str]:
 def test_collect_invocations_validate(array: str, embedded: bool) -> None:
     args = _collect_args(array)
     assert args, f"{array} is empty"
-    ctx = collect.make_context("collect", args)
     try:
-        opts = {k: v for k, v in ctx.params.items() if k not in ("suite", "progress", "dry_run")}
-        config = config_from_options(opts)
+        config = config_from_args(args)
     except click.UsageError as exc:  # pragma: no cover - the message is the point on failure
         pytest.fail(f"{array}: {exc.format_message()}")
     assert config.embedded is embedded

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers.gen_factories import make_run
-
 from collector.schema import Isolation
 from generator.runsummary import conditions_text
+from tests.helpers.gen_factories import make_run
 
 
 def test_an_isolated_greedy_run_names_both_cpu_sets_and_greedy() -> None:

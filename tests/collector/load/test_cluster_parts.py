@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from collector.cli.collect import collect, config_from_options
+from collector.cli.collect import config_from_args
 from collector.cli.main import main
 from collector.config.collect import CollectConfig
 from collector.load.actors import merge_health, offset_from_pings, shift_outcome, start_skew_ms
@@ -101,11 +101,7 @@ def test_the_rayjob_example_is_a_valid_collect_command_matching_its_cluster() ->
     spec = manifest["spec"]
     words = shlex.split(spec["entrypoint"])
     assert words[:2] == ["inferboard", "collect"]
-    ctx = collect.make_context("collect", words[2:])
-    opts = dict(ctx.params)
-    for name in ("suite", "progress", "dry_run", "cell_id"):
-        opts.pop(name)
-    config = config_from_options(opts)
+    config = config_from_args(words[2:])
     [clients] = spec["rayClusterSpec"]["workerGroupSpecs"]
     assert config.cluster == "ray"
     assert config.client_hosts == clients["replicas"] == clients["minReplicas"] == clients["maxReplicas"]

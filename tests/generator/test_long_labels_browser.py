@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.browser import CHROMIUM, Watched, served_site
 from tests.helpers.gen_factories import make_run, write_run
-from test_gen_browser import CHROMIUM, Watched, browser, served_site
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-__all__ = ["browser"]  # the module-scoped fixture, shared
 
 LONG = "x" * 300
 

@@ -1,5 +1,5 @@
-"""The leaderboard in real headless Chromium on the crafted set of test_gen_board (10 runs of one
-configuration, 3 of another, 3 load levels): one row per configuration x level, not one per run."""
+"""The leaderboard in real headless Chromium on the crafted set of tests/helpers/board_factories.py (10
+runs of one configuration, 3 of another, 3 load levels): one row per configuration x level, not per run."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.helpers.board_factories import LEVELS, crafted
+from tests.helpers.browser import CHROMIUM, Watched, served_site
 from tests.helpers.gen_factories import write_run
-from test_gen_board import LEVELS, crafted
-from test_gen_browser import CHROMIUM, Watched, browser, served_site
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-__all__ = ["browser"]  # the module fixture, shared
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from tests.helpers.rel_support import cli
-from tests.helpers.scripted_server import Script, ScriptedServer
 
 from collector.config import workloads as config_workloads
 from collector.config.collect import CollectConfig
@@ -20,6 +18,8 @@ from collector.config.suite import MAX_SUITE_RUNS, SuiteError, parse_suite
 from collector.errors import WorkloadError
 from collector.workloads import trace
 from collector.workloads.shared_prefix import shared_prefix_prompts
+from tests.helpers.rel_support import cli
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Any JSON value a trace line could hold in a field, the absurd ones included.
 ANY_NUMBER = st.one_of(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers.gen_factories import make_run, write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.helpers.workload_factories import with_capacity
 
 from generator.load import load_runs
 from generator.publicpaths import public_command, public_text
 from generator.site import build_site
+from tests.helpers.gen_factories import make_run, write_run
+from tests.helpers.workload_factories import with_capacity
 
 USER = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=3, max_size=12).filter(
     lambda u: u.strip(".-") == u and u not in ("user",)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.helpers.rel_support import spawn, wait_for_text
-from tests.helpers.scripted_server import Script, ScriptedServer
 
 from collector import stop
 from collector.schema import load_run
 from collector.workloads import prompts as workload
+from tests.helpers.rel_support import spawn, wait_for_text
+from tests.helpers.scripted_server import Script, ScriptedServer
 
 BIG = 150 * 2**20  # bytes of prompts the child holds once it is surely inside the CPU-bound step
 
