@@ -258,6 +258,10 @@ def _isolation_text(cpus: CpuPlan) -> str:
     )
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _spread_pct(values: list[float]) -> float:
     return (max(values) - min(values)) / (sum(values) / len(values)) * 100 if values else 0.0
 
@@ -301,7 +305,7 @@ def _remainder(levels: dict[int, list[list[str]]], runs: list[dict[str, Any]]) -
             f"**Concurrency {concurrency}, the remainder.** "
             + "; ".join(parts)
             + ". "
-            + "; ".join(verdicts).capitalize()
+            + _sentence("; ".join(verdicts))
             + ". The third column (inferboard's math on vLLM's own "
             "per-request data) equals vLLM's figures, so both tools compute the same thing; what differs is "
             "what they measured, run after run, on a server whose speed drifts between runs.",
@@ -358,7 +362,7 @@ def report(meta: dict[str, Any], levels: dict[int, list[list[str]]], runs: list[
         "",
         "Client CPU is the child process's user+system time, start-up included (vLLM's client imports "
         "torch and vLLM: several seconds before its first request); load is the machine's 1-minute load "
-        "average when the run started (other work shares this machine).",
+        "average when the run started (the server and the clients themselves included).",
         "",
         "| C | trial | tool | output tok/s | TPOT p50 ms | client CPU s | load | inferboard self-check |",
         "|---:|---:|---|---:|---:|---:|---:|---|",

@@ -81,6 +81,16 @@ def badges(items: list[str]) -> Markup:
     return Markup("".join(f'<span class="ib-badge">{html_text(b)}</span>' for b in items))
 
 
+def trials_requests(trials: int, requests: int | None) -> str:
+    """'3 × 14': n trials of m counted requests each; when the trials counted different numbers, the total
+    is said in words ('3 trials, 41 requests'), so the × never invites a wrong product."""
+    if requests is None:
+        return str(trials)
+    if trials > 0 and requests % trials == 0:
+        return f"{trials} × {requests // trials}"
+    return f"{trials} trials, {requests} requests"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -92,7 +102,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(data_script=data_script, link=link, badges=badges, kv_table=kv_table)
+    env.globals.update(
+        data_script=data_script, link=link, badges=badges, kv_table=kv_table, trials_requests=trials_requests
+    )
     return env
 
 

@@ -60,6 +60,14 @@
     try { return JSON.parse(el.textContent)[0]; } catch (e) { return null; }
   }
 
+  // "3 × 14": n trials of m counted requests each; a total that does not split evenly is said in words
+  // (generator/render.py trials_requests is the same rule for the pages).
+  function trialsRequests(trials, requests) {
+    if (requests === null || requests === undefined) return String(trials);
+    if (trials > 0 && requests % trials === 0) return trials + " × " + requests / trials;
+    return trials + " trials, " + requests + " requests";
+  }
+
   function el(tag, text, cls) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -511,8 +519,8 @@
         if (run[rc.badges].length) td.appendChild(el("br"));
         run[rc.badges].forEach(function (b) { td.appendChild(badge(b)); td.appendChild(document.createTextNode(" ")); });
       } else if (c.key === "n") {
-        td.textContent = r[cc.trials] + " × " + r[cc.requests];
-        td.title = r[cc.trials] + " complete trial(s) pooled over the configuration's runs × " + r[cc.requests] + " requests they counted";
+        td.textContent = trialsRequests(r[cc.trials], r[cc.requests]);
+        td.title = r[cc.trials] + " complete trial(s) pooled over the configuration's runs, " + r[cc.requests] + " requests counted in all";
         td.classList.add("ib-num");
       } else if (c.key === "cost") {
         td.textContent = fmt(cost(r));
@@ -853,7 +861,7 @@
             tr.appendChild(el("td", i + 1));
             var td = el("td"); var a = el("a", s[0]); a.href = runUrl(data.config_url, s[1]); td.appendChild(a); tr.appendChild(td);
             tr.appendChild(el("td", fmt(s[2]), "ib-num")); tr.appendChild(el("td", "—", "ib-num"));
-            tr.appendChild(el("td", s[4] ? s[4][0] + " × " + s[4][1] : "—", "ib-num")); tr.appendChild(el("td", s[3]));
+            tr.appendChild(el("td", s[4] ? trialsRequests(s[4][0], s[4][1]) : "—", "ib-num")); tr.appendChild(el("td", s[3]));
             tbody.appendChild(tr);
           });
         }

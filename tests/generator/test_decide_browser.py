@@ -88,7 +88,7 @@ def test_home_shows_verdicts_with_n_and_fits_the_screen(
         assert "not decidable" in text  # the thin, saturated comparison
         assert "fewer than 40 counted requests" in text
         assert "wins by" in text or "tie between" in text  # the clean, pooled one
-        assert "6 trials × 384 requests" in text  # 3 runs x 2 trials, 64 requests each
+        assert "6 × 64 requests" in text  # 3 runs x 2 trials, 64 requests each
         header = page.locator("section.ib-decide th", has_text="n trials × m requests").first
         header.scroll_into_view_if_needed()
         assert header.is_visible()

@@ -144,7 +144,7 @@ def test_pooled_clean_levels_name_the_winner_with_n_on_the_home_page(tmp_path: P
     b = run("bbbb00000001", "sglang", [trial(4, 100.0 + 2 * t) for t in range(3)], version="0.3.5")
     text = _home_text([a, b], tmp_path)
     assert "wins by +98.0%" in text  # 202 / 102 - 1
-    assert "3 trials × 192 requests" in text
+    assert "3 × 64 requests" in text
 
 
 def test_percentiles_hide_below_their_sample_size_and_low_bounds_stay_at_zero(tmp_path: Path) -> None:

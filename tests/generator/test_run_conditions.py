@@ -1,4 +1,5 @@
-"""The run page says how engine and client shared the host and what sampling every request asked for."""
+"""The run page says how engine and client shared the host and what sampling every request asked for;
+the "n trials × m requests" figure reads as a product only when it is one."""
 
 from __future__ import annotations
 
@@ -28,3 +29,12 @@ def test_older_runs_say_what_they_do_not_record() -> None:
     record.isolation = None
     record.workload.sampling = None
     assert conditions_text(record) == "CPU placement not recorded; sampling not recorded"
+
+
+def test_trials_and_requests_read_as_a_product_only_when_they_are_one() -> None:
+    from generator.render import trials_requests
+
+    assert trials_requests(3, 42) == "3 × 14"  # 3 trials of 14 requests each
+    assert trials_requests(3, 41) == "3 trials, 41 requests"  # uneven: the total, in words
+    assert trials_requests(1, 6) == "1 × 6"
+    assert trials_requests(2, None) == "2"
