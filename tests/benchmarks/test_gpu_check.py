@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -38,8 +39,7 @@ for blocked in ("mkdocs", "pandas", "plotly", "jinja2", "torch"):
 from collector.cli import main
 import collector.measure.telemetry, collector.provenance.hardware, collector.run.runner
 import collector.server.engine, collector.server.launch, xllamacpp
-sys.path.insert(0, sys.argv[1])
-import nvml_check
+import nvml_check  # found through PYTHONPATH (benchmarks/gpu), as the device script runs it
 top = {name.split(".")[0] for name, module in sys.modules.items() if module is not None}
 dists = sorted({d for t in top for d in md.packages_distributions().get(t, [])})
 print(json.dumps({"commands": sorted(main.commands), "dists": dists}))
@@ -70,8 +70,10 @@ def test_wheel_list_is_installed_and_unique() -> None:
 
 @pytest.mark.slow
 def test_wheels_cover_the_collect_import_path() -> None:
+    # nvml_check lives in benchmarks/gpu (found through PYTHONPATH), the collector in the working directory.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(GPU)])}
     result = subprocess.run(
-        [sys.executable, "-c", CLOSURE, str(GPU)], capture_output=True, text=True, cwd=REPO, check=True
+        [sys.executable, "-c", CLOSURE], capture_output=True, text=True, cwd=REPO, check=True, env=env
     )
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert "collect" in seen["commands"] and "validate" in seen["commands"]

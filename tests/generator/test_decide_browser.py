@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from collector.schema import ClientHealth, RunRecord
-from tests.helpers.browser import ARGS, CHROMIUM, SHOTS, no_overflow, served_site
+from tests.helpers.browser import CHROMIUM, SHOTS, no_overflow, served_site
 from tests.helpers.gen_factories import make_run, write_run
 
 pytestmark = [
@@ -51,16 +51,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             write_run(runs, record.model_copy(update={"workload": wl}))
     with served_site(runs, base) as (url, _report):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])

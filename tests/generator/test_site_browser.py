@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import (
-    ARGS,
     CHROMIUM,
     SHOTS,
     Watched,
@@ -44,16 +43,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # Guide pages (docs/*.md) belong to other areas and may link to pages still being written.
         assert [w for w in report.mkdocs_warnings if "guide/" not in w] == []
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

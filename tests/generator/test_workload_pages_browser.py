@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import (
-    ARGS,
     CHROMIUM,
     MARKS,
     SHOTS,
@@ -51,16 +50,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         write_run(runs, record)
     with served_site(runs, base) as (url, _report):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
