@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from collector.secrets.scrub import forget_all
 
 SLOW_BY_NATURE = ("engine", "browser", "vllm", "sglang", "ray")
 
@@ -12,3 +16,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(item.get_closest_marker(name) for name in SLOW_BY_NATURE):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """Secrets are registered for the life of a process; one test's (a property test registers hundreds of
+    random ones) must not scrub the next test's run files."""
+    yield
+    forget_all()

@@ -209,15 +209,17 @@ def known_secrets(
 PREFIX_SCRUB_LENGTH = 6
 
 
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+def redact_text(text: str, secrets: Iterable[str] = (), *, prefixes: bool = True) -> str:
     """`text` with every known secret value, every cut-short start of one (`PREFIX_SCRUB_LENGTH` characters
-    or more, for secrets longer than that) and every secret-shaped string replaced by `<redacted>`."""
+    or more, for secrets longer than that; `prefixes=False` leaves those) and every secret-shaped string
+    replaced by `<redacted>`."""
     ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
     for secret in ordered:
         text = text.replace(secret, REDACTED)
-    for secret in ordered:
-        if len(secret) > PREFIX_SCRUB_LENGTH:
-            text = _redact_prefixes(text, secret)
+    if prefixes:
+        for secret in ordered:
+            if len(secret) > PREFIX_SCRUB_LENGTH:
+                text = _redact_prefixes(text, secret)
     return redact_patterns(text)
 
 

@@ -40,6 +40,12 @@ def register_run_secrets(api_key: str | None, launch: str | None, launch_env: di
     register(known_secrets({**os.environ, **launch_env}, argv, [api_key]))
 
 
+def forget_all() -> None:
+    """Forget every registered secret (between independent collections in one process, e.g. tests)."""
+    with _lock:
+        _registered.clear()
+
+
 def registered() -> list[str]:
     with _lock:
         return sorted(_registered, key=len, reverse=True)
@@ -63,7 +69,11 @@ def scrub_tree(value: Any, secrets: list[str] | None = None) -> Any:
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, dict):
-        return {scrub_tree(k, secrets): scrub_tree(v, secrets) for k, v in value.items()}
+        # Keys are field names: a whole secret is scrubbed from them, a cut-short start is not (six characters
+        # of a key could match a field such as `tokens_per_chunk` and break the record).
+        return {
+            redact_text(str(k), secrets, prefixes=False): scrub_tree(v, secrets) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [scrub_tree(v, secrets) for v in value]
     return value
