@@ -261,6 +261,44 @@ def _bounded_records(
     return [_request_record(o, m, start_ns) for o, m in kept], dropped
 
 
+def _classify_outcomes(
+    outcomes: Sequence[RequestOutcome], metrics: Sequence[RequestMetrics | None]
+) -> tuple[dict[str, int], list[RequestOutcome]]:
+    """Error counts by status, after marking "successful" streams that delivered nothing as empty."""
+    errors: dict[str, int] = {}
+    outcomes_final: list[RequestOutcome] = []
+    for o, m in zip(outcomes, metrics, strict=True):
+        if o.ok and m is None:
+            # A "successful" stream without a single content chunk delivered nothing measurable.
+            o.status, o.error = "empty", o.error or "stream completed without any content chunk"
+        if not o.ok:
+            errors[o.status] = errors.get(o.status, 0) + 1
+        outcomes_final.append(o)
+    return errors, outcomes_final
+
+
+def _length_mismatches(
+    outcomes: Sequence[RequestOutcome], metrics: Sequence[RequestMetrics | None], *, ignore_eos: bool
+) -> int:
+    """Completed requests whose length differs from the one asked for (counted only with ignore_eos)."""
+    return sum(
+        1
+        for o, m in zip(outcomes, metrics, strict=True)
+        if m is not None
+        and ignore_eos
+        and o.requested_output_tokens is not None
+        and m.output_tokens != o.requested_output_tokens
+    )
+
+
+def _achieved_rate(sends: Sequence[int], request_rate: float | None) -> float | None:
+    """Requests per second actually sent in an open-loop level: intervals between the first and last send."""
+    if request_rate is None or len(sends) <= 1:
+        return None
+    span = (max(sends) - min(sends)) / 1e9
+    return (len(sends) - 1) / span if span > 0 else None
+
+
 def aggregate_level(
     outcomes: Sequence[RequestOutcome],
     *,
@@ -276,38 +314,17 @@ def aggregate_level(
 ) -> LevelResult:
     """Everything the run file says about one load level, from the outcomes of its counted requests."""
     metrics = [request_metrics(o, measure_from_scheduled=measure_from_scheduled) for o in outcomes]
-    errors: dict[str, int] = {}
-    outcomes_final: list[RequestOutcome] = []
-    for o, m in zip(outcomes, metrics, strict=True):
-        if o.ok and m is None:
-            # A "successful" stream without a single content chunk delivered nothing measurable.
-            o.status, o.error = "empty", o.error or "stream completed without any content chunk"
-        if not o.ok:
-            errors[o.status] = errors.get(o.status, 0) + 1
-        outcomes_final.append(o)
+    errors, outcomes_final = _classify_outcomes(outcomes, metrics)
     done = [m for m in metrics if m is not None]
     window = measurement_window_s(outcomes_final, measure_from_scheduled=measure_from_scheduled)
     out_total = sum(m.output_tokens for m in done)
     in_total = sum(
         o.prompt_tokens or 0 for o, m in zip(outcomes_final, metrics, strict=True) if m is not None
     )
-    mismatches = sum(
-        1
-        for o, m in zip(outcomes_final, metrics, strict=True)
-        if m is not None
-        and ignore_eos
-        and o.requested_output_tokens is not None
-        and m.output_tokens != o.requested_output_tokens
-    )
     start_ns = level_start_ns
     if start_ns is None:
         start_ns = min((o.scheduled_ns for o in outcomes_final), default=0)
     records, dropped = _bounded_records(outcomes_final, metrics, max_request_records, start_ns)
-    sends = [o.sent_ns for o in outcomes_final]
-    achieved_rate = None
-    if request_rate is not None and len(sends) > 1:
-        span = (max(sends) - min(sends)) / 1e9
-        achieved_rate = (len(sends) - 1) / span if span > 0 else None
     throughput = out_total / window if window > 0 else 0.0
     all_itl = [v for m in done for v in m.itl_ms]
     prompt_counts = [o.prompt_tokens for o, m in zip(outcomes_final, metrics, strict=True) if m is not None]
@@ -318,12 +335,12 @@ def aggregate_level(
         completed=len(done),
         failed=len(outcomes_final) - len(done),
         errors=dict(sorted(errors.items())),
-        length_mismatches=mismatches,
+        length_mismatches=_length_mismatches(outcomes_final, metrics, ignore_eos=ignore_eos),
         usage_fallbacks=sum(1 for m in done if m.usage_fallback),
         usage_mismatches=sum(1 for m in done if m.usage_mismatch),
         reconnects=sum(1 for o in outcomes_final if o.reconnected),
         duration_s=window,
-        achieved_request_rate=achieved_rate,
+        achieved_request_rate=_achieved_rate([o.sent_ns for o in outcomes_final], request_rate),
         ttft_ms=summarize([m.ttft_ms for m in done]),
         tpot_ms=summarize([m.tpot_ms for m in done if m.tpot_ms is not None]),
         itl_ms=summarize(all_itl),

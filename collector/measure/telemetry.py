@@ -271,6 +271,65 @@ def _series(samples: Iterable[TelemetrySample], gpu: int, field: str) -> tuple[n
     return np.array([p[0] for p in pairs], dtype=float), np.array([p[1] for p in pairs], dtype=float)
 
 
+def _coverage_problems(
+    samples: Sequence[TelemetrySample],
+    in_window: Sequence[TelemetrySample],
+    gpus: Sequence[int],
+    t_start: float,
+    t_end: float,
+    min_samples: int,
+    max_edge_gap_s: float,
+) -> tuple[list[str], bool]:
+    """Why each GPU's samples cannot support the window, and whether every energy counter is usable."""
+    problems: list[str] = []
+    counter_ok = True
+    for gpu in gpus:
+        count = sum(1 for s in in_window if s.gpu == gpu)
+        if count < min_samples:
+            problems.append(f"too few samples on GPU {gpu} ({count} < {min_samples})")
+        times = sorted(s.t_s for s in samples if s.gpu == gpu)
+        if times and (times[0] > t_start + max_edge_gap_s or times[-1] < t_end - max_edge_gap_s):
+            problems.append(
+                f"window not covered on GPU {gpu} (samples {times[0]:.2f}-{times[-1]:.2f} s, "
+                f"window {t_start:.2f}-{t_end:.2f} s)"
+            )
+        _energy_t, energy = _series(samples, gpu, "energy_mj")
+        if energy.size < 2:
+            counter_ok = False
+        elif np.any(np.diff(energy) < 0):
+            counter_ok = False
+            problems.append(f"energy counter went backwards on GPU {gpu} (reset or wrap)")
+    return problems, counter_ok
+
+
+def _window_joules(
+    samples: Sequence[TelemetrySample],
+    gpus: Sequence[int],
+    method: str,
+    t_start: float,
+    t_end: float,
+    problems: list[str],
+) -> float | None:
+    """Joules over the window summed over GPUs by `method`; None (with a problem added) without readings."""
+    duration = t_end - t_start
+    joules: float | None = 0.0
+    for gpu in gpus:
+        if method == METHOD_COUNTER:
+            t, mj = _series(samples, gpu, "energy_mj")
+            joules = (joules or 0.0) + (_interpolate(t, mj, t_end) - _interpolate(t, mj, t_start)) / 1000.0
+            continue
+        t, watts = _series(samples, gpu, "power_w")
+        if watts.size == 0:
+            problems.append(f"no power or energy readings on GPU {gpu}")
+            joules = None
+            break
+        if duration > 0:
+            joules = (joules or 0.0) + _integrate_power(t, watts, t_start, t_end)
+    if not gpus or duration <= 0:
+        joules = None
+    return joules
+
+
 def level_energy(
     samples: Sequence[TelemetrySample],
     t_start: float,
@@ -298,41 +357,12 @@ def level_energy(
         problems.append(f"empty window ({duration:.3f} s)")
     if not gpus:
         problems.append("no GPU in the window")
-
-    counter_ok = True
-    for gpu in gpus:
-        count = sum(1 for s in in_window if s.gpu == gpu)
-        if count < min_samples:
-            problems.append(f"too few samples on GPU {gpu} ({count} < {min_samples})")
-        times = sorted(s.t_s for s in samples if s.gpu == gpu)
-        if times and (times[0] > t_start + max_edge_gap_s or times[-1] < t_end - max_edge_gap_s):
-            problems.append(
-                f"window not covered on GPU {gpu} (samples {times[0]:.2f}-{times[-1]:.2f} s, "
-                f"window {t_start:.2f}-{t_end:.2f} s)"
-            )
-        _energy_t, energy = _series(samples, gpu, "energy_mj")
-        if energy.size < 2:
-            counter_ok = False
-        elif np.any(np.diff(energy) < 0):
-            counter_ok = False
-            problems.append(f"energy counter went backwards on GPU {gpu} (reset or wrap)")
-
-    joules: float | None = 0.0
+    coverage, counter_ok = _coverage_problems(
+        samples, in_window, gpus, t_start, t_end, min_samples, max_edge_gap_s
+    )
+    problems.extend(coverage)
     method = METHOD_COUNTER if counter_ok and gpus else METHOD_POWER
-    for gpu in gpus:
-        if method == METHOD_COUNTER:
-            t, mj = _series(samples, gpu, "energy_mj")
-            joules = (joules or 0.0) + (_interpolate(t, mj, t_end) - _interpolate(t, mj, t_start)) / 1000.0
-            continue
-        t, watts = _series(samples, gpu, "power_w")
-        if watts.size == 0:
-            problems.append(f"no power or energy readings on GPU {gpu}")
-            joules = None
-            break
-        if duration > 0:
-            joules = (joules or 0.0) + _integrate_power(t, watts, t_start, t_end)
-    if not gpus or duration <= 0:
-        joules = None
+    joules = _window_joules(samples, gpus, method, t_start, t_end, problems)
 
     peaks = [
         max(

@@ -160,15 +160,20 @@ def _condition_notes(results: list[LevelResult]) -> list[str]:
     return notes
 
 
-def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
-    handle, model, version, extras, results = ctx.handle, ctx.model, ctx.version, ctx.extras, ctx.results
-    hardware, dataset_info = ctx.hardware, ctx.dataset_info
-    model_info = handle.model or ModelInfo(name=model, weights="real")
-    if handle.model is None and "random-weights" in config.labels:
+def _model_info(config: CollectConfig, ctx: RecordContext) -> ModelInfo:
+    """The served model: the launcher's description, else the name the server answered with."""
+    model_info = ctx.handle.model or ModelInfo(name=ctx.model, weights="real")
+    if ctx.handle.model is None and "random-weights" in config.labels:
         model_info = model_info.model_copy(update={"weights": "random"})
+    return model_info
+
+
+def _backend(ctx: RecordContext) -> Backend:
+    """The backend as identified: the launcher's version when it knows one, else the server's answer."""
+    handle, version = ctx.handle, ctx.version
     reported: dict[str, Any] = dict(handle.reported)
     reported.update(version.reported)
-    backend = Backend(
+    return Backend(
         name=ctx.backend_name,
         version=handle.backend_version or version.version,
         version_source=handle.backend_version_source if handle.backend_version else version.source,
@@ -177,17 +182,25 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         endpoint=public_url(handle.base_url),
         reported={k: v for k, v in reported.items() if isinstance(v, (str, int, float, bool)) or v is None},
     )
+
+
+def _request_params(config: CollectConfig, model: str, extras: dict[str, Any]) -> dict[str, Any]:
+    """The parameters every request carried, as a reader would write them (per-request values described)."""
     params: dict[str, Any] = {"model": model, "stream": True, "stream_options": {"include_usage": True}}
     if config.output_tokens is not None:
         params["max_tokens"] = config.output_tokens if not config.length_jitter else "per request (jittered)"
     params.update({k: v for k, v in extras.items() if k != "min_tokens"})
     if "min_tokens" in extras:
         params["min_tokens"] = "= max_tokens"
+    return params
+
+
+def _workload(config: CollectConfig, ctx: RecordContext) -> Workload:
     dataset = None
-    if dataset_info is not None:
-        fmt, digest, count = dataset_info
+    if ctx.dataset_info is not None:
+        fmt, digest, count = ctx.dataset_info
         dataset = Dataset(path=str(config.dataset), sha256=digest, format=fmt, prompts=count)
-    workload = Workload(
+    return Workload(
         api=config.api,
         input_tokens=config.input_tokens if config.dataset is None else None,
         output_tokens=config.output_tokens,
@@ -196,7 +209,7 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         ignore_eos=config.ignore_eos,
         dataset=dataset,
         seed=config.seed,
-        request_params=params,
+        request_params=_request_params(config, ctx.model, ctx.extras),
         mode=config.mode,
         burstiness=config.burstiness if config.request_rate else None,
         max_concurrency=config.max_concurrency,
@@ -208,12 +221,21 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         timeouts=config.timeouts,
         slo=config.slo,
     )
+
+
+def _record_notes(config: CollectConfig, ctx: RecordContext) -> list[str]:
     notes = list(config.notes)
     if ctx.detection is not None:
         notes.append(f"Backend detected as {ctx.detection.name}: {ctx.detection.evidence}.")
-    if not handle.is_local:
+    if not ctx.handle.is_local:
         notes.append("The server is remote: host fields describe the collector host, not the serving host.")
-    notes.extend(_condition_notes(results))
+    notes.extend(_condition_notes(ctx.results))
+    return notes
+
+
+def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
+    handle, results, hardware = ctx.handle, ctx.results, ctx.hardware
+    model_info = _model_info(config, ctx)
     return RunRecord(
         run_id=ctx.run_id,
         created_at=datetime.now(UTC),
@@ -228,17 +250,17 @@ def build_record(config: CollectConfig, ctx: RecordContext) -> RunRecord:
         command=recorded_command(config),
         ci=ci_info(),
         suite=config.suite,
-        backend=backend,
+        backend=_backend(ctx),
         launch=handle.launch,
         model=model_info,
         quantization=_quantization(config, handle.quantization),
         serving=_serving(config, handle.serving),
         hardware=hardware,
         software=detect_software(),
-        workload=workload,
+        workload=_workload(config, ctx),
         results=results,
         repeat_summaries=repeat_summaries(results) if config.repeats > 1 else [],
         telemetry=ctx.telemetry,
         labels=_labels(config, model_info, hardware, ctx.status),
-        notes=notes,
+        notes=_record_notes(config, ctx),
     )

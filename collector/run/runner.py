@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
 from collector import __version__, stop
-from collector.backends import UnknownBackendError, get_adapter
+from collector.backends import BackendAdapter, UnknownBackendError, VersionInfo, get_adapter
 from collector.backends.detect import Detection, identify_backend
 from collector.config.collect import CollectConfig
 from collector.errors import InferboardError, WorkloadError
@@ -45,7 +46,7 @@ from collector.run.progress import Progress
 from collector.run.record import RecordContext, build_record, detect_run_hardware
 from collector.run.sweep import Sweep
 from collector.run.workloads import WorkloadPlan
-from collector.schema import LevelResult, ModelInfo, RunRecord
+from collector.schema import Capacity, LevelResult, ModelInfo, RunRecord, Telemetry
 from collector.secrets.scrub import register_run_secrets
 from collector.server.isolation import (
     CpuPlan,
@@ -248,6 +249,95 @@ def _served_model(source: str) -> ModelInfo:
         raise CollectError(f"--model-source {source}: {exc}") from None
 
 
+@dataclass
+class _SweepOutcome:
+    """How the sweep ended: the levels measured, why it stopped, and what was seen beside the load."""
+
+    results: list[LevelResult]
+    status: str
+    reason: str | None
+    capacity: Capacity | None
+    telemetry: Telemetry
+
+
+async def _identify(
+    client: httpx.AsyncClient, config: CollectConfig, handle: ServerHandle
+) -> tuple[BackendAdapter, Detection | None, VersionInfo]:
+    """The backend's adapter (named, or detected from the server's answers) and its reported version."""
+    backend_name = handle.backend or config.backend
+    detection: Detection | None = None
+    if backend_name == "auto":
+        detection = await identify_backend(client)
+        backend_name = detection.name
+    with setup_failure(UnknownBackendError):
+        adapter = get_adapter(backend_name)
+    return adapter, detection, await adapter.version(client)
+
+
+async def _plan_workload(
+    config: CollectConfig,
+    client: httpx.AsyncClient,
+    adapter: BackendAdapter,
+    model: str,
+    progress: Progress,
+) -> WorkloadPlan:
+    """The prompts and request bodies of the sweep, with the adapter's and the user's body extras."""
+
+    async def tokenize(text: str) -> list[int] | None:
+        return await adapter.tokenize(client, text, model) if adapter.has_tokenize else None
+
+    progress.info(f"preparing prompts for {model} ...")
+    extras = adapter.request_extras(ignore_eos=config.ignore_eos, output_tokens=config.output_tokens)
+    extras.update(sampling_params(config.sampling))
+    extras.update(config.request_params)
+    plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
+    with setup_failure(WorkloadError):
+        await plan.start()
+    for warning in plan.warnings():
+        progress.warning(warning)
+    return plan
+
+
+async def _run_sweep(config: CollectConfig, sweep: Sweep, level_extras: LevelExtras) -> _SweepOutcome:
+    """The load levels (or the capacity search), ending with the telemetry seen while they ran."""
+    capacity = None
+    try:
+        try:
+            if config.find_capacity is not None:
+                capacity, status, reason = await find_capacity(sweep)
+            else:
+                status, reason = await sweep.run()
+        except WorkloadError as exc:  # prompts made between levels (a capacity probe, a chat session)
+            status, reason = "incomplete", str(exc)
+        telemetry = level_extras.telemetry()
+    finally:
+        level_extras.close()
+    return _SweepOutcome(sweep.results, status, reason, capacity, telemetry)
+
+
+def _recorded_weights(config: CollectConfig, handle: ServerHandle) -> Literal["real", "random"]:
+    """Real or random weights, as the quality pass must know: the launcher's word, else the run's label."""
+    if handle.model is not None:
+        return handle.model.weights
+    return "random" if "random-weights" in config.labels else "real"
+
+
+def _exit_status(outcome: _SweepOutcome, interrupt: Interrupt) -> tuple[int, str | None]:
+    """The command's exit code and message for how the sweep ended (the run file is written either way)."""
+    status, reason, results = outcome.status, outcome.reason, outcome.results
+    if status == "interrupted":
+        return 130, f"interrupted by {interrupt.signal_name}: completed levels were kept"
+    if status == "incomplete":
+        failures = ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items())
+        message = f"the sweep stopped early: {reason}"
+        if failures:
+            message += f" (failed requests: {failures})"
+        return 1, message
+    if results and all(r.completed == 0 for r in results):
+        return 1, "every request failed: " + ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items())
+    return 0, None
+
+
 async def _collect_with_server(
     config: CollectConfig,
     handle: ServerHandle,
@@ -267,27 +357,8 @@ async def _collect_with_server(
     ) as client:
         served = await _served_models(client, handle.base_url)
         model = _choose_model(config, served, handle.base_url)
-        backend_name = handle.backend or config.backend
-        detection: Detection | None = None
-        if backend_name == "auto":
-            detection = await identify_backend(client)
-            backend_name = detection.name
-        with setup_failure(UnknownBackendError):
-            adapter = get_adapter(backend_name)
-        version = await adapter.version(client)
-
-        async def tokenize(text: str) -> list[int] | None:
-            return await adapter.tokenize(client, text, model) if adapter.has_tokenize else None
-
-        progress.info(f"preparing prompts for {model} ...")
-        extras = adapter.request_extras(ignore_eos=config.ignore_eos, output_tokens=config.output_tokens)
-        extras.update(sampling_params(config.sampling))
-        extras.update(config.request_params)
-        plan = WorkloadPlan(config, model, extras, tokenize, _prepare)
-        with setup_failure(WorkloadError):
-            await plan.start()
-        for warning in plan.warnings():
-            progress.warning(warning)
+        adapter, detection, version = await _identify(client, config, handle)
+        plan = await _plan_workload(config, client, adapter, model, progress)
         started = datetime.now(UTC)
         hardware = detect_run_hardware(config, handle)
         level_extras = LevelExtras(config, handle, hardware, adapter, client)
@@ -296,29 +367,14 @@ async def _collect_with_server(
         )
         # The setup is over: from here a signal stops the current level, keeping the completed ones.
         interrupt.current = None
-        capacity = None
-        try:
-            try:
-                if config.find_capacity is not None:
-                    capacity, status, reason = await find_capacity(sweep)
-                else:
-                    status, reason = await sweep.run()
-            except WorkloadError as exc:  # prompts made between levels (a capacity probe, a chat session)
-                status, reason = "incomplete", str(exc)
-            telemetry = level_extras.telemetry()
-        finally:
-            level_extras.close()
-        results = sweep.results
+        outcome = await _run_sweep(config, sweep, level_extras)
         finished = datetime.now(UTC)
-        weights = handle.model.weights if handle.model else "real"
-        if handle.model is None and "random-weights" in config.labels:
-            weights = "random"
         quality = await quality_after_sweep(
             client,
             model,
-            weights=weights,
+            weights=_recorded_weights(config, handle),
             enabled=config.quality,
-            sweep_status=status,
+            sweep_status=outcome.status,
             interrupt=interrupt,
             progress=progress,
         )
@@ -331,41 +387,28 @@ async def _collect_with_server(
             backend_name=adapter.name,
             version=version,
             detection=detection,
-            extras=extras,
+            extras=plan.extras,
             input_method=plan.method,
             dataset_info=plan.dataset_info,
-            results=results,
-            status=status,
-            status_reason=reason,
+            results=outcome.results,
+            status=outcome.status,
+            status_reason=outcome.reason,
             started=started,
             finished=finished,
             run_id=uuid.uuid4().hex,
             collector_version=__version__,
             hardware=hardware,
-            telemetry=telemetry,
+            telemetry=outcome.telemetry,
         ),
     )
     record.quality = quality
-    record.capacity = capacity
+    record.capacity = outcome.capacity
     record.isolation = handle.isolation
     record.cluster = cluster.record if cluster is not None else None
     record.workload.sampling = recorded_sampling(config.sampling, config.request_params)
     record.workload, notes = plan.record(record.workload)
     record.notes.extend(notes)
-    exit_code = 0
-    message = None
-    if status == "interrupted":
-        exit_code, message = 130, f"interrupted by {interrupt.signal_name}: completed levels were kept"
-    elif status == "incomplete":
-        failures = ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items())
-        exit_code, message = 1, f"the sweep stopped early: {reason}"
-        if failures:
-            message += f" (failed requests: {failures})"
-    elif results and all(r.completed == 0 for r in results):
-        exit_code, message = (
-            1,
-            "every request failed: " + ", ".join(f"{k}={v}" for k, v in _merged_errors(results).items()),
-        )
+    exit_code, message = _exit_status(outcome, interrupt)
     try:
         path = write_run(record, config.out)
     except StoreError as exc:

@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "04416cdab7819fb942117cbaefaf815212d8e2f1db1194103de133a380d49b46"
+MEASURING_DIGEST = "00a3972099d5ec9fe32440e9452271f4ef95e7330c08b4ce55b0e81857f0154f"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
