@@ -34,6 +34,7 @@ from collector.load.deadline import control_deadline_s, control_failure
 from collector.models import ModelSourceError, served_model_info
 from collector.run.after_sweep import quality_after_sweep
 from collector.run.capacity import find_capacity
+from collector.run.first_token import measure_first_token
 from collector.run.interrupts import (
     Interrupt,
     Interrupted,
@@ -357,6 +358,7 @@ async def _collect_with_server(
     ) as client:
         served = await _served_models(client, handle.base_url)
         model = _choose_model(config, served, handle.base_url)
+        await measure_first_token(client, config, handle, model)
         adapter, detection, version = await _identify(client, config, handle)
         plan = await _plan_workload(config, client, adapter, model, progress)
         started = datetime.now(UTC)

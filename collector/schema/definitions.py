@@ -244,6 +244,54 @@ METRIC_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "max{level : attainment(level) >= target}",
     ),
     MetricDefinition(
+        "startup_s",
+        "Startup time",
+        "s",
+        "run",
+        "For a server the collector started: from process start to the first HTTP 200 from its readiness URL "
+        "(--ready-url, else the backend's health path such as llama.cpp's /health, else /v1/models), polled "
+        "every 200 ms with the first poll at once (the embedded engine has loaded its model when it is "
+        "created, so its first poll usually answers). Process start is the moment before the spawn of a "
+        "managed --launch server (interpreter start, imports, model loading, compilation all included) and "
+        "the moment before the embedded engine's llama.cpp server is created (it runs inside the collector: "
+        "the library's import is not counted). One monotonic clock (perf_counter), rounded to the "
+        "millisecond. An external server's start is not seen: not measured.",
+        "startup_s = t(first readiness 200) - t(process start)",
+    ),
+    MetricDefinition(
+        "first_token_s",
+        "Startup to first token",
+        "s",
+        "run",
+        "From the same process start to the first content chunk of the server's first generation request: "
+        "right after readiness and the model listing, one streamed request for one token of a fixed short "
+        "prompt, with the run's API and sampling (no level counts it). Includes what a server still does "
+        "after answering ready (lazy initialisation, first-request compilation). Not measured for an "
+        "external server or when the probe fails.",
+        "first_token_s = t(first content chunk of the probe) - t(process start)",
+    ),
+    MetricDefinition(
+        "engine_install_mib",
+        "Engine install size",
+        "MiB",
+        "run",
+        "The size of the engine's own Python distribution (vllm, sglang, transformers, xllamacpp, ...) as "
+        "installed: the sum of the files its metadata (RECORD) lists, read with importlib.metadata when the "
+        "launch runs the collector's own environment. Its dependencies (torch, CUDA libraries) and the model "
+        "are not included; a launch from another environment or a container is not measured.",
+        "sum(size of each file in the distribution's RECORD) / 2^20",
+    ),
+    MetricDefinition(
+        "launch_flags",
+        "Launch options",
+        "options",
+        "run",
+        "The number of options on the launch line: arguments starting with '-' (a value such as -1 and "
+        "python's own -m MODULE not counted; --opt value and --opt=value count once). How much a recipe "
+        "must spell out; the embedded engine has no launch line.",
+        "count(arguments of argv[1:] starting with '-')",
+    ),
+    MetricDefinition(
         "summary",
         "Distribution summary",
         "-",

@@ -27,6 +27,9 @@ from collector.schema.environment import Host as Host
 from collector.schema.environment import Software as Software
 from collector.schema.environment import Telemetry as Telemetry
 from collector.schema.environment import TelemetrySample as TelemetrySample
+from collector.schema.launch import EngineInstall as EngineInstall
+from collector.schema.launch import Launch as Launch
+from collector.schema.launch import MemoryFootprint as MemoryFootprint
 from collector.schema.quality import Quality
 from collector.schema.workloads import (
     Capacity,
@@ -129,31 +132,6 @@ class Backend(Strict):
     endpoint: str = Field(description="Base URL the collector sent requests to (no credentials).")
     reported: dict[str, Scalar] = Field(
         default_factory=dict, description="Configuration values the server itself reported (e.g. /props)."
-    )
-
-
-class MemoryFootprint(Strict):
-    gpu_used_mib: float | None = Field(None, description="GPU memory in use after the model loaded (NVML).")
-    host_rss_mib: float | None = Field(None, description="Resident memory of the server process after load.")
-
-
-class Launch(Strict):
-    """How the server was started (or that it was already running)."""
-
-    mode: Literal["embedded", "managed", "external"] = Field(
-        description="'embedded': llama.cpp in-process via xllamacpp; 'managed': started by the collector "
-        "from --launch; 'external': an already-running server."
-    )
-    argv: list[str] | None = Field(None, description="Exact launch command (secrets redacted).")
-    env: dict[str, str] = Field(
-        default_factory=dict,
-        description="Environment variables that matter to the server (secrets redacted).",
-    )
-    startup_s: float | None = Field(None, description="Seconds from spawn to the server answering ready.")
-    memory: MemoryFootprint | None = Field(None, description="Memory footprint after the model loaded.")
-    log_file: str | None = Field(None, description="Server log file written beside the run, if any.")
-    engine_settings: dict[str, Scalar] = Field(
-        default_factory=dict, description="Engine settings (context size, parallel slots, threads, ...)."
     )
 
 

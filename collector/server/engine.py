@@ -29,6 +29,7 @@ from collector.backends.llamacpp import known_build
 from collector.errors import InferboardError
 from collector.models import ModelSourceError, embedded_real_model
 from collector.server.ggufgen import DTYPES, SHAPES, cached_model, model_name
+from collector.server.startup import READY_POLL_INTERVAL_S, StartupClock
 
 Scalar = str | int | float | bool | None
 
@@ -129,7 +130,7 @@ class EmbeddedEngine:
         self.log_path = Path(log_path) if log_path is not None else None
         self._server: Any = None
         self._base_url: str | None = None
-        self._startup_s: float | None = None
+        self._clock: StartupClock | None = None
         self._host_rss_mib: float | None = None
         self._settings: dict[str, Scalar] = {}
         self._props: dict[str, Any] = {}
@@ -148,6 +149,7 @@ class EmbeddedEngine:
         params = self._params(xllamacpp)
         self._redirect_log()
         began = time.perf_counter()
+        self._clock = StartupClock()  # no process of its own: the llama.cpp server's creation is its start
         try:
             try:
                 self._server = xllamacpp.Server(params)
@@ -158,7 +160,7 @@ class EmbeddedEngine:
                 raise EngineError(f"llama.cpp could not serve {self.model_path}: {exc}{where}") from None
             self._base_url = str(self._server.listening_address).rstrip("/")
             self._wait_ready(began)
-            self._startup_s = time.perf_counter() - began
+            self._clock.mark_ready()
             self._host_rss_mib = process_rss_mib()
             self._props = self._fetch_props()
             self._settings = self._collect_settings(params)
@@ -201,8 +203,13 @@ class EmbeddedEngine:
 
     @property
     def startup_s(self) -> float | None:
-        """Seconds from creating the llama.cpp server to /health answering ok."""
-        return self._startup_s
+        """Seconds from creating the llama.cpp server to /health answering 200 (collector.server.startup)."""
+        return self._clock.startup_s if self._clock is not None else None
+
+    @property
+    def clock(self) -> StartupClock | None:
+        """When the engine started and answered ready, on the load client's clock."""
+        return self._clock
 
     @property
     def host_rss_mib(self) -> float | None:
@@ -268,7 +275,7 @@ class EmbeddedEngine:
                     last_error = f"HTTP {response.status_code}"
                 except httpx.HTTPError as exc:
                     last_error = type(exc).__name__
-                time.sleep(0.05)
+                time.sleep(READY_POLL_INTERVAL_S)
         raise EngineError(
             f"embedded engine at {self.base_url} not healthy after {_READY_TIMEOUT_S:.0f} s: {last_error}"
         )

@@ -30,9 +30,9 @@ from collector.schema.models import Scalar
 from collector.secrets.redact import known_secrets, redact_argv, redact_env, redact_text
 from collector.secrets.scrub import register as register_secrets
 from collector.secrets.scrub import registered as registered_secrets
+from collector.server.startup import READY_POLL_INTERVAL_S, StartupClock, launch_flags, launched_install
 
 LOG_TAIL_LINES = 20
-_POLL_INTERVAL_S = 0.2
 _MAX_LINE_BYTES = 64 * 1024  # a progress bar without newlines is flushed in pieces of this size
 
 
@@ -181,13 +181,18 @@ class ManagedServer:
         self.gpu_indices = gpu_indices
         self.secrets = known_secrets(self.env, self.argv, extra_secrets)
         register_secrets(self.secrets)
-        self.startup_s: float | None = None
+        self.clock: StartupClock | None = None  # when the process started and answered ready
         self.host_rss_mib: float | None = None
         self.gpu_used_mib: float | None = None
         self.returncode: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: _ScrubbingLogWriter | None = None
         self._stopped = False
+
+    @property
+    def startup_s(self) -> float | None:
+        """Seconds from spawn to the first 200 from ready_url (see collector.server.startup)."""
+        return self.clock.startup_s if self.clock is not None else None
 
     @property
     def pid(self) -> int | None:
@@ -218,6 +223,7 @@ class ManagedServer:
                 )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         spawned = time.monotonic()
+        self.clock = StartupClock()
         try:
             self._proc = subprocess.Popen(
                 self.argv,
@@ -234,7 +240,7 @@ class ManagedServer:
         self._log.start()
         try:
             self._wait_ready(spawned)
-            self.startup_s = round(time.monotonic() - spawned, 3)
+            self.clock.mark_ready()
             self.measure_memory()
         except BaseException:
             self.stop()
@@ -258,7 +264,7 @@ class ManagedServer:
                     raise self._fail(
                         f"server did not become ready at {self.ready_url} within {self.ready_timeout_s:g} s"
                     )
-                time.sleep(_POLL_INTERVAL_S)
+                time.sleep(READY_POLL_INTERVAL_S)
 
     def measure_memory(self) -> None:
         """Record host RSS of the process tree and GPU memory in use (call after the model loaded)."""
@@ -331,6 +337,8 @@ def to_launch_record(
         env={name: redact_text(value, server.secrets) for name, value in redact_env(server.env).items()},
         startup_s=server.startup_s,
         memory=memory,
+        launch_flags=launch_flags(server.argv),
+        engine_install=launched_install(server.argv),
         log_file=log_file if log_file is not None else server.log_path.name,
         engine_settings=dict(engine_settings or {}),
     )

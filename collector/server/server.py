@@ -27,6 +27,9 @@ from collector.schema.models import Scalar
 from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import cached_model, read_random_marker
 from collector.server.launch import LaunchError, ManagedServer, to_launch_record
+from collector.server.startup import StartupClock, engine_install
+
+EMBEDDED_DISTRIBUTION = "xllamacpp"  # the embedded engine's own package (llama.cpp compiled in)
 
 
 class ServerStartError(InferboardError, RuntimeError):
@@ -47,6 +50,7 @@ class ServerHandle:
     gpu_count: int = 0
     is_local: bool = True
     isolation: Isolation | None = None  # the CPU split, set by the runner once the server is placed
+    clock: StartupClock | None = None  # process start and readiness of a server the collector started
 
 
 def _per_slot_context(config: CollectConfig) -> int:
@@ -163,6 +167,7 @@ def embedded_server(config: CollectConfig, threads: int | None = None) -> Iterat
             startup_s=engine.startup_s,
             memory=MemoryFootprint(host_rss_mib=engine.host_rss_mib),
             engine_settings=settings,
+            engine_install=engine_install(EMBEDDED_DISTRIBUTION),
         )
         yield ServerHandle(
             base_url=base_url,
@@ -174,6 +179,7 @@ def embedded_server(config: CollectConfig, threads: int | None = None) -> Iterat
             quantization=_gguf_quantization(model_path, settings.get("cache_type_k")),
             serving=Serving(max_batch=slots, prefix_caching=True, extra={"engine": "xllamacpp (in-process)"}),
             reported={k: v for k, v in props.items() if isinstance(v, (str, int, float, bool))},
+            clock=engine.clock,
         )
     finally:
         engine.stop()
@@ -239,6 +245,7 @@ def managed_server(
             launch=to_launch_record(server),
             quantization=quantization,
             serving=serving,
+            clock=server.clock,
         )
     finally:
         server.stop()

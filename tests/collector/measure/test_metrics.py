@@ -15,7 +15,8 @@ from collector.measure.metrics import (
     summarize,
     tpot_ms,
 )
-from collector.schema import METRIC_DEFINITIONS, SLO, Energy, RunRecord, ServerMetrics
+from collector.schema import METRIC_DEFINITIONS, SLO, Energy, Launch, RunRecord, ServerMetrics
+from collector.schema.models import EngineInstall
 from collector.workloads.cache import prefix_cache
 from collector.workloads.multiturn import turn_latencies
 from collector.workloads.trace import trace_timing
@@ -210,6 +211,11 @@ def test_every_request_level_definition_is_implemented() -> None:
         "summary": summarize([1.0, 2.0, 3.0]) is not None,
         # energy per token is filled by the telemetry path (tests/collector/measure/test_energy.py)
         "joules_per_output_token": "joules_per_output_token" in Energy.model_fields,
+        # launch figures, set when the collector starts the server (tests/collector/server/)
+        "startup_s": "startup_s" in Launch.model_fields,
+        "first_token_s": "first_token_s" in Launch.model_fields,
+        "engine_install_mib": "size_mib" in EngineInstall.model_fields,
+        "launch_flags": "launch_flags" in Launch.model_fields,
         **_workload_figures(),
     }
     missing = []

@@ -40,6 +40,14 @@ def test_default_collect_sweeps_the_embedded_engine(tmp_path: Path) -> None:
     assert record.status == "complete"
     assert record.backend.name == "llama.cpp"
     assert record.launch.mode == "embedded" and record.launch.startup_s is not None
+    # Startup and the first served token on one clock from the engine's start (collector/server/startup.py).
+    assert record.launch.first_token_s is not None
+    assert 0 < record.launch.startup_s <= record.launch.first_token_s
+    assert record.launch.engine_install is not None
+    assert (
+        record.launch.engine_install.distribution == "xllamacpp" and record.launch.engine_install.size_mib > 0
+    )
+    assert record.launch.launch_flags is None  # no launch line: the collector configures the engine
     assert record.model.weights == "random" and "random-weights" in record.labels and "cpu" in record.labels
     assert record.hardware.accelerator == "cpu"
     assert record.workload.input_length_method == "tokenize_endpoint"

@@ -69,6 +69,9 @@ def test_managed_launch_end_to_end(tmp_path: Path) -> None:
     assert launched["mode"] == "managed"
     assert launched["argv"] == shlex.split(launch)
     assert 0 < launched["startup_s"] < 120
+    assert launched["startup_s"] <= launched["first_token_s"]  # same clock: spawn -> first content chunk
+    assert launched["launch_flags"] == 5  # --gguf --port --alias --n-parallel --ctx (not python's -m)
+    assert launched["engine_install"]["distribution"] == "xllamacpp"  # python -m collector.server.engine
     assert launched["memory"]["host_rss_mib"] > 10
     assert (tmp_path / launched["log_file"]).is_file()  # the server log lies beside the run
     assert record["model"]["name"] == alias and record["backend"]["name"] == "llama.cpp"
