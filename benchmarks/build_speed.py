@@ -65,58 +65,59 @@ def _summary(center: float, spread: float) -> dict[str, Any]:
     }
 
 
+def _synthetic_level(c: int, speed: float, gpus: int, rng: random.Random) -> dict[str, Any]:
+    """One load level of a synthetic run: figures from a formula of the level and the backend's speed."""
+    tpot = 10 / speed * (1 + 0.04 * c)
+    ttft = 40 / speed * (1 + 0.1 * c)
+    e2e = ttft + 255 * tpot
+    tput = c * 256 / (e2e / 1000)
+    return {
+        "concurrency": c,
+        "request_rate": None,
+        "completed": 128,
+        "failed": 0,
+        "duration_s": 128 * e2e / 1000 / c,
+        "ttft_ms": _summary(ttft, 0.3),
+        "tpot_ms": _summary(tpot, 0.1),
+        "itl_ms": _summary(tpot, 0.3),
+        "e2e_ms": _summary(e2e, 0.1),
+        "per_user_tok_s": _summary(1000 / tpot, 0.1),
+        "itl_quantiles_ms": [round(tpot * (0.5 + q / 100), 3) for q in range(101)],
+        "output_throughput_tok_s": tput,
+        "output_throughput_per_gpu_tok_s": tput / gpus,
+        "request_throughput_rps": tput / 256,
+        "input_tokens_total": 128 * 1024,
+        "output_tokens_total": 128 * 256,
+        "energy": {
+            "method": "nvml-energy-counter",
+            "joules": 1000.0,
+            "joules_per_output_token": 0.3 / speed,
+            "samples": 20,
+            "valid": True,
+        },
+        "requests": [
+            {
+                "scheduled_ms": k * 3.0,
+                "sent_ms": k * 3.0,
+                "status": "ok",
+                "ttft_ms": round(ttft * rng.uniform(0.8, 1.5), 2),
+                "e2e_ms": round(e2e, 2),
+                "tpot_ms": round(tpot, 3),
+                "output_tokens": 256,
+                "chunks": 256,
+            }
+            for k in range(32)
+        ],
+    }
+
+
 def synthetic_run(i: int, rng: random.Random) -> dict[str, Any]:
     backend, version = BACKENDS[i % len(BACKENDS)]
     gpu_name, gpus = GPUS[(i // len(BACKENDS)) % len(GPUS)]
     model = MODELS[(i // 3) % len(MODELS)]
     speed = rng.uniform(0.5, 2.0)
     created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)
-    results = []
-    for c in LEVELS:
-        tpot = 10 / speed * (1 + 0.04 * c)
-        ttft = 40 / speed * (1 + 0.1 * c)
-        e2e = ttft + 255 * tpot
-        tput = c * 256 / (e2e / 1000)
-        results.append(
-            {
-                "concurrency": c,
-                "request_rate": None,
-                "completed": 128,
-                "failed": 0,
-                "duration_s": 128 * e2e / 1000 / c,
-                "ttft_ms": _summary(ttft, 0.3),
-                "tpot_ms": _summary(tpot, 0.1),
-                "itl_ms": _summary(tpot, 0.3),
-                "e2e_ms": _summary(e2e, 0.1),
-                "per_user_tok_s": _summary(1000 / tpot, 0.1),
-                "itl_quantiles_ms": [round(tpot * (0.5 + q / 100), 3) for q in range(101)],
-                "output_throughput_tok_s": tput,
-                "output_throughput_per_gpu_tok_s": tput / gpus,
-                "request_throughput_rps": tput / 256,
-                "input_tokens_total": 128 * 1024,
-                "output_tokens_total": 128 * 256,
-                "energy": {
-                    "method": "nvml-energy-counter",
-                    "joules": 1000.0,
-                    "joules_per_output_token": 0.3 / speed,
-                    "samples": 20,
-                    "valid": True,
-                },
-                "requests": [
-                    {
-                        "scheduled_ms": k * 3.0,
-                        "sent_ms": k * 3.0,
-                        "status": "ok",
-                        "ttft_ms": round(ttft * rng.uniform(0.8, 1.5), 2),
-                        "e2e_ms": round(e2e, 2),
-                        "tpot_ms": round(tpot, 3),
-                        "output_tokens": 256,
-                        "chunks": 256,
-                    }
-                    for k in range(32)
-                ],
-            }
-        )
+    results = [_synthetic_level(c, speed, gpus, rng) for c in LEVELS]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": f"bench{i:07d}",

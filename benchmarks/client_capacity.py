@@ -60,6 +60,86 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(vals) if vals else None
 
 
+def _level_row(
+    name: str,
+    c: int,
+    results: list[ClientResult],
+    baselines: dict[str, float | None],
+    server: Truth | TimingServer,
+) -> dict[str, Any]:
+    """One client at one level: medians over its trials, and its CPU cost per 1,000 chunks."""
+    rs = [r for r in results if r.client == name and r.concurrency == c]
+    good = [r for r in rs if r.ok]
+    base = baselines.get(name)
+    per_k = [
+        ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks
+    ]
+    per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
+    lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
+    return {
+        "client": name,
+        "concurrency": c,
+        "trials": len(rs),
+        "ok_trials": len(good),
+        "errors": [r.error for r in rs if not r.ok],
+        "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
+        "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
+        if good
+        else None,
+        "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
+        "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
+        "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
+        if good
+        else None,
+        "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
+        "ideal_tok_s": ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens),
+        "cpu_s_per_1k_chunks": _median(per_k),
+        "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
+        "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
+        "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
+    }
+
+
+def _compare_to_floor(row: dict[str, Any], f: dict[str, Any] | None, itl_ms: float) -> None:
+    """Add to `row` its errors against the floor's row `f` at the same level and the two pass tests."""
+    for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
+        row[f"{key}_vs_floor"] = (
+            (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
+        )
+    row["throughput_vs_floor"] = (
+        row["throughput_tok_s"] / f["throughput_tok_s"]
+        if f and f["throughput_tok_s"] and row["throughput_tok_s"]
+        else None
+    )
+    row["throughput_vs_ideal"] = (
+        row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
+    )
+    row["tpot_within_tolerance"] = (
+        row["ok_trials"] == row["trials"]
+        and row["tpot_p50_ms"] is not None
+        and abs(row["tpot_p50_ms"] - itl_ms) <= TPOT_TOLERANCE_MS
+    )
+    # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
+    # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
+    row["holds_load"] = bool(
+        row["tpot_within_tolerance"]
+        and row["ttft_p50_ms_vs_floor"] is not None
+        and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
+        and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
+    )
+
+
+def _ceiling(rows: list[dict[str, Any]], levels: list[int], name: str, key: str) -> int | None:
+    """The highest level before the first one where `name` fails the test `key` (levels ascending)."""
+    ceiling = None
+    for c in sorted(levels):
+        row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
+        if not row[key]:
+            break
+        ceiling = c
+    return ceiling
+
+
 def summarise(
     results: list[ClientResult],
     baselines: dict[str, float | None],
@@ -68,87 +148,14 @@ def summarise(
     clients: list[str],
 ) -> dict[str, Any]:
     """Median over trials per (client, level); errors against the floor's medians; ceilings."""
-    rows: list[dict[str, Any]] = []
-    floor: dict[int, dict[str, Any]] = {}
-    for name in clients:
-        for c in levels:
-            rs = [r for r in results if r.client == name and r.concurrency == c]
-            good = [r for r in rs if r.ok]
-            ideal = ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens)
-            base = baselines.get(name)
-            per_k = [
-                ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0)
-                for r in good
-                if r.cpu_s is not None and r.chunks
-            ]
-            per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
-            lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
-            row = {
-                "client": name,
-                "concurrency": c,
-                "trials": len(rs),
-                "ok_trials": len(good),
-                "errors": [r.error for r in rs if not r.ok],
-                "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
-                "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
-                if good
-                else None,
-                "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
-                "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
-                "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
-                if good
-                else None,
-                "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
-                "ideal_tok_s": ideal,
-                "cpu_s_per_1k_chunks": _median(per_k),
-                "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
-                "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
-                "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
-            }
-            if name == "floor":
-                floor[c] = row
-            rows.append(row)
+    rows = [_level_row(name, c, results, baselines, server) for name in clients for c in levels]
+    floor = {row["concurrency"]: row for row in rows if row["client"] == "floor"}
     for row in rows:
-        f = floor.get(row["concurrency"])
-        for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
-            row[f"{key}_vs_floor"] = (
-                (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
-            )
-        row["throughput_vs_floor"] = (
-            row["throughput_tok_s"] / f["throughput_tok_s"]
-            if f and f["throughput_tok_s"] and row["throughput_tok_s"]
-            else None
-        )
-        row["throughput_vs_ideal"] = (
-            row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
-        )
-        row["tpot_within_tolerance"] = (
-            row["ok_trials"] == row["trials"]
-            and row["tpot_p50_ms"] is not None
-            and abs(row["tpot_p50_ms"] - server.itl_ms) <= TPOT_TOLERANCE_MS
-        )
-        # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
-        # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
-        row["holds_load"] = bool(
-            row["tpot_within_tolerance"]
-            and row["ttft_p50_ms_vs_floor"] is not None
-            and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
-            and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
-        )
-
-    def ceiling_of(name: str, key: str) -> int | None:
-        ceiling = None
-        for c in sorted(levels):
-            row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
-            if not row[key]:
-                break
-            ceiling = c
-        return ceiling
-
+        _compare_to_floor(row, floor.get(row["concurrency"]), server.itl_ms)
     return {
         "rows": rows,
-        "ceilings": {name: ceiling_of(name, "tpot_within_tolerance") for name in clients},
-        "strict_ceilings": {name: ceiling_of(name, "holds_load") for name in clients},
+        "ceilings": {name: _ceiling(rows, levels, name, "tpot_within_tolerance") for name in clients},
+        "strict_ceilings": {name: _ceiling(rows, levels, name, "holds_load") for name in clients},
     }
 
 
@@ -158,7 +165,8 @@ def _fmt(v: float | None, nd: int = 1, signed: bool = False) -> str:
     return f"{v:+.{nd}f}" if signed else f"{v:,.{nd}f}"
 
 
-def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
+def _report_header(meta: dict[str, Any]) -> list[str]:
+    """The page's title, how it was measured, and the head of the table of levels."""
     s = meta["server"]
     lines = [
         "# Benchmarks: client capacity",
@@ -189,26 +197,33 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         "| tok/s | × ideal | CPU s / 1k chunks | server late p99 / max µs |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for row in sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"]))):
-        rng = row["ttft_p50_range_ms"]
-        rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
-        fail = (
-            f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**"
-            if row["errors"]
-            else ""
-        )
-        if row["trials"] == 0:
-            fail = " (not run: it failed or timed out at a lower level)"
-        elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
-            fail = " **failed** (later trials skipped)"
-        lines.append(
-            f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
-            f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
-            f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
-            f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
-            f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
-            f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
-        )
+    return lines
+
+
+def _table_line(row: dict[str, Any]) -> str:
+    """One client at one level as a row of the table."""
+    rng = row["ttft_p50_range_ms"]
+    rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
+    fail = (
+        f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**" if row["errors"] else ""
+    )
+    if row["trials"] == 0:
+        fail = " (not run: it failed or timed out at a lower level)"
+    elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
+        fail = " **failed** (later trials skipped)"
+    return (
+        f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
+        f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
+        f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
+        f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
+        f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
+        f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
+    )
+
+
+def _ceiling_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    s = meta["server"]
+    lines: list[str] = []
     lines += [
         "",
         "## Ceiling",
@@ -227,6 +242,12 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         strict = summary.get("strict_ceilings", {}).get(name)
         shown = [below if v is None else str(v) for v in (ceiling, strict)]
         lines.append(f"| {name} | {shown[0]} | {shown[1]} |")
+    return lines
+
+
+def _server_section(meta: dict[str, Any]) -> list[str]:
+    """Whether the timing server kept its schedule during the measured runs."""
+    lines: list[str] = []
     lat = meta["server_total"].get("lateness_us", {}) if meta.get("server_total") else {}
     lines += [
         "",
@@ -242,6 +263,11 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         "",
         f"Raw figures: `{meta['raw_json']}` (not committed; re-run the command to reproduce).",
     ]
+    return lines
+
+
+def _failures_section(summary: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     if any(r["errors"] for r in summary["rows"]):
         lines += ["", "## Failures", ""]
         for row in summary["rows"]:
@@ -249,6 +275,16 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
                 lines.append(
                     f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`"
                 )
+    return lines
+
+
+def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
+    lines = _report_header(meta)
+    order = sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"])))
+    lines += [_table_line(row) for row in order]
+    lines += _ceiling_section(meta, summary)
+    lines += _server_section(meta)
+    lines += _failures_section(summary)
     return "\n".join(lines) + "\n"
 
 
@@ -284,7 +320,7 @@ def versions(clients: list[str]) -> dict[str, str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levels", default="1,16,128,512", help="concurrency levels (comma-separated)")
     ap.add_argument("--trials", type=int, default=3, help="repeats of each level")
@@ -310,12 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="levels 1,16,128, 1 trial, 2 rounds")
     ap.add_argument("--from-json", type=Path, help="re-render the report from a raw JSON of an earlier run")
     ap.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
-    args = ap.parse_args(argv)
-    if args.from_json:
-        return rerender(args.from_json, args.write_docs)
-    if args.quick:
-        args.levels, args.trials, args.rounds = "1,16,128", 1, 2
-    levels = [int(x) for x in args.levels.split(",") if x]
+    return ap
+
+
+def _chosen_clients(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The clients asked for, the floor always first; inferboard dropped when it cannot run yet."""
     clients = [x for x in args.clients.split(",") if x]
     unknown = [c for c in clients if c not in RUNNERS]
     if unknown:
@@ -330,6 +365,82 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         clients.remove("inferboard")
+    return clients
+
+
+def _measure(
+    server: TimingServer, args: argparse.Namespace, levels: list[int], clients: list[str]
+) -> list[ClientResult]:
+    """Every level, trial and client in turn; a failed trial settles the level, a timeout the higher ones."""
+    results: list[ClientResult] = []
+    given_up: dict[int, set[str]] = {}
+    timed_out: set[str] = set()
+    for c in levels:
+        n = requests_for(c, args.rounds, args.min_requests)
+        for trial in range(args.trials):
+            for name in clients:
+                if name in given_up.get(c, set()) or name in timed_out:
+                    continue
+                for attempt in range(1 + args.retries):
+                    server.stats(reset=True)
+                    res = RUNNERS[name](server, c, n, trial, args.client_cpu)
+                    res.server = server.stats()
+                    res.self_report["attempt"] = attempt
+                    # Other work on the machine can delay even a real-time server; such a run measures
+                    # the machine, not the client, so it is repeated (and the repeat is recorded).
+                    if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
+                        break
+                results.append(res)
+                if not res.ok:
+                    # A failed trial settles the level for this client; a timeout settles the higher ones.
+                    given_up.setdefault(c, set()).add(name)
+                    if "timed out" in (res.error or ""):
+                        timed_out.add(name)
+                print(
+                    f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
+                    f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
+                    f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
+                    f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
+                    + (f" ERROR {res.error}" if res.error else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return results
+
+
+def _server_total(results: list[ClientResult]) -> dict[str, Any]:
+    # The final stats only cover the window since the last reset; sum the per-run windows for the total.
+    return {
+        "chunks": sum(r.server.get("chunks", 0) for r in results),
+        "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
+        "lateness_us": {
+            k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
+            for k in ("p50", "p99", "p999", "max")
+        },
+        "note": "worst per-run percentile over all runs (each run's window measured separately)",
+    }
+
+
+def _write_raw(raw: Path, meta: dict[str, Any], summary: dict[str, Any], results: list[ClientResult]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = raw.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {"meta": meta, "summary": summary, "runs": [r.to_dict() for r in results]}, indent=2, default=str
+        )
+    )
+    tmp.replace(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
+    args = ap.parse_args(argv)
+    if args.from_json:
+        return rerender(args.from_json, args.write_docs)
+    if args.quick:
+        args.levels, args.trials, args.rounds = "1,16,128", 1, 2
+    levels = [int(x) for x in args.levels.split(",") if x]
+    clients = _chosen_clients(ap, args)
 
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
     source_at_start, digest_at_start = bench_lib.source_state(), bench_lib.collector_digest()
@@ -339,53 +450,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ClientResult] = []
     try:
         print(f"timing server on {server.base_url}", file=sys.stderr)
-        given_up: dict[int, set[str]] = {}
-        timed_out: set[str] = set()
         baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in clients}
         server.stats(reset=True)
-        for c in levels:
-            n = requests_for(c, args.rounds, args.min_requests)
-            for trial in range(args.trials):
-                for name in clients:
-                    if name in given_up.get(c, set()) or name in timed_out:
-                        continue
-                    for attempt in range(1 + args.retries):
-                        server.stats(reset=True)
-                        res = RUNNERS[name](server, c, n, trial, args.client_cpu)
-                        res.server = server.stats()
-                        res.self_report["attempt"] = attempt
-                        # Other work on the machine can delay even a real-time server; such a run measures
-                        # the machine, not the client, so it is repeated (and the repeat is recorded).
-                        if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
-                            break
-                    results.append(res)
-                    if not res.ok:
-                        # A failed trial settles the level for this client; a timeout settles the higher ones.
-                        given_up.setdefault(c, set()).add(name)
-                        if "timed out" in (res.error or ""):
-                            timed_out.add(name)
-                    print(
-                        f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
-                        f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
-                        f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
-                        f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
-                        + (f" ERROR {res.error}" if res.error else ""),
-                        file=sys.stderr,
-                        flush=True,
-                    )
+        results = _measure(server, args, levels, clients)
     finally:
-        server_total = server.stop() or {}
-    # The final stats only cover the window since the last reset; sum the per-run windows for the total.
-    total_chunks = sum(r.server.get("chunks", 0) for r in results)
-    server_total = {
-        "chunks": total_chunks,
-        "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
-        "lateness_us": {
-            k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
-            for k in ("p50", "p99", "p999", "max")
-        },
-        "note": "worst per-run percentile over all runs (each run's window measured separately)",
-    }
+        server.stop()
+    server_total = _server_total(results)
     summary = summarise(results, baselines, server, levels, clients)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     raw = OUT / f"client_capacity-{stamp}.json"
@@ -410,14 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_total": server_total,
         "raw_json": str(raw.relative_to(REPO)),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = raw.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {"meta": meta, "summary": summary, "runs": [r.to_dict() for r in results]}, indent=2, default=str
-        )
-    )
-    tmp.replace(raw)
+    _write_raw(raw, meta, summary, results)
     emit(markdown_report(meta, summary), args.write_docs)
     return 0
 

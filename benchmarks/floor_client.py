@@ -106,6 +106,48 @@ def _scan_events(u: _User, now: int) -> None:
                 u.tokens = int(m2.group(1))
 
 
+def _open_users(host: str, port: int, concurrency: int, ep: select.epoll) -> dict[int, _User]:
+    """One non-blocking keep-alive connection per user, registered for reading."""
+    users: dict[int, _User] = {}
+    for _ in range(concurrency):
+        s = socket.create_connection((host, port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        users[s.fileno()] = _User(s)
+        ep.register(s.fileno(), select.EPOLLIN)
+    return users
+
+
+def _summary(
+    concurrency: int,
+    completed: int,
+    failed: int,
+    ttft: list[float],
+    tpot: list[float],
+    out_tokens: int,
+    chunks_total: int,
+    window_s: float,
+    cpu_s: float,
+) -> dict[str, Any]:
+    return {
+        "client": "floor",
+        "concurrency": concurrency,
+        "completed": completed,
+        "failed": failed,
+        "ttft_ms": {
+            "p50": _percentile(ttft, 50),
+            "p99": _percentile(ttft, 99),
+            "mean": sum(ttft) / len(ttft),
+        },
+        "tpot_ms": {"p50": _percentile(tpot, 50), "p99": _percentile(tpot, 99)},
+        "output_throughput_tok_s": out_tokens / window_s if window_s > 0 else 0.0,
+        "output_tokens": out_tokens,
+        "chunks": chunks_total,
+        "window_s": window_s,
+        "cpu_s_in_loop": cpu_s,
+    }
+
+
 def run(
     host: str,
     port: int,
@@ -119,13 +161,7 @@ def run(
     """Drive `concurrency` closed-loop users until `requests` requests completed; return the summary."""
     payload = _request_bytes(host, port, model, max_tokens, prompt)
     ep = select.epoll()
-    users: dict[int, _User] = {}
-    for _ in range(concurrency):
-        s = socket.create_connection((host, port))
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.setblocking(False)
-        users[s.fileno()] = _User(s)
-        ep.register(s.fileno(), select.EPOLLIN)
+    users = _open_users(host, port, concurrency, ep)
 
     ttft: list[float] = []
     tpot: list[float] = []
@@ -186,23 +222,7 @@ def run(
         u.sock.close()
     ep.close()
     window_s = (t_last_done - t_first_send) / 1e9
-    return {
-        "client": "floor",
-        "concurrency": concurrency,
-        "completed": completed,
-        "failed": failed,
-        "ttft_ms": {
-            "p50": _percentile(ttft, 50),
-            "p99": _percentile(ttft, 99),
-            "mean": sum(ttft) / len(ttft),
-        },
-        "tpot_ms": {"p50": _percentile(tpot, 50), "p99": _percentile(tpot, 99)},
-        "output_throughput_tok_s": out_tokens / window_s if window_s > 0 else 0.0,
-        "output_tokens": out_tokens,
-        "chunks": chunks_total,
-        "window_s": window_s,
-        "cpu_s_in_loop": cpu_s,
-    }
+    return _summary(concurrency, completed, failed, ttft, tpot, out_tokens, chunks_total, window_s, cpu_s)
 
 
 def main(argv: list[str] | None = None) -> int:

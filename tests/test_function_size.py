@@ -20,13 +20,6 @@ ALLOWED: frozenset[str] = frozenset(
     {
         # generator/ is being regrouped by stage (issue 22, another branch), which splits its long functions.
         "generator/pages.py::write_pages",
-        # benchmarks/: one-off measurement scripts whose `main`s read top to bottom; not split yet (issue 22).
-        "benchmarks/client_capacity.py::main",
-        "benchmarks/client_capacity.py::markdown_report",
-        "benchmarks/client_capacity.py::summarise",
-        "benchmarks/peer_vllm.py::main",
-        "benchmarks/floor_client.py::run",
-        "benchmarks/build_speed.py::synthetic_run",
     }
 )
 
