@@ -47,7 +47,7 @@ def _inferboard(*args: str) -> subprocess.CompletedProcess[str]:
 # What differs between two runs of the same cell: ids, times, the command line, a free port, a per-start
 # random marker, and what was measured (figures, warnings about them, telemetry).
 _VOLATILE = ("run_id", "created_at", "started_at", "finished_at", "command", "notes", "telemetry")
-_VOLATILE_PARTS = {"backend": ("endpoint", "reported"), "launch": ("startup_s", "memory")}
+_VOLATILE_PARTS = {"backend": ("endpoint", "reported"), "launch": ("startup_s", "first_token_s", "memory")}
 
 
 def _what_ran(path: Path) -> tuple[str, dict[str, Any]]:
