@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from collector.schema import RunRecord
-from generator.charts import run_series
-from generator.load import LoadedRun
-from generator.runsummary import (
+from generator.data.load import LoadedRun
+from generator.data.tables import level_frame
+from generator.figures.charts import run_series
+from generator.pages.runsummary import (
     foreign_matrix,
     human_title,
     launch_note,
@@ -17,7 +18,6 @@ from generator.runsummary import (
     server_metrics_matrix,
     summary_items,
 )
-from generator.tables import level_frame
 from tests.helpers.gen_factories import HOSTILE_MODEL, make_run
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from collector.schema import RunRecord, percentile_supported
-from generator.charts import Series, run_figures
-from generator.load import LoadedRun
-from generator.runsummary import (
+from generator.data.load import LoadedRun
+from generator.data.tables import LEVEL_METRICS, level_text, run_info
+from generator.figures.charts import Series, run_figures
+from generator.pages.runsummary import (
     foreign_matrix,
     human_title,
     launch_note,
@@ -20,9 +21,8 @@ from generator.runsummary import (
     server_metrics_matrix,
     summary_items,
 )
-from generator.safe import clean_text, safe_url
-from generator.tables import LEVEL_METRICS, level_text, run_info
-from generator.workload_view import workload_context, workload_figures
+from generator.pages.workload import workload_context, workload_figures
+from generator.render.safe import clean_text, safe_url
 
 Row = tuple[str, Any]
 MAX_ERROR_SAMPLES = 20

@@ -1,7 +1,7 @@
 """The leaderboard and the charts by configuration: one row per configuration x load level, one line per
 configuration, never one per run.
 
-Pure functions over `generator.configs.configurations` (the one pooling of trials the home page also uses):
+Pure functions over `analysis.configs.configurations` (the one pooling of trials the home page also uses):
 a figure is the mean over the complete trials of all the configuration's runs at that level; a level that
 `collector.schema.level_unclean_reasons` rejects carries its reasons, and a percentile the per-trial sample
 cannot support is left out with why.
@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 
 from collector.schema import mean_interval, percentile_supported
-from generator.charts import Series, _num, scope_figures
-from generator.configs import Configuration, PooledLevel, configurations
-from generator.decide import _distinct_labels
-from generator.load import LoadedRun
-from generator.tables import INTERVAL_KEYS, LEVEL_METRICS, PERCENTILE_COLUMNS, class_label
+from generator.analysis.configs import Configuration, PooledLevel, configurations
+from generator.analysis.decide import _distinct_labels
+from generator.data.load import LoadedRun
+from generator.data.tables import INTERVAL_KEYS, LEVEL_METRICS, PERCENTILE_COLUMNS, class_label
+from generator.figures.charts import Series, _num, scope_figures
 
 SetKey = tuple[str, str, str, str]  # class, model, hardware, workload
 # A leaderboard entity: one configuration, described by its most recent run (whose id a row's Compare box

@@ -24,9 +24,8 @@ from collector.schema import (
     mean_interval,
     percentile_supported,
 )
-from generator.load import LoadedRun
-from generator.safe import clean_text
-from generator.tables import (
+from generator.data.load import LoadedRun
+from generator.data.tables import (
     _level_values,
     _merge_trials,
     devices,
@@ -37,6 +36,7 @@ from generator.tables import (
     short_backend,
     workload_text,
 )
+from generator.render.safe import clean_text
 
 LevelKey = tuple[int | None, float | None]  # (concurrency, request rate)
 Trial = tuple[LevelResult, int]  # one trial and the devices its throughput is divided by

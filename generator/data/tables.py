@@ -21,9 +21,9 @@ from collector.schema import (
     level_unclean_reasons,
     percentile_supported,
 )
-from generator.capacity import capacity_key, capacity_range, capacity_text, capacity_where
-from generator.load import LoadedRun
-from generator.safe import clean_text
+from generator.data.capacity import capacity_key, capacity_range, capacity_text, capacity_where
+from generator.data.load import LoadedRun
+from generator.render.safe import clean_text
 
 REAL_GPU_CLASS = "gpu-real"
 CLASS_LABELS = {

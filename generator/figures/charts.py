@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from collector.schema import RunRecord
-from generator.decide import differing_label
-from generator.safe import plotly_text
-from generator.tables import level_text
+from generator.analysis.decide import differing_label
+from generator.data.tables import level_text
+from generator.render.safe import plotly_text
 
 Figure = dict[str, Any]
 

@@ -27,25 +27,10 @@ from collector.schema import (
     definition,
     json_schema,
 )
-from generator.assets_data import DATA_DIR, DataAssets, data_ref
-from generator.board import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes
-from generator.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series
-from generator.configpages import config_pages
-from generator.decide import decision_groups, sections
-from generator.downloads import (
-    PARQUET,
-    column_rows,
-    llmd_zip_name,
-    results_csv,
-    write_level_parquet,
-    write_llmd_reports,
-)
-from generator.history import config_key
-from generator.load import LoadedRun
-from generator.render import FragmentStore, md_link, relative_url, template
-from generator.runpage import model_rows, run_context, shell_line
-from generator.safe import clean_text, json_text
-from generator.tables import (
+from generator.analysis.decide import decision_groups, sections
+from generator.analysis.history import config_key
+from generator.data.load import LoadedRun
+from generator.data.tables import (
     LEVEL_METRICS,
     REAL_GPU_CLASS,
     class_label,
@@ -53,6 +38,21 @@ from generator.tables import (
     short_backend,
     short_id,
 )
+from generator.figures.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series
+from generator.pages.configpages import config_pages
+from generator.pages.downloads import (
+    PARQUET,
+    column_rows,
+    llmd_zip_name,
+    results_csv,
+    write_level_parquet,
+    write_llmd_reports,
+)
+from generator.pages.leaderboard import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes
+from generator.pages.runpage import model_rows, run_context, shell_line
+from generator.render.assets_data import DATA_DIR, DataAssets, data_ref
+from generator.render.safe import clean_text, json_text
+from generator.render.templates import FragmentStore, md_link, relative_url, template
 
 CHART_NAMES = [
     ("throughput", "Output throughput vs concurrency"),

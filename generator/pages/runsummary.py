@@ -13,9 +13,9 @@ from pathlib import PurePath
 from typing import Any
 
 from collector.schema import RunRecord
-from generator.capacity import capacity_text
-from generator.safe import clean_text
-from generator.tables import as_utc, hardware_text, level_text, short_backend
+from generator.data.capacity import capacity_text
+from generator.data.tables import as_utc, hardware_text, level_text, short_backend
+from generator.render.safe import clean_text
 
 # guidellm-style statistics shown as columns of the imported figures table, in this order.
 _TITLE_UNSAFE = re.compile(r"[^\w .,:;×/+()@=-]")
