@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
-# The generator's own stages, highest first, the same rule inside the `generator` unit above. `generator` alone
+# The generator's own stages, highest first: the same rule inside the `generator` unit. `generator` alone
 # is its top level: the package root and `cli` (the entry points `generator.cli:build` / `:serve`).
 GENERATOR_LAYERS: tuple[tuple[str, ...], ...] = (
     ("generator",),

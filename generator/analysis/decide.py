@@ -233,7 +233,7 @@ def _curve(config: Configuration) -> list[Any]:
     return [config.label, config.key, points]
 
 
-def _distinct_labels(part: list[Configuration]) -> None:
+def distinct_labels(part: list[Configuration]) -> None:
     """Configurations that read the same (same backend, version and quantization, other serving options or
     weights) are told apart by their key, so a verdict never reads 'X beats X'."""
     counts: dict[str, int] = {}
@@ -245,7 +245,7 @@ def _distinct_labels(part: list[Configuration]) -> None:
 
 
 def _group(part: list[Configuration], runs: list[LoadedRun]) -> Group:
-    _distinct_labels(part)
+    distinct_labels(part)
     first = part[0]
     threshold = default_threshold(part)
     group = Group(first.klass, first.model, first.hardware, first.workload, len(runs), len(part), threshold)

@@ -24,21 +24,20 @@ from collector.schema import (
     SCHEMA_VERSION,
     WORKLOAD_DEFINITIONS,
     configuration_key,
-    definition,
     json_schema,
 )
 from generator.analysis.decide import decision_groups, sections
 from generator.analysis.history import config_key
+from generator.data.columns import COLUMN_DEFINITIONS, LEVEL_METRICS
 from generator.data.load import LoadedRun
 from generator.data.tables import (
-    LEVEL_METRICS,
     REAL_GPU_CLASS,
     class_label,
     default_class,
     short_backend,
     short_id,
 )
-from generator.figures.charts import DEFAULT_PRICE_PER_HOUR, Series, _num, backend_color, run_series
+from generator.figures.charts import DEFAULT_PRICE_PER_HOUR, Series, backend_color, num, run_series
 from generator.pages.configpages import config_pages
 from generator.pages.downloads import (
     PARQUET,
@@ -64,19 +63,6 @@ CHART_NAMES = [
     ("energy", "Energy per output token"),
     ("cost", "Cost per million output tokens"),
 ]
-# Leaderboard column -> the schema's metric definition shown on hover.
-COLUMN_DEFINITIONS = {
-    "out_tok_s": "output_throughput_tok_s",
-    "out_tok_s_gpu": "output_throughput_per_gpu_tok_s",
-    "user_tok_s": "per_user_tok_s",
-    "ttft_p50": "ttft_ms",
-    "ttft_p99": "ttft_ms",
-    "tpot_p50": "tpot_ms",
-    "e2e_p50": "e2e_ms",
-    "rps": "request_throughput_rps",
-    "goodput_rps": "goodput",
-    "j_per_tok": "joules_per_output_token",
-}
 # Ranked rows shown per operating point on the home page; the rest are counted and linked (leaderboard),
 # so the home page stays flat as runs grow.
 HOME_TOP = 10
@@ -132,10 +118,7 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
     sets = board_sets(ctx.runs, ctx.runs_frame, assets.write) if not ctx.levels.empty else []
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
-        "definitions": {
-            col: f"{definition(key).name}: {definition(key).definition} ({definition(key).formula})"
-            for col, key in COLUMN_DEFINITIONS.items()
-        },
+        "definitions": COLUMN_DEFINITIONS,
         "default_view": default_view(ctx.runs_frame),
         "compare_url": "compare/" if ctx.dir_urls else "compare.html",
         "run_cols": CONFIG_COLS,
@@ -212,7 +195,7 @@ def compare_payload(
             []
             if s is None
             else [
-                [_num(v) for v in values]
+                [num(v) for v in values]
                 for values in zip(
                     s["load"],
                     s["out_tok_s"],

@@ -18,8 +18,8 @@ import pandas as pd
 
 from collector.schema.llmd import FORMAT, run_reports
 from collector.schema.table import Column, level_table_columns, level_table_rows
+from generator.data.columns import LEVEL_METRICS
 from generator.data.load import LoadedRun
-from generator.data.tables import LEVEL_METRICS
 from generator.render.safe import csv_cell
 
 PARQUET = "data/levels.parquet"

@@ -16,10 +16,11 @@ import pandas as pd
 
 from collector.schema import mean_interval, percentile_supported
 from generator.analysis.configs import Configuration, PooledLevel, configurations
-from generator.analysis.decide import _distinct_labels
+from generator.analysis.decide import distinct_labels
+from generator.data.columns import LEVEL_METRICS
 from generator.data.load import LoadedRun
-from generator.data.tables import INTERVAL_KEYS, LEVEL_METRICS, PERCENTILE_COLUMNS, class_label
-from generator.figures.charts import Series, _num, scope_figures
+from generator.data.tables import INTERVAL_KEYS, PERCENTILE_COLUMNS, class_label
+from generator.figures.charts import Series, num, scope_figures
 
 SetKey = tuple[str, str, str, str]  # class, model, hardware, workload
 # A leaderboard entity: one configuration, described by its most recent run (whose id a row's Compare box
@@ -57,7 +58,7 @@ def comparable_sets(runs: Sequence[LoadedRun]) -> list[tuple[SetKey, list[Config
     for config in configurations(runs):
         buckets.setdefault((config.klass, config.model, config.hardware, config.workload), []).append(config)
     for part in buckets.values():
-        _distinct_labels(part)
+        distinct_labels(part)
     return sorted(buckets.items())
 
 
@@ -72,7 +73,7 @@ def thin_percentiles(level: PooledLevel) -> dict[str, str]:
 
 
 def _value(level: PooledLevel, column: str, hidden: dict[str, str]) -> float | None:
-    return None if column in hidden else _num(level.columns.get(column))
+    return None if column in hidden else num(level.columns.get(column))
 
 
 def board_rows(index: int, config: Configuration) -> list[list[Any]]:
@@ -80,7 +81,7 @@ def board_rows(index: int, config: Configuration) -> list[list[Any]]:
     rows = []
     for level in config.levels:
         hidden = thin_percentiles(level)
-        values: list[Any] = [index, level.level, _num(level.load)]
+        values: list[Any] = [index, level.level, num(level.load)]
         values += [_value(level, k, hidden) for k in LEVEL_METRICS]
         values += [level.columns.get("status", "complete"), 1 if level.columns.get("saturated") else 0]
         values += [level.trials, level.requests, level.reason_text, hidden]

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from collector.schema import RunRecord, percentile_supported
+from generator.data.columns import LEVEL_METRICS, level_values
 from generator.data.load import LoadedRun
-from generator.data.tables import LEVEL_METRICS, level_text, run_info
+from generator.data.tables import level_text, run_info
 from generator.figures.charts import Series, run_figures
 from generator.pages.runsummary import (
     foreign_matrix,
@@ -26,6 +27,17 @@ from generator.render.safe import clean_text, safe_url
 
 Row = tuple[str, Any]
 MAX_ERROR_SAMPLES = 20
+# The columns of the every-trial table (run.md.j2), in its order; goodput is shown with its fraction.
+TRIAL_COLUMNS = (
+    "out_tok_s",
+    "out_tok_s_gpu",
+    "ttft_p50",
+    "ttft_p99",
+    "tpot_p50",
+    "e2e_p50",
+    "rps",
+    "j_per_tok",
+)
 
 
 def _fmt(value: Any) -> str:
@@ -66,34 +78,31 @@ def shell_line(argv: list[str] | None) -> str | None:
 
 
 def level_table(record: RunRecord) -> list[dict[str, Any]]:
+    """Every trial of every level, its figures read by `columns.level_values` (the leaderboard's own path,
+    so an invalid energy reading shows no J/token here either)."""
     rows = []
     for level in record.results:
         p99_shown = percentile_supported("p99", level.completed)
-        rows.append(
-            {
-                "level": level_text(level.concurrency, level.request_rate),
-                "trial": level.trial,
-                "status": level.status,
-                "completed": level.completed,
-                "failed": level.failed,
-                "out_tok_s": level.output_throughput_tok_s,
-                "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
-                "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
-                "ttft_p99": level.ttft_ms.p99 if level.ttft_ms and p99_shown else None,
-                "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
-                "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
-                "rps": level.request_throughput_rps,
-                "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})"
-                if level.goodput
-                else None,
-                "j_per_tok": level.energy.joules_per_output_token if level.energy else None,
-                "mismatch": level.length_mismatches,
-                "saturated": level.client.reason or "client saturated"
-                if level.client and level.client.saturated
-                else None,
-            }
-        )
-        rows[-1]["ttft_p99_title"] = None if p99_shown else f"n={level.completed}: too few for p99"
+        values = level_values(level)
+        row = {
+            "level": level_text(level.concurrency, level.request_rate),
+            "trial": level.trial,
+            "status": level.status,
+            "completed": level.completed,
+            "failed": level.failed,
+            **{key: values[key] for key in TRIAL_COLUMNS},
+            "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})"
+            if level.goodput
+            else None,
+            "mismatch": level.length_mismatches,
+            "saturated": level.client.reason or "client saturated"
+            if level.client and level.client.saturated
+            else None,
+        }
+        if not p99_shown:
+            row["ttft_p99"] = None
+        row["ttft_p99_title"] = None if p99_shown else f"n={level.completed}: too few for p99"
+        rows.append(row)
     return [{k: v if k.endswith("_title") else _fmt(v) for k, v in r.items()} for r in rows]
 
 
