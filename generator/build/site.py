@@ -27,8 +27,9 @@ from generator.analysis.agreement import diverging_slugs, with_divergence_badge
 from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.data.load import LoadResult, load_runs
 from generator.data.tables import level_frame, run_frame
-from generator.pages.common import SiteContext, write_pages
+from generator.pages.common import SiteContext
 from generator.pages.quality import write_quality_pages
+from generator.pages.write import write_pages
 from generator.render.templates import FragmentStore
 
 ASSETS = Path(__file__).parents[1] / "assets"

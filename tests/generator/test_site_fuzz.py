@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from generator.data.load import load_runs
 from generator.data.tables import level_frame, run_frame
-from generator.pages.common import SiteContext, write_pages
+from generator.pages.common import SiteContext
+from generator.pages.write import write_pages
 from tests.helpers.gen_factories import make_run, record_dict
 
 scalars = st.one_of(

@@ -15,7 +15,8 @@ from generator.analysis.decide import decision_groups
 from generator.data.capacity import capacity_range, capacity_text
 from generator.data.load import LoadedRun
 from generator.data.tables import level_frame, run_frame, workload_text
-from generator.pages.common import SiteContext, methodology_page
+from generator.pages.common import SiteContext
+from generator.pages.methodology import methodology_page
 from generator.pages.workload import (
     capacity_chart,
     capacity_sentences,
