@@ -43,6 +43,11 @@ class Column:
     def format(self, value: float | None) -> str:
         return "—" if value is None else format(value, self.fmt)
 
+    @property
+    def heading(self) -> str:
+        """The header with its unit, unless the header already says it ('TTFT p50 ms', 'Output tok/s')."""
+        return self.header if self.unit.lower() in self.header.lower() else f"{self.header} {self.unit}"
+
     def definition_text(self) -> str:
         item = definition(self.metric)
         return f"{item.name}: {item.definition} ({item.formula})"
@@ -124,6 +129,8 @@ BOARD_COLUMNS = tuple(column for column in COLUMNS if column.on_board)
 LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
     c.key: (c.header, c.unit, c.higher_is_better) for c in BOARD_COLUMNS
 }
+# Column -> its header with unit, for tables that name the unit in the header (the run page).
+HEADINGS = {c.key: c.heading for c in COLUMNS}
 # Leaderboard column -> its schema definition, shown on hover.
 COLUMN_DEFINITIONS = {c.key: c.definition_text() for c in BOARD_COLUMNS}
 

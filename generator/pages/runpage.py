@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from collector.schema import RunRecord, configuration_key, percentile_supported
 from generator.analysis.history import config_key
-from generator.data.columns import LEVEL_METRICS, level_values
+from generator.data.columns import HEADINGS, level_values
 from generator.data.load import LoadedRun
 from generator.data.tables import level_text, run_info
 from generator.figures.charts import Series, run_figures
@@ -178,7 +178,7 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "ci_url": safe_url(r.ci.run_url) if r.ci and r.ci.run_url else None,
         "sections": [(title, rows) for title, rows in sections if rows],
         "level_rows": level_table(r),
-        "level_columns": LEVEL_METRICS,
+        "headings": HEADINGS,
         "error_counts": counts,
         "error_samples": samples,
         "figures": figures,

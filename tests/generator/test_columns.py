@@ -60,3 +60,9 @@ def test_the_run_page_and_the_leaderboard_drop_the_same_invalid_energy() -> None
     page = {row["level"]: row["j_per_tok"] for row in level_table(record)}
     assert board["c=4"] is None and page["c=4"] == "—"
     assert board["c=1"] is not None and page["c=1"] != "—"
+
+
+def test_headings_carry_the_unit_once() -> None:
+    assert BY_KEY["ttft_p50"].heading == "TTFT p50 ms"
+    assert BY_KEY["out_tok_s"].heading == "Output tok/s"
+    assert BY_KEY["goodput_rps"].heading == "Goodput req/s"
