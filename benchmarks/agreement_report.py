@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collector.measure.stats import student_t_ci
 from collector.schema import RULE_TEXT, LevelResult, RunRecord, level_unclean_reasons
-from generator.agreement import AgreementGroup, agreement_groups
-from generator.load import LoadedRun, load_runs
+from generator.analysis.agreement import AgreementGroup, agreement_groups
+from generator.data.load import LoadedRun, load_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = "cpu-backends"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from generator.site import BuildError, BuildReport, build_site
+from generator.build.site import BuildError, BuildReport, build_site
 
 
 def _print_report(report: BuildReport) -> None:

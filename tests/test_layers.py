@@ -36,6 +36,19 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
+# The generator's own stages, highest first: the same rule inside the `generator` unit. `generator` alone
+# is its top level: the package root and `cli` (the entry points `generator.cli:build` / `:serve`).
+GENERATOR_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("generator",),
+    ("generator.build",),
+    ("generator.pages",),
+    ("generator.figures",),
+    ("generator.analysis",),
+    ("generator.data",),
+    ("generator.render",),
+)
+GENERATOR_RANK = {package: rank for rank, layer in enumerate(GENERATOR_LAYERS) for package in layer}
+
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -48,6 +61,12 @@ def package_of(module: str) -> str:
     if parts[0] == "collector":
         return "collector" if len(parts) == 1 else f"collector.{parts[1]}"
     return parts[0]
+
+
+def stage_of(module: str) -> str:
+    """The generator stage a generator module belongs to: `generator.<sub-package>`, else `generator`."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 and (ROOT / parts[0] / parts[1]).is_dir() else parts[0]
 
 
 def imports(source: str, module: str, is_package: bool) -> Iterator[tuple[str, int]]:
@@ -103,6 +122,32 @@ def test_no_package_imports_a_higher_layer_or_a_sibling() -> None:
             if source != dest and RANK[dest] <= RANK[source]:
                 wrong.append(f"{where}: {source} imports {target} ({dest} is not below it)")
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_generator_stage_has_a_layer() -> None:
+    stages = {stage_of(m) for m in own_modules() if package_of(m) == "generator"}
+    missing = sorted(stages - set(GENERATOR_RANK))
+    assert not missing, f"add these stages to GENERATOR_LAYERS in {Path(__file__).name}: {missing}"
+
+
+def test_no_generator_stage_imports_a_higher_stage_or_a_sibling() -> None:
+    wrong = []
+    for module, edges in import_graph().items():
+        if package_of(module) != "generator":
+            continue
+        for target, where in edges.items():
+            if package_of(target) != "generator":
+                continue
+            source, dest = stage_of(module), stage_of(target)
+            if source != dest and GENERATOR_RANK[dest] <= GENERATOR_RANK[source]:
+                wrong.append(f"{where}: {source} imports {target} ({dest} is not below it)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_stage_of_names_the_sub_package() -> None:
+    assert stage_of("generator.cli") == "generator"
+    assert stage_of("generator.pages") == "generator.pages"
+    assert stage_of("generator.pages.runpage") == "generator.pages"
 
 
 def test_the_generator_imports_only_the_schema_from_the_collector() -> None:
@@ -170,3 +215,13 @@ def test_architecture_doc_shows_the_layers() -> None:
     assert block, "docs/architecture.md needs the layer block (<!-- layers --> then a text block)"
     shown = tuple(tuple(line.split()) for line in block.group(1).splitlines() if line.strip())
     assert shown == LAYERS, "docs/architecture.md's layer block differs from LAYERS in tests/test_layers.py"
+
+
+def test_architecture_doc_shows_the_generator_stages() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    block = re.search(r"<!-- generator-layers -->\n```text\n(.*?)```", text, re.S)
+    assert block, (
+        "docs/architecture.md needs the generator block (<!-- generator-layers --> then a text block)"
+    )
+    shown = tuple(tuple(line.split()) for line in block.group(1).splitlines() if line.strip())
+    assert shown == GENERATOR_LAYERS, "docs/architecture.md's generator block differs from GENERATOR_LAYERS"

@@ -7,10 +7,16 @@ from pathlib import Path
 import pytest
 
 from collector.schema import Quality, RunRecord
-from generator.agreement import DIVERGE_BADGE, agreement_groups, compare, precision_bits, weights_name
-from generator.history import Change, all_changes, config_key, detect_changes, histories
-from generator.load import LoadedRun
-from generator.site import build_site
+from generator.analysis.agreement import (
+    DIVERGE_BADGE,
+    agreement_groups,
+    compare,
+    precision_bits,
+    weights_name,
+)
+from generator.analysis.history import Change, all_changes, config_key, detect_changes, histories
+from generator.build.site import build_site
+from generator.data.load import LoadedRun
 from tests.helpers.gen_factories import make_run, write_run
 from tests.helpers.quality_factories import GOOD, SMOL, answering_run, history_run, smol_family
 

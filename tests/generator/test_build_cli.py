@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from collector.cli.main import main
-from generator.load import load_runs
-from generator.site import build_site
+from generator.build.site import build_site
+from generator.data.load import load_runs
 from tests.helpers.golden import golden_files
 
 

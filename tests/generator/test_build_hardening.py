@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.safe import clean_text, html_text
+from generator.render.safe import clean_text, html_text
 from tests.helpers.gen_factories import make_run, record_dict, standard_runs, write_run
 
 ENTRY = "from collector.cli import main; main()"

@@ -7,8 +7,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from generator.board import config_series
-from generator.charts import (
+from generator.analysis.configs import configurations
+from generator.data.load import LoadedRun
+from generator.data.tables import level_frame
+from generator.figures.charts import (
     FRONTIER_COLOR,
     backend_color,
     cost_per_mtok,
@@ -17,9 +19,7 @@ from generator.charts import (
     run_series,
     scope_figures,
 )
-from generator.configs import configurations
-from generator.load import LoadedRun
-from generator.tables import level_frame
+from generator.pages.leaderboard import config_series
 from tests.helpers.gen_factories import hostile_run, make_run, standard_runs
 
 
@@ -102,7 +102,7 @@ def test_cost_per_mtok() -> None:
 
 
 def test_every_known_backend_has_its_own_colour() -> None:
-    from generator.charts import BACKEND_SLOTS
+    from generator.figures.charts import BACKEND_SLOTS
 
     colours = [backend_color(name) for name in BACKEND_SLOTS]
     assert len(set(colours)) == len(colours)

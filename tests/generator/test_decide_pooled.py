@@ -19,13 +19,15 @@ from collector.schema import (
     RunRecord,
     configuration_key,
 )
-from generator.assets_data import DataAssets
-from generator.configpages import config_pages, estimate_cell
-from generator.configs import Estimate, configurations
-from generator.decide import Ranking, decision_groups
-from generator.load import LoadedRun
-from generator.pages import SiteContext, home_page, methodology_page
-from generator.tables import level_frame, run_frame
+from generator.analysis.configs import Estimate, configurations
+from generator.analysis.decide import Ranking, decision_groups
+from generator.data.load import LoadedRun
+from generator.data.tables import level_frame, run_frame
+from generator.pages.common import SiteContext
+from generator.pages.configpages import config_pages, estimate_cell
+from generator.pages.home import home_page
+from generator.pages.methodology import methodology_page
+from generator.render.assets_data import DataAssets
 from tests.helpers.gen_factories import level, make_run
 
 T975_DF9 = 2.262157  # Student-t 0.975 quantile, 9 degrees of freedom (published tables)

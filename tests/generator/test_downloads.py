@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from collector.schema.table import level_table_columns
-from generator.downloads import PARQUET, level_table, llmd_zip_name
-from generator.load import load_runs
-from generator.pages import SiteContext, write_data_files
-from generator.tables import level_frame, run_frame
+from generator.data.load import load_runs
+from generator.data.tables import level_frame, run_frame
+from generator.pages.common import SiteContext
+from generator.pages.downloads import PARQUET, level_table, llmd_zip_name, write_data_files
 
 pytest.importorskip("pyarrow")
 
@@ -81,7 +81,7 @@ def test_empty_site_has_a_typed_empty_table() -> None:
 
 
 def test_data_page_shows_the_reads_the_columns_and_each_runs_reports(tmp_path: Path) -> None:
-    from generator.pages import write_pages
+    from generator.pages.write import write_pages
 
     runs = load_runs(ROOT / "runs").runs[:2]
     ctx = SiteContext(runs, run_frame(runs), level_frame(runs), [], True, datetime(2026, 12, 7, tzinfo=UTC))

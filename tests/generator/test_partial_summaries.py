@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from collector.importers import ImportOptions, import_files
-from generator import tables
-from generator.load import LoadedRun
+from generator.data import tables
+from generator.data.load import LoadedRun
 
 SUMMARY_ONLY = Path(__file__).parents[1] / "fixtures" / "imports" / "vllm" / "c2_summary_only.json"
 

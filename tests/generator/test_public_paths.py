@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.load import load_runs
-from generator.publicpaths import public_command, public_text
-from generator.site import build_site
+from generator.build.site import build_site
+from generator.data.load import load_runs
+from generator.data.publicpaths import public_command, public_text
 from tests.helpers.gen_factories import make_run, write_run
 from tests.helpers.workload_factories import with_capacity
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from generator.agreement import DIVERGE_BADGE
-from generator.history import config_key
+from generator.analysis.agreement import DIVERGE_BADGE
+from generator.analysis.history import config_key
 from tests.helpers.browser import ARGS, CHROMIUM, served_site
 from tests.helpers.gen_factories import write_run
 from tests.helpers.quality_factories import SMOL, history_run, smol_family

@@ -4,7 +4,7 @@ the "n trials × m requests" figure reads as a product only when it is one."""
 from __future__ import annotations
 
 from collector.schema import Isolation
-from generator.runsummary import conditions_text
+from generator.pages.runsummary import conditions_text
 from tests.helpers.gen_factories import make_run
 
 
@@ -32,7 +32,7 @@ def test_older_runs_say_what_they_do_not_record() -> None:
 
 
 def test_trials_and_requests_read_as_a_product_only_when_they_are_one() -> None:
-    from generator.render import trials_requests
+    from generator.render.templates import trials_requests
 
     assert trials_requests(3, 42) == "3 × 14"  # 3 trials of 14 requests each
     assert trials_requests(3, 41) == "3 trials, 41 requests"  # uneven: the total, in words

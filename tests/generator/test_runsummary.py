@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from collector.schema import RunRecord
-from generator.charts import run_series
-from generator.load import LoadedRun
-from generator.runsummary import (
+from generator.data.load import LoadedRun
+from generator.data.tables import level_frame
+from generator.figures.charts import run_series
+from generator.pages.runsummary import (
     foreign_matrix,
     human_title,
     launch_note,
@@ -17,7 +18,6 @@ from generator.runsummary import (
     server_metrics_matrix,
     summary_items,
 )
-from generator.tables import level_frame
 from tests.helpers.gen_factories import HOSTILE_MODEL, make_run
 
 
@@ -42,7 +42,7 @@ def test_summary_and_merged_rows_count_complete_trials() -> None:
     assert items["Trials per level"] == "3 complete of 3"
     merged = merged_level_rows(rows)
     assert [m["level"] for m in merged] == ["c=1", "c=4", "c=16"]
-    assert all(m["n"] == "3/3" and "[" in m["out_tok_s"] for m in merged)
+    assert all(m["n"] == "3/3" and "[" in str(m["out_tok_s"]) for m in merged)
 
 
 def test_server_metrics_are_one_table_of_levels_by_metrics() -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 import math
 
-from generator.safe import clean_text, csv_cell, html_text, json_for_script, plotly_text, run_slug, safe_url
+from generator.render.safe import (
+    clean_text,
+    csv_cell,
+    html_text,
+    json_for_script,
+    plotly_text,
+    run_slug,
+    safe_url,
+)
 
 
 def test_html_text_escapes_markup_markdown_and_template_syntax() -> None:

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.load import load_runs
-from generator.pages import SiteContext, write_pages
-from generator.tables import level_frame, run_frame
+from generator.data.load import load_runs
+from generator.data.tables import level_frame, run_frame
+from generator.pages.common import SiteContext
+from generator.pages.write import write_pages
 from tests.helpers.gen_factories import make_run, record_dict
 
 scalars = st.one_of(

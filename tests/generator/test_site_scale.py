@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from generator.site import build_site
+from generator.build.site import build_site
 from tests.helpers.browser import ARGS, CHROMIUM, QuietHandler
 
 REPO = Path(__file__).resolve().parents[2]

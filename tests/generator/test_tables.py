@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from collector.schema import LevelResult, Summary
-from generator.configs import configurations
-from generator.decide import (
+from generator.analysis.configs import configurations
+from generator.analysis.decide import (
     Score,
     _verdict,
     at_interactivity,
     decision_groups,
     sections,
 )
-from generator.load import LoadedRun
-from generator.tables import (
+from generator.data.load import LoadedRun
+from generator.data.tables import (
     REAL_GPU_CLASS,
     default_class,
     level_frame,

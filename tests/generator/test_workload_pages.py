@@ -11,12 +11,13 @@ import pandas as pd
 from plotly.validator_cache import ValidatorCache
 
 from collector.schema import RunRecord
-from generator.capacity import capacity_range, capacity_text
-from generator.decide import decision_groups
-from generator.load import LoadedRun
-from generator.pages import SiteContext, methodology_page
-from generator.tables import level_frame, run_frame, workload_text
-from generator.workload_view import (
+from generator.analysis.decide import decision_groups
+from generator.data.capacity import capacity_range, capacity_text
+from generator.data.load import LoadedRun
+from generator.data.tables import level_frame, run_frame, workload_text
+from generator.pages.common import SiteContext
+from generator.pages.methodology import methodology_page
+from generator.pages.workload import (
     capacity_chart,
     capacity_sentences,
     turns_chart,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from generator.site import BuildReport, build_site
+from generator.build.site import BuildReport, build_site
 
 # Debian's chromium by default; INFERBOARD_CHROMIUM points elsewhere (e.g. Chrome on a GitHub runner).
 CHROMIUM = Path(os.environ.get("INFERBOARD_CHROMIUM", "/usr/bin/chromium"))

@@ -17,8 +17,8 @@ from collector.quality.passes import RANDOM_WEIGHTS_REASON, _ask
 from collector.schema import Quality, RunRecord, load_run
 from collector.server.engine import EmbeddedEngine
 from collector.server.ggufgen import cached_model
-from generator.agreement import agreement_groups, answers, compare
-from generator.load import LoadedRun
+from generator.analysis.agreement import agreement_groups, answers, compare
+from generator.data.load import LoadedRun
 from tests.helpers.realmodel import smollm2_gguf
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]

@@ -1,7 +1,7 @@
 """The leaderboard and the charts by configuration: one row per configuration x load level, one line per
 configuration, never one per run.
 
-Pure functions over `generator.configs.configurations` (the one pooling of trials the home page also uses):
+Pure functions over `analysis.configs.configurations` (the one pooling of trials the home page also uses):
 a figure is the mean over the complete trials of all the configuration's runs at that level; a level that
 `collector.schema.level_unclean_reasons` rejects carries its reasons, and a percentile the per-trial sample
 cannot support is left out with why.
@@ -15,11 +15,15 @@ from typing import Any
 import pandas as pd
 
 from collector.schema import mean_interval, percentile_supported
-from generator.charts import Series, _num, scope_figures
-from generator.configs import Configuration, PooledLevel, configurations
-from generator.decide import _distinct_labels
-from generator.load import LoadedRun
-from generator.tables import INTERVAL_KEYS, LEVEL_METRICS, PERCENTILE_COLUMNS, class_label
+from generator.analysis.configs import Configuration, PooledLevel, configurations
+from generator.analysis.decide import distinct_labels
+from generator.data.columns import COLUMN_DEFINITIONS, COLUMNS, LEVEL_METRICS
+from generator.data.load import LoadedRun
+from generator.data.tables import INTERVAL_KEYS, PERCENTILE_COLUMNS, class_label, default_class
+from generator.figures.charts import DEFAULT_PRICE_PER_HOUR, Series, num, scope_figures
+from generator.pages.common import SiteContext
+from generator.render.assets_data import DataAssets, data_ref
+from generator.render.templates import md_link, relative_url, template
 
 SetKey = tuple[str, str, str, str]  # class, model, hardware, workload
 # A leaderboard entity: one configuration, described by its most recent run (whose id a row's Compare box
@@ -48,7 +52,7 @@ ROW_COLS = [
     *["status", "saturated", "trials", "requests", "unclean", "hidden"],
 ]
 # Extra chart columns beyond the leaderboard's (the latency distribution chart's percentiles).
-CHART_COLUMNS = [*LEVEL_METRICS, "e2e_min", "e2e_p90", "e2e_p95", "e2e_p99", "e2e_max"]
+CHART_COLUMNS = [*LEVEL_METRICS, *(c.key for c in COLUMNS if not c.on_board)]
 
 
 def comparable_sets(runs: Sequence[LoadedRun]) -> list[tuple[SetKey, list[Configuration]]]:
@@ -57,7 +61,7 @@ def comparable_sets(runs: Sequence[LoadedRun]) -> list[tuple[SetKey, list[Config
     for config in configurations(runs):
         buckets.setdefault((config.klass, config.model, config.hardware, config.workload), []).append(config)
     for part in buckets.values():
-        _distinct_labels(part)
+        distinct_labels(part)
     return sorted(buckets.items())
 
 
@@ -72,7 +76,7 @@ def thin_percentiles(level: PooledLevel) -> dict[str, str]:
 
 
 def _value(level: PooledLevel, column: str, hidden: dict[str, str]) -> float | None:
-    return None if column in hidden else _num(level.columns.get(column))
+    return None if column in hidden else num(level.columns.get(column))
 
 
 def board_rows(index: int, config: Configuration) -> list[list[Any]]:
@@ -80,7 +84,7 @@ def board_rows(index: int, config: Configuration) -> list[list[Any]]:
     rows = []
     for level in config.levels:
         hidden = thin_percentiles(level)
-        values: list[Any] = [index, level.level, _num(level.load)]
+        values: list[Any] = [index, level.level, num(level.load)]
         values += [_value(level, k, hidden) for k in LEVEL_METRICS]
         values += [level.columns.get("status", "complete"), 1 if level.columns.get("saturated") else 0]
         values += [level.trials, level.requests, level.reason_text, hidden]
@@ -180,3 +184,48 @@ def chart_scopes(runs: Sequence[LoadedRun], write: Callable[[str, Any], str]) ->
             }
         )
     return scopes
+
+
+def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
+    """A small index of comparable sets (class x model x hardware x workload); each set's configurations
+    and their pooled rows are their own data file, loaded when the filters reach it."""
+    sets = board_sets(ctx.runs, ctx.runs_frame, assets.write) if not ctx.levels.empty else []
+    classes = sorted(set(ctx.runs_frame["klass"]))
+    return {
+        "definitions": COLUMN_DEFINITIONS,
+        "default_view": default_view(ctx.runs_frame),
+        "compare_url": "compare/" if ctx.dir_urls else "compare.html",
+        "run_cols": CONFIG_COLS,
+        "cols": ROW_COLS,
+        "sets": sets,
+        "metrics": {k: list(v) for k, v in LEVEL_METRICS.items()},
+        "has_capacity": bool(ctx.runs_frame["capacity"].notna().any()),
+        "classes": {k: class_label(k) for k in classes},
+        "default_class": default_class(ctx.runs_frame),
+        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+        "config_url": "configs/{slug}/" if ctx.dir_urls else "configs/{slug}.html",
+    }
+
+
+def default_view(runs: pd.DataFrame) -> dict[str, str]:
+    """The comparable set the leaderboard opens on: the model x hardware x workload of the default class
+    with the most runs (so 1x A100 never sits next to 8x H100 until the reader widens the view)."""
+    cls = default_class(runs)
+    scope = runs if cls == "all" else runs[runs["klass"] == cls]
+    if scope.empty:
+        return {}
+    counts = scope.groupby(["model", "hardware", "workload"], sort=True).size()
+    model, hardware, workload = counts.idxmax()
+    return {"model": str(model), "hardware": str(hardware), "workload": str(workload)}
+
+
+def leaderboard_page(ctx: SiteContext, assets: DataAssets) -> str:
+    return template("leaderboard.md.j2").render(
+        fragments=ctx.fragments,
+        data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx, assets))),
+        has_runs=bool(ctx.runs),
+        default_price=DEFAULT_PRICE_PER_HOUR,
+        home_link=md_link("leaderboard.md", "index.md"),
+        data_link=relative_url("leaderboard.md", "data.md", ctx.dir_urls),
+        methodology_link=md_link("leaderboard.md", "methodology.md"),
+    )

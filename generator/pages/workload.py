@@ -2,7 +2,7 @@
 
 Per-turn TTFT (multi-turn), prefix-cache hit rate, trace send error and reasoning figures per level, and the
 capacity search drawn as attainment against load with the target line and the capacity marked. Figures are
-plain Plotly dicts like `generator.charts`; every run string goes through `plotly_text` / `clean_text`.
+plain Plotly dicts like `figures.charts`; every run string goes through `plotly_text` / `clean_text`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import math
 from typing import Any
 
 from collector.schema import Capacity, LevelResult, RunRecord, Summary
-from generator.capacity import capacity_value, slo_words, unit
-from generator.charts import PALETTE, Figure, layout
-from generator.safe import clean_text
-from generator.tables import level_text
+from generator.data.capacity import capacity_value, slo_words, unit
+from generator.data.tables import level_text
+from generator.figures.charts import PALETTE, Figure, layout
+from generator.render.safe import clean_text
 
 PASS_COLOR = "#009E73"
 FAIL_COLOR = "#D55E00"

@@ -15,8 +15,8 @@ from typing import Any
 
 from collector.schema import RunRecord
 from collector.schema.definitions import REGRESSION_THRESHOLD
-from generator.load import LoadedRun
-from generator.tables import as_utc, level_text
+from generator.data.load import LoadedRun
+from generator.data.tables import as_utc, level_text
 
 # Compared metrics: repeat-summary key -> (label, higher is better).
 METRICS: dict[str, tuple[str, bool]] = {

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.schema import RunFileError, RunRecord, load_run
-from generator.publicpaths import public_run
-from generator.safe import clean_text, run_slug
+from generator.data.publicpaths import public_run
+from generator.render.safe import clean_text, run_slug
 
 
 @dataclass(frozen=True)

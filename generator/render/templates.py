@@ -18,9 +18,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from generator.safe import html_text, json_for_script, safe_url
+from generator.render.safe import html_text, json_for_script, safe_url
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parents[1] / "templates"
 
 
 def _finalize(value: Any) -> Any:
@@ -61,7 +61,7 @@ FRAGMENT = re.compile(r"<!--ib-fragment:(\d+)-->")
 class FragmentStore:
     """Large HTML blocks kept out of the Markdown: a template wraps them in
     `{% call fragments.wrap() %}...{% endcall %}`, which leaves a comment placeholder; the MkDocs plugin in
-    generator.site puts the HTML back after Markdown ran. Markdown's raw-HTML parser is the slowest step of
+    build.site puts the HTML back after Markdown ran. Markdown's raw-HTML parser is the slowest step of
     a build otherwise, and run strings inside fragments are never seen by Markdown at all."""
 
     def __init__(self) -> None:

@@ -16,11 +16,14 @@ from typing import Any
 
 import pandas as pd
 
+from collector.schema import SCHEMA_VERSION, json_schema
 from collector.schema.llmd import FORMAT, run_reports
 from collector.schema.table import Column, level_table_columns, level_table_rows
-from generator.load import LoadedRun
-from generator.safe import csv_cell
-from generator.tables import LEVEL_METRICS
+from generator.data.columns import LEVEL_METRICS
+from generator.data.load import LoadedRun
+from generator.pages.common import SiteContext, write_page
+from generator.render.safe import csv_cell, json_text
+from generator.render.templates import template
 
 PARQUET = "data/levels.parquet"
 LLMD_DIR = "data/llmd"
@@ -116,3 +119,43 @@ def results_csv(levels: pd.DataFrame) -> str:
         for values in frame.itertuples(index=False):
             writer.writerow([csv_cell(v) for v in values])
     return buffer.getvalue()
+
+
+def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
+    """Every download of the Data page; returns why levels.parquet is missing, when it is."""
+    write_page(docs, "data/results.csv", results_csv(ctx.levels))
+    runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
+    rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
+    write_page(
+        docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows})
+    )
+    write_page(docs, "data/run-schema.json", json_text(json_schema()))
+    raw = docs / "data" / "runs"
+    raw.mkdir(parents=True, exist_ok=True)
+    for run in ctx.runs:
+        # The run as loaded (local paths made public, generator/publicpaths.py), not the file's bytes.
+        (raw / f"{run.slug}.json").write_text(json_text(run.record.model_dump(mode="json")), encoding="utf-8")
+    write_llmd_reports(ctx.runs, docs)
+    return write_level_parquet(ctx.runs, docs)
+
+
+def data_page(ctx: SiteContext, docs: Path) -> str:
+    """The Data page, after every file it links is written."""
+    parquet_problem = write_data_files(ctx, docs)
+    return template("data.md.j2").render(
+        fragments=ctx.fragments,
+        schema_version=SCHEMA_VERSION,
+        links={
+            "csv": "data/results.csv",
+            "json": "data/results.json",
+            "schema": "data/run-schema.json",
+            "runs": "runs/index.md",
+            "parquet": PARQUET,
+        },
+        parquet_problem=parquet_problem,
+        columns=column_rows(),
+        downloads=[
+            {"slug": run.slug, "run": f"data/runs/{run.slug}.json", "llmd": llmd_zip_name(run)}
+            for run in ctx.runs
+        ],
+    )

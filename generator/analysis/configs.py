@@ -24,19 +24,19 @@ from collector.schema import (
     mean_interval,
     percentile_supported,
 )
-from generator.load import LoadedRun
-from generator.safe import clean_text
-from generator.tables import (
-    _level_values,
-    _merge_trials,
+from generator.data.columns import BY_KEY, level_values
+from generator.data.load import LoadedRun
+from generator.data.tables import (
     devices,
     hardware_text,
     level_text,
+    merge_trials,
     quant_text,
     run_class,
     short_backend,
     workload_text,
 )
+from generator.render.safe import clean_text
 
 LevelKey = tuple[int | None, float | None]  # (concurrency, request rate)
 Trial = tuple[LevelResult, int]  # one trial and the devices its throughput is divided by
@@ -46,23 +46,21 @@ def _per_device(level: LevelResult, units: int) -> float | None:
     return level.output_throughput_tok_s / units
 
 
-def _stat(name: str, stat: str) -> Callable[[LevelResult, int], float | None]:
-    def read(level: LevelResult, _units: int) -> float | None:
-        summary = getattr(level, name)
-        value = None if summary is None else getattr(summary, stat)
-        return None if value is None else float(value)
-
-    return read
+def _column_reader(key: str) -> Callable[[LevelResult, int], float | None]:
+    column = BY_KEY[key]
+    return lambda level, _units: column.read(level)
 
 
-# Pooled metrics: key -> (header, unit, higher is better, per-trial reader). Output throughput is per GPU
-# (per host on CPU), the unit rankings compare.
+def _registered(key: str) -> tuple[str, str, bool, Callable[[LevelResult, int], float | None]]:
+    column = BY_KEY[key]
+    return column.header, column.unit, column.higher_is_better, _column_reader(key)
+
+
+# Pooled metrics: key -> (header, unit, higher is better, per-trial reader), from the column registry
+# (generator.data.columns). Output throughput is per GPU (per host on CPU), the unit rankings compare.
 POOLED_METRICS: dict[str, tuple[str, str, bool, Callable[[LevelResult, int], float | None]]] = {
     "out_tok_s": ("Output tok/s per device", "tok/s", True, _per_device),
-    "user_tok_s": ("Per-user tok/s (p50)", "tok/s", True, _stat("per_user_tok_s", "p50")),
-    "ttft_p50": ("TTFT p50", "ms", False, _stat("ttft_ms", "p50")),
-    "tpot_p50": ("TPOT p50", "ms", False, _stat("tpot_ms", "p50")),
-    "ttft_p99": ("TTFT p99", "ms", False, _stat("ttft_ms", "p99")),
+    **{key: _registered(key) for key in ("user_tok_s", "ttft_p50", "tpot_p50", "ttft_p99")},
 }
 
 
@@ -83,7 +81,7 @@ class PooledLevel:
     requests: int  # counted (completed) requests over those trials
     reasons: list[str]  # keys of collector.schema.CLEAN_RULES it breaks; empty: it may decide
     values: dict[str, list[float]] = field(default_factory=dict)  # metric -> one value per trial
-    # Every leaderboard column, merged over the same trials the way a run's own row is (tables._merge_trials):
+    # Every leaderboard column, merged over the same trials the way a run's own row is (tables.merge_trials):
     # the mean over the complete trials, counts summed, the worst status kept.
     columns: dict[str, Any] = field(default_factory=dict)
     # leaderboard column -> one value per complete trial (for the charts' intervals)
@@ -155,8 +153,8 @@ def pool_levels(
             requests=sum(t.completed for t, _ in complete),
             reasons=level_unclean_reasons([t for t, _ in used]),
         )
-        pooled.columns = _merge_trials([_level_values(t) for t, _ in trials])
-        for row in (_level_values(t) for t, _ in complete):
+        pooled.columns = merge_trials([level_values(t) for t, _ in trials])
+        for row in (level_values(t) for t, _ in complete):
             for column, value in row.items():
                 if isinstance(value, float) and math.isfinite(value):
                     pooled.column_trials.setdefault(column, []).append(value)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from collector.schema import RunRecord, percentile_supported
-from generator.charts import Series, run_figures
-from generator.load import LoadedRun
-from generator.runsummary import (
+from collector.schema import RunRecord, configuration_key, percentile_supported
+from generator.analysis.history import config_key
+from generator.data.columns import HEADINGS, level_values
+from generator.data.load import LoadedRun
+from generator.data.tables import level_text, run_info
+from generator.figures.charts import Series, run_figures
+from generator.pages.common import SiteContext
+from generator.pages.runsummary import (
     foreign_matrix,
     human_title,
     launch_note,
@@ -20,12 +24,23 @@ from generator.runsummary import (
     server_metrics_matrix,
     summary_items,
 )
-from generator.safe import clean_text, safe_url
-from generator.tables import LEVEL_METRICS, level_text, run_info
-from generator.workload_view import workload_context, workload_figures
+from generator.pages.workload import workload_context, workload_figures
+from generator.render.safe import clean_text, safe_url
+from generator.render.templates import relative_url, template
 
 Row = tuple[str, Any]
 MAX_ERROR_SAMPLES = 20
+# The columns of the every-trial table (run.md.j2), in its order; goodput is shown with its fraction.
+TRIAL_COLUMNS = (
+    "out_tok_s",
+    "out_tok_s_gpu",
+    "ttft_p50",
+    "ttft_p99",
+    "tpot_p50",
+    "e2e_p50",
+    "rps",
+    "j_per_tok",
+)
 
 
 def _fmt(value: Any) -> str:
@@ -66,34 +81,31 @@ def shell_line(argv: list[str] | None) -> str | None:
 
 
 def level_table(record: RunRecord) -> list[dict[str, Any]]:
+    """Every trial of every level, its figures read by `columns.level_values` (the leaderboard's own path,
+    so an invalid energy reading shows no J/token here either)."""
     rows = []
     for level in record.results:
         p99_shown = percentile_supported("p99", level.completed)
-        rows.append(
-            {
-                "level": level_text(level.concurrency, level.request_rate),
-                "trial": level.trial,
-                "status": level.status,
-                "completed": level.completed,
-                "failed": level.failed,
-                "out_tok_s": level.output_throughput_tok_s,
-                "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
-                "ttft_p50": level.ttft_ms.p50 if level.ttft_ms else None,
-                "ttft_p99": level.ttft_ms.p99 if level.ttft_ms and p99_shown else None,
-                "tpot_p50": level.tpot_ms.p50 if level.tpot_ms else None,
-                "e2e_p50": level.e2e_ms.p50 if level.e2e_ms else None,
-                "rps": level.request_throughput_rps,
-                "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})"
-                if level.goodput
-                else None,
-                "j_per_tok": level.energy.joules_per_output_token if level.energy else None,
-                "mismatch": level.length_mismatches,
-                "saturated": level.client.reason or "client saturated"
-                if level.client and level.client.saturated
-                else None,
-            }
-        )
-        rows[-1]["ttft_p99_title"] = None if p99_shown else f"n={level.completed}: too few for p99"
+        values = level_values(level)
+        row = {
+            "level": level_text(level.concurrency, level.request_rate),
+            "trial": level.trial,
+            "status": level.status,
+            "completed": level.completed,
+            "failed": level.failed,
+            **{key: values[key] for key in TRIAL_COLUMNS},
+            "goodput": f"{level.goodput.rate_rps:.4g} ({level.goodput.fraction:.0%})"
+            if level.goodput
+            else None,
+            "mismatch": level.length_mismatches,
+            "saturated": level.client.reason or "client saturated"
+            if level.client and level.client.saturated
+            else None,
+        }
+        if not p99_shown:
+            row["ttft_p99"] = None
+        row["ttft_p99_title"] = None if p99_shown else f"n={level.completed}: too few for p99"
+        rows.append(row)
     return [{k: v if k.endswith("_title") else _fmt(v) for k, v in r.items()} for r in rows]
 
 
@@ -166,7 +178,7 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "ci_url": safe_url(r.ci.run_url) if r.ci and r.ci.run_url else None,
         "sections": [(title, rows) for title, rows in sections if rows],
         "level_rows": level_table(r),
-        "level_columns": LEVEL_METRICS,
+        "headings": HEADINGS,
         "error_counts": counts,
         "error_samples": samples,
         "figures": figures,
@@ -182,3 +194,21 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "wl": workload_context(r),
         "wl_figures": workload_figures(r),
     }
+
+
+def run_pages(ctx: SiteContext, series_by_slug: dict[str, Series]) -> Iterator[tuple[str, str]]:
+    """(runs/<slug>.md, its text) for every run, one at a time (a large site never holds them all)."""
+    run_template = template("run.md.j2")
+    # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
+    frame_badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True))
+    for run in ctx.runs:
+        page = f"runs/{run.slug}.md"
+        context = run_context(run, series_by_slug.get(run.slug))
+        context["raw_json_link"] = f"../data/runs/{run.slug}.json"
+        context["compare_href"] = relative_url(page, "compare.md", ctx.dir_urls) + f"?runs={run.slug}"
+        context["run"]["badges"] = frame_badges.get(run.slug, context["run"]["badges"])
+        context["config_href"] = relative_url(
+            page, f"configs/{configuration_key(run.record)}.md", ctx.dir_urls
+        )
+        context["history_href"] = relative_url(page, f"history/{config_key(run.record)}.md", ctx.dir_urls)
+        yield page, run_template.render(fragments=ctx.fragments, **context)

@@ -1,6 +1,6 @@
 """Decision views: which configuration wins for a model x hardware x workload, at named operating points.
 
-Configurations are ranked, not runs: each one's trials are pooled over all its runs (generator.configs),
+Configurations are ranked, not runs: each one's trials are pooled over all its runs (analysis.configs),
 and only clean pooled levels (collector.schema.level_unclean_reasons) may decide. A winner's margin over
 the runner-up is a tie when their Student-t 95% intervals overlap; with one trial there is no interval and
 the view says "not decidable: one trial". A would-be winner is never shown when a level that is not clean
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.configs import Configuration, PooledLevel, configurations
-from generator.load import LoadedRun
-from generator.tables import REAL_GPU_CLASS, capacity_info, class_label, short_backend, short_id
+from generator.analysis.configs import Configuration, PooledLevel, configurations
+from generator.data.load import LoadedRun
+from generator.data.tables import REAL_GPU_CLASS, capacity_info, class_label, short_backend, short_id
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ def _curve(config: Configuration) -> list[Any]:
     return [config.label, config.key, points]
 
 
-def _distinct_labels(part: list[Configuration]) -> None:
+def distinct_labels(part: list[Configuration]) -> None:
     """Configurations that read the same (same backend, version and quantization, other serving options or
     weights) are told apart by their key, so a verdict never reads 'X beats X'."""
     counts: dict[str, int] = {}
@@ -245,7 +245,7 @@ def _distinct_labels(part: list[Configuration]) -> None:
 
 
 def _group(part: list[Configuration], runs: list[LoadedRun]) -> Group:
-    _distinct_labels(part)
+    distinct_labels(part)
     first = part[0]
     threshold = default_threshold(part)
     group = Group(first.klass, first.model, first.hardware, first.workload, len(runs), len(part), threshold)

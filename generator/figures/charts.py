@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from collector.schema import RunRecord
-from generator.decide import differing_label
-from generator.safe import plotly_text
-from generator.tables import level_text
+from generator.analysis.decide import differing_label
+from generator.data.tables import level_text
+from generator.render.safe import plotly_text
 
 Figure = dict[str, Any]
 
@@ -64,7 +64,7 @@ def backend_color(backend: str) -> str:
     return PALETTE[slot % len(PALETTE)]
 
 
-def _num(value: Any) -> float | None:
+def num(value: Any) -> float | None:
     """Round to 4 significant digits (smaller pages); NaN, None and infinities become None."""
     if value is None:
         return None
@@ -75,7 +75,7 @@ def _num(value: Any) -> float | None:
 
 
 def _nums(values: Sequence[Any]) -> list[float | None]:
-    return [_num(v) for v in values]
+    return [num(v) for v in values]
 
 
 def layout(title: str, x_title: str, y_title: str, *, log_x: bool = False, **extra: Any) -> dict[str, Any]:
@@ -200,11 +200,10 @@ def line_chart(
                 "symmetric": False,
                 "visible": True,
                 "array": [
-                    None if _missing(h) or _missing(m) else _num(h - m) for h, m in zip(hi, ys, strict=True)
+                    None if _missing(h) or _missing(m) else num(h - m) for h, m in zip(hi, ys, strict=True)
                 ],
                 "arrayminus": [
-                    None if _missing(lw) or _missing(m) else _num(m - lw)
-                    for lw, m in zip(lo, ys, strict=True)
+                    None if _missing(lw) or _missing(m) else num(m - lw) for lw, m in zip(lo, ys, strict=True)
                 ],
             }
         data.append(trace)
@@ -273,8 +272,8 @@ def pareto_chart(runs: list[Series]) -> Figure:
                 "type": "scatter",
                 "mode": "lines",
                 "name": "Pareto frontier",
-                "x": [_num(points[i][0]) for i in front],
-                "y": [_num(points[i][1]) for i in front],
+                "x": [num(points[i][0]) for i in front],
+                "y": [num(points[i][1]) for i in front],
                 "line": {"width": 2, "color": FRONTIER_COLOR, "dash": "dot", "shape": "hv"},
                 "hoverinfo": "skip",
             }
@@ -358,7 +357,7 @@ def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOU
 def cost_per_mtok(price_per_hour: float, tok_s_per_device: float | None) -> float | None:
     if not tok_s_per_device or tok_s_per_device <= 0 or not math.isfinite(tok_s_per_device):
         return None
-    return _num(price_per_hour * 1e6 / (3600 * tok_s_per_device))
+    return num(price_per_hour * 1e6 / (3600 * tok_s_per_device))
 
 
 def scope_figures(runs: list[Series]) -> dict[str, Figure]:
@@ -401,7 +400,7 @@ def ttft_histograms(record: RunRecord, bins: int = 20) -> list[Figure]:
     everything = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in per_level])
     edges = np.histogram_bin_edges(everything, bins=bins)
     centers = _nums(list((edges[:-1] + edges[1:]) / 2))
-    width = _num(float(edges[1] - edges[0])) if len(edges) > 1 and edges[1] > edges[0] else None
+    width = num(float(edges[1] - edges[0])) if len(edges) > 1 and edges[1] > edges[0] else None
     figs = []
     for name, values in per_level:
         counts, _ = np.histogram(values, bins=edges)
@@ -417,7 +416,7 @@ def ttft_histograms(record: RunRecord, bins: int = 20) -> list[Figure]:
             trace["width"] = width
         fig_layout = layout(f"TTFT, {name}", "TTFT (ms)", "Requests", height=220, showlegend=False)
         fig_layout["margin"] = {"l": 50, "r": 10, "t": 36, "b": 40}
-        fig_layout["xaxis"]["range"] = [_num(float(edges[0])), _num(float(edges[-1]))]
+        fig_layout["xaxis"]["range"] = [num(float(edges[0])), num(float(edges[-1]))]
         figs.append({"data": [trace], "layout": fig_layout})
     return figs
 
@@ -433,7 +432,7 @@ def itl_cdf(record: RunRecord) -> Figure:
                     "mode": "lines",
                     "name": _level_name(level.concurrency, level.request_rate, level.trial),
                     "x": _nums(level.itl_quantiles_ms),
-                    "y": [_num(i * step / 100) for i in range(len(level.itl_quantiles_ms))],
+                    "y": [num(i * step / 100) for i in range(len(level.itl_quantiles_ms))],
                 }
             )
     return {"data": data, "layout": layout("Inter-chunk latency CDF", "ITL (ms)", "Fraction of gaps")}

@@ -14,11 +14,11 @@ from collector.schema import (
     LevelResult,
     configuration_fields,
 )
-from generator.configs import POOLED_METRICS, Configuration, Estimate, PooledLevel, configurations
-from generator.load import LoadedRun
-from generator.render import FragmentStore, md_link, relative_url, template
-from generator.runsummary import plain_title
-from generator.tables import as_utc, devices, level_text
+from generator.analysis.configs import POOLED_METRICS, Configuration, Estimate, PooledLevel, configurations
+from generator.data.load import LoadedRun
+from generator.data.tables import as_utc, devices, level_text
+from generator.pages.runsummary import plain_title
+from generator.render.templates import FragmentStore, md_link, relative_url, template
 
 
 def _num(value: float) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.safe import html_text, json_for_script
+from generator.render.safe import html_text, json_for_script
 
 DATA_DIR = "assets/ib/data"
 

@@ -23,15 +23,16 @@ import yaml
 from mkdocs.plugins import BasePlugin
 
 from collector.schema import InferboardError
-from generator.agreement import diverging_slugs, with_divergence_badge
-from generator.load import LoadResult, load_runs
-from generator.pages import SiteContext, write_pages
-from generator.quality_pages import write_quality_pages
-from generator.render import FragmentStore
-from generator.sitedir import SiteDirError, build_lock, check_replaceable, mark
-from generator.tables import level_frame, run_frame
+from generator.analysis.agreement import diverging_slugs, with_divergence_badge
+from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
+from generator.data.load import LoadResult, load_runs
+from generator.data.tables import level_frame, run_frame
+from generator.pages.common import SiteContext
+from generator.pages.quality import write_quality_pages
+from generator.pages.write import write_pages
+from generator.render.templates import FragmentStore
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parents[1] / "assets"
 GENERATED_MARK = ".inferboard-generated"
 # plotly.js "basic" partial bundle (scatter, bar; MIT, vendored in generator/assets with its licence):
 # 1.2 MB instead of the full 4.8 MB build, loaded by the page script only on pages that have charts.
@@ -56,7 +57,7 @@ class BuildReport:
 def find_config(explicit: Path | None = None) -> Path:
     """The MkDocs config: given, else ./mkdocs.yml, else the one in the inferboard checkout."""
     candidates = (
-        [explicit] if explicit else [Path.cwd() / "mkdocs.yml", Path(__file__).parents[1] / "mkdocs.yml"]
+        [explicit] if explicit else [Path.cwd() / "mkdocs.yml", Path(__file__).parents[2] / "mkdocs.yml"]
     )
     for path in candidates:
         if path is not None and path.is_file():

@@ -16,32 +16,18 @@ from collector.schema import (
     RULE_TEXT,
     LevelResult,
     RunRecord,
-    Summary,
     configuration_key,
     level_unclean_reasons,
     percentile_supported,
 )
-from generator.capacity import capacity_key, capacity_range, capacity_text, capacity_where
-from generator.load import LoadedRun
-from generator.safe import clean_text
+from generator.data.capacity import capacity_key, capacity_range, capacity_text, capacity_where
+from generator.data.columns import LEVEL_METRICS, level_values
+from generator.data.load import LoadedRun
+from generator.render.safe import clean_text
 
 REAL_GPU_CLASS = "gpu-real"
 CLASS_LABELS = {
     REAL_GPU_CLASS: "Real weights on GPU, measured",
-}
-
-# Leaderboard columns: key -> (header, unit, higher_is_better)
-LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
-    "out_tok_s": ("Output tok/s", "tok/s", True),
-    "out_tok_s_gpu": ("tok/s per GPU", "tok/s", True),
-    "user_tok_s": ("Per-user tok/s (p50)", "tok/s", True),
-    "ttft_p50": ("TTFT p50", "ms", False),
-    "ttft_p99": ("TTFT p99", "ms", False),
-    "tpot_p50": ("TPOT p50", "ms", False),
-    "e2e_p50": ("E2E p50", "ms", False),
-    "rps": ("Req/s", "req/s", True),
-    "goodput_rps": ("Goodput", "req/s", True),
-    "j_per_tok": ("J/token", "J", False),
 }
 
 # The schema's headline metrics (which carry confidence intervals) -> the site's column for each.
@@ -288,42 +274,10 @@ def run_frame(runs: Iterable[LoadedRun]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
-def _stat(summary: Summary | None, name: str) -> float | None:
-    # Schema v2: any statistic may be absent (an import keeps only what its tool reported).
-    value = None if summary is None else getattr(summary, name)
-    return None if value is None else float(value)
-
-
-def _level_values(level: LevelResult) -> dict[str, Any]:
-    return {
-        "out_tok_s": level.output_throughput_tok_s,
-        "out_tok_s_gpu": level.output_throughput_per_gpu_tok_s,
-        "user_tok_s": _stat(level.per_user_tok_s, "p50"),
-        "ttft_p50": _stat(level.ttft_ms, "p50"),
-        "ttft_p99": _stat(level.ttft_ms, "p99"),
-        "tpot_p50": _stat(level.tpot_ms, "p50"),
-        "e2e_p50": _stat(level.e2e_ms, "p50"),
-        "e2e_p90": _stat(level.e2e_ms, "p90"),
-        "e2e_p95": _stat(level.e2e_ms, "p95"),
-        "e2e_p99": _stat(level.e2e_ms, "p99"),
-        "e2e_min": _stat(level.e2e_ms, "min"),
-        "e2e_max": _stat(level.e2e_ms, "max"),
-        "rps": level.request_throughput_rps,
-        "goodput_rps": level.goodput.rate_rps if level.goodput else None,
-        "j_per_tok": (
-            level.energy.joules_per_output_token if level.energy is not None and level.energy.valid else None
-        ),
-        "completed": level.completed,
-        "failed": level.failed,
-        "saturated": bool(level.client and level.client.saturated),
-        "status": level.status,
-    }
-
-
 _STATUS_RANK = {"complete": 0, "incomplete": 1, "interrupted": 2}
 
 
-def _merge_trials(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_trials(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
     """Trials of one level: metrics averaged over the complete trials only (as the collector's intervals
     are, so a shown point never sits outside its own interval), counts summed, the worst status of the
     counted trials kept (`trials_all` says how many were run).
@@ -378,7 +332,7 @@ def level_rows(loaded: LoadedRun) -> list[dict[str, Any]]:
         row = {"slug": loaded.slug, "concurrency": conc, "request_rate": rate}
         row["level"] = level_text(conc, rate)
         row["load"] = float(conc) if conc is not None else rate
-        row.update(_merge_trials([_level_values(t) for t in results]))
+        row.update(merge_trials([level_values(t) for t in results]))
         for key, column in INTERVAL_KEYS.items():
             ci = intervals.get((conc, rate), {}).get(key)
             if ci is not None:

@@ -13,9 +13,10 @@ from pathlib import PurePath
 from typing import Any
 
 from collector.schema import RunRecord
-from generator.capacity import capacity_text
-from generator.safe import clean_text
-from generator.tables import as_utc, hardware_text, level_text, short_backend
+from generator.data.capacity import capacity_text
+from generator.data.columns import BY_KEY
+from generator.data.tables import as_utc, hardware_text, level_text, short_backend
+from generator.render.safe import clean_text
 
 # guidellm-style statistics shown as columns of the imported figures table, in this order.
 _TITLE_UNSAFE = re.compile(r"[^\w .,:;×/+()@=-]")
@@ -60,14 +61,14 @@ def summary_items(rows: list[dict[str, Any]], record: RunRecord) -> list[tuple[s
     )
     if peak is not None:
         per_gpu = peak.get("out_tok_s_gpu")
-        text = _fmt(peak["out_tok_s"], "tok/s") + f" at {peak['level']}"
+        text = _fmt(peak["out_tok_s"], BY_KEY["out_tok_s"].unit) + f" at {peak['level']}"
         if per_gpu is not None and math.isfinite(per_gpu):
             text += f" ({_fmt(per_gpu, 'tok/s per GPU')})"
         items.append(("Peak output throughput", text))
     if complete:
         low = complete[0]
-        items.append((f"TTFT p50 at {low['level']}", _fmt(low.get("ttft_p50"), "ms")))
-        items.append((f"TPOT p50 at {low['level']}", _fmt(low.get("tpot_p50"), "ms")))
+        for key in ("ttft_p50", "tpot_p50"):
+            items.append((f"{BY_KEY[key].header} at {low['level']}", _fmt(low.get(key), BY_KEY[key].unit)))
     if record.capacity is not None:
         items.append(("Capacity under SLO", capacity_text(record.capacity)))
     trials = sorted({int(r.get("trials_all") or r.get("trials") or 1) for r in rows})

@@ -17,8 +17,8 @@ import pandas as pd
 
 from collector.schema import RunRecord
 from collector.schema.definitions import DIVERGE_MAX_EXACT_MATCH, DIVERGE_MIN_GAP
-from generator.load import LoadedRun
-from generator.tables import as_utc
+from generator.data.load import LoadedRun
+from generator.data.tables import as_utc
 
 DIVERGE_BADGE = "answers diverge"
 

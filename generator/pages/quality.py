@@ -1,4 +1,4 @@
-"""The Agreement, Changes and per-configuration History pages (see generator.agreement, generator.history).
+"""The Agreement, Changes and per-configuration History pages (see analysis.agreement, analysis.history).
 
 `write_quality_pages` is the one call site.py makes; run pages link to their history through
 `history_md`.
@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from collector.schema import QUALITY_DEFINITIONS, RunRecord
-from generator.agreement import AgreementGroup, agreement_groups
-from generator.history import METRICS, Change, all_changes, config_key, histories, history_figures
-from generator.load import LoadedRun
-from generator.pages import SiteContext, trusted
-from generator.render import md_link, relative_url, template
-from generator.safe import clean_text
-from generator.tables import as_utc, hardware_text, quant_text, short_backend, short_id, workload_text
+from generator.analysis.agreement import AgreementGroup, agreement_groups
+from generator.analysis.history import METRICS, Change, all_changes, config_key, histories, history_figures
+from generator.data.load import LoadedRun
+from generator.data.tables import as_utc, hardware_text, quant_text, short_backend, short_id, workload_text
+from generator.pages.common import SiteContext, trusted
+from generator.render.safe import clean_text
+from generator.render.templates import md_link, relative_url, template
 
 NAV = [("agreement.md", "Agreement"), ("changes.md", "Changes")]
 

@@ -1,0 +1,42 @@
+"""Every generated page, written in one pass (the one call build/site.py makes for the main pages)."""
+
+from __future__ import annotations
+
+from itertools import chain
+from pathlib import Path
+
+from generator.figures.charts import run_series
+from generator.pages.chartspage import charts_page
+from generator.pages.common import GENERATED_NAV, SiteContext, write_page
+from generator.pages.compare import compare_page
+from generator.pages.configpages import config_pages
+from generator.pages.downloads import data_page
+from generator.pages.home import home_page
+from generator.pages.leaderboard import leaderboard_page
+from generator.pages.methodology import methodology_page
+from generator.pages.runpage import run_pages
+from generator.pages.runsindex import runs_index_pages
+from generator.render.assets_data import DataAssets
+
+
+def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
+    """Write every generated page; returns the generated nav as (title, file) pairs."""
+    assets = DataAssets(docs)
+    series_by_slug = {s["slug"][0]: s for s in run_series(ctx.levels)}
+    fixed = {
+        "index.md": home_page(ctx, assets),
+        "leaderboard.md": leaderboard_page(ctx, assets),
+        "charts.md": charts_page(ctx, assets),
+        "compare.md": compare_page(ctx, series_by_slug, assets),
+        "methodology.md": methodology_page(ctx),
+        "data.md": data_page(ctx, docs),
+    }
+    pages = chain(
+        fixed.items(),
+        runs_index_pages(ctx).items(),
+        config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items(),
+        run_pages(ctx, series_by_slug),
+    )
+    for name, text in pages:
+        write_page(docs, name, text)
+    return [(title, path) for path, title in GENERATED_NAV]
