@@ -24,6 +24,7 @@ from mkdocs.plugins import BasePlugin
 
 from collector.schema import InferboardError
 from generator.agreement import diverging_slugs, with_divergence_badge
+from generator.jsbundle import write_bundle
 from generator.load import LoadResult, load_runs
 from generator.pages import SiteContext, write_pages
 from generator.quality_pages import write_quality_pages
@@ -105,6 +106,7 @@ def copy_assets(docs: Path) -> None:
     for path in ASSETS.iterdir():
         if path.is_file():
             shutil.copyfile(path, target / path.name)
+    write_bundle(target)
     if not (docs / PLOTLY_ASSET).is_file():
         raise BuildError(f"{ASSETS}: plotly-basic.min.js is missing from the package; reinstall inferboard")
 
