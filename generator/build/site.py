@@ -31,6 +31,7 @@ from generator.pages.common import SiteContext
 from generator.pages.quality import write_quality_pages
 from generator.pages.write import write_pages
 from generator.render.templates import FragmentStore
+from generator.build.jsbundle import write_bundle
 
 ASSETS = Path(__file__).parents[1] / "assets"
 GENERATED_MARK = ".inferboard-generated"
@@ -106,6 +107,7 @@ def copy_assets(docs: Path) -> None:
     for path in ASSETS.iterdir():
         if path.is_file():
             shutil.copyfile(path, target / path.name)
+    write_bundle(target)
     if not (docs / PLOTLY_ASSET).is_file():
         raise BuildError(f"{ASSETS}: plotly-basic.min.js is missing from the package; reinstall inferboard")
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from collector.cli.main import main
 from generator.build.site import build_site
 from generator.data.load import load_runs
+from generator.build.jsbundle import bundle_text
 from tests.helpers.golden import golden_files
 
 
@@ -37,6 +38,9 @@ def test_file_urls_build_links_pages_as_html_files(runs_dir: Path, tmp_path: Pat
     assert 1_000_000 < (site / "assets" / "ib" / "plotly-basic.min.js").stat().st_size <= 1_500_000
     assert not (site / "assets" / "ib" / "plotly.min.js").exists()
     assert (site / "assets" / "ib" / "plotly-basic.LICENSE.txt").is_file()
+    # the page script: the joined modules, not their sources
+    assert (site / "assets" / "ib" / "inferboard.js").read_text(encoding="utf-8") == bundle_text()
+    assert not (site / "assets" / "ib" / "js").exists()
 
 
 @pytest.mark.parametrize("golden", golden_files(), ids=lambda p: p.name)
