@@ -24,6 +24,7 @@ from mkdocs.plugins import BasePlugin
 
 from collector.schema import InferboardError
 from generator.analysis.agreement import diverging_slugs, with_divergence_badge
+from generator.build.jsbundle import write_bundle
 from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.data.load import LoadResult, load_runs
 from generator.data.tables import level_frame, run_frame
@@ -31,7 +32,6 @@ from generator.pages.common import SiteContext
 from generator.pages.quality import write_quality_pages
 from generator.pages.write import write_pages
 from generator.render.templates import FragmentStore
-from generator.build.jsbundle import write_bundle
 
 ASSETS = Path(__file__).parents[1] / "assets"
 GENERATED_MARK = ".inferboard-generated"

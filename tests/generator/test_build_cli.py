@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from collector.cli.main import main
+from generator.build.jsbundle import bundle_text
 from generator.build.site import build_site
 from generator.data.load import load_runs
-from generator.build.jsbundle import bundle_text
 from tests.helpers.golden import golden_files
 
 
