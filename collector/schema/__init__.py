@@ -1,5 +1,6 @@
 """The run record contract. The generator imports only this package from the collector."""
 
+from collector.schema.backend_facts import API_CHECKS, BACKEND_FACTS, ApiFact, BackendFacts
 from collector.schema.cluster import Cluster, ClusterActor, ClusterLevel
 from collector.schema.configuration import (
     CONFIGURATION_FIELDS,
@@ -86,6 +87,8 @@ from collector.schema.workloads import (
 )
 
 __all__ = [
+    "API_CHECKS",
+    "BACKEND_FACTS",
     "CAPACITY_DEFINITIONS",
     "CLEAN_RULES",
     "CONFIGURATION_FIELDS",
@@ -103,7 +106,9 @@ __all__ = [
     "SLO",
     "UPGRADERS",
     "WORKLOAD_DEFINITIONS",
+    "ApiFact",
     "Backend",
+    "BackendFacts",
     "CIInfo",
     "Capacity",
     "CapacityProbe",
