@@ -182,7 +182,7 @@ def run_mkdocs(
             docs_dir=str(docs),
             site_dir=str(site),
             nav=nav,
-            not_in_nav="/runs/*.md\n/history/*.md\n/configs/*.md\n",
+            not_in_nav="/runs/*.md\n/history/*.md\n/configs/*.md\n/backends/*.md\n",
             **overrides,
         )
         config.plugins["inferboard-fragments"] = FragmentPlugin(fragments)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from collector.schema import LevelResult, Summary, definition
+from collector.schema import LevelResult, RunRecord, Summary, definition
 
 
 def stat(summary: Summary | None, name: str) -> float | None:
@@ -145,3 +145,98 @@ def level_values(level: LevelResult) -> dict[str, Any]:
         status=level.status,
     )
     return values
+
+
+# ---- per-run launch figures (issue 25): startup, memory footprint, deployment complexity ----------------
+
+
+@dataclass(frozen=True)
+class LaunchColumn:
+    """A figure of one run's launch (not of a load level), from `RunRecord.launch`; None: not measured."""
+
+    key: str
+    header: str
+    unit: str
+    higher_is_better: bool
+    source: str  # the RunRecord field it reads, as a dotted path
+    metric: str  # the schema metric definition that explains it ("" when the field's description does)
+    read: Callable[[RunRecord], float | None]
+    fmt: str = ".3g"
+
+    def format(self, value: float | None) -> str:
+        return NOT_MEASURED if value is None else f"{format(value, self.fmt)} {self.unit}"
+
+    @property
+    def heading(self) -> str:
+        return f"{self.header} ({self.unit})"
+
+
+NOT_MEASURED = "not measured"
+
+
+def _memory(field: str) -> Callable[[RunRecord], float | None]:
+    def read(record: RunRecord) -> float | None:
+        memory = record.launch.memory
+        return None if memory is None else getattr(memory, field)
+
+    return read
+
+
+def _install_mib(record: RunRecord) -> float | None:
+    install = record.launch.engine_install
+    return None if install is None else install.size_mib
+
+
+def _flags(record: RunRecord) -> float | None:
+    flags = record.launch.launch_flags
+    return None if flags is None else float(flags)
+
+
+LAUNCH_COLUMNS: tuple[LaunchColumn, ...] = (
+    LaunchColumn(
+        "startup_s", "Startup", "s", False, "launch.startup_s", "startup_s", lambda r: r.launch.startup_s
+    ),
+    LaunchColumn(
+        "first_token_s",
+        "Startup to first token",
+        "s",
+        False,
+        "launch.first_token_s",
+        "first_token_s",
+        lambda r: r.launch.first_token_s,
+    ),
+    LaunchColumn(
+        "host_rss_mib",
+        "Host RSS",
+        "MiB",
+        False,
+        "launch.memory.host_rss_mib",
+        "",
+        _memory("host_rss_mib"),
+        ".4g",
+    ),
+    LaunchColumn(
+        "gpu_used_mib",
+        "GPU memory",
+        "MiB",
+        False,
+        "launch.memory.gpu_used_mib",
+        "",
+        _memory("gpu_used_mib"),
+        ".4g",
+    ),
+    LaunchColumn(
+        "engine_install_mib",
+        "Engine install size",
+        "MiB",
+        False,
+        "launch.engine_install.size_mib",
+        "engine_install_mib",
+        _install_mib,
+        ".4g",
+    ),
+    LaunchColumn(
+        "launch_flags", "Launch options", "options", False, "launch.launch_flags", "launch_flags", _flags, "g"
+    ),
+)
+LAUNCH_BY_KEY = {column.key: column for column in LAUNCH_COLUMNS}

@@ -21,6 +21,8 @@ GENERATED_NAV = [
     ("runs/index.md", "All runs"),
     ("methodology.md", "Methodology"),
     ("data.md", "Data"),
+    ("backends/index.md", "Backends"),
+    ("backends/comparison.md", "Backends side by side"),
 ]
 
 

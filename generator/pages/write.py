@@ -6,6 +6,7 @@ from itertools import chain
 from pathlib import Path
 
 from generator.figures.charts import run_series
+from generator.pages.backends import backend_pages
 from generator.pages.chartspage import charts_page
 from generator.pages.common import GENERATED_NAV, SiteContext, write_page
 from generator.pages.compare import compare_page
@@ -16,6 +17,8 @@ from generator.pages.leaderboard import leaderboard_page
 from generator.pages.methodology import methodology_page
 from generator.pages.runpage import run_pages
 from generator.pages.runsindex import runs_index_pages
+from generator.pages.sidebyside import PAGE as COMPARISON_PAGE
+from generator.pages.sidebyside import comparison_page
 from generator.render.assets_data import DataAssets
 
 
@@ -35,6 +38,8 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         fixed.items(),
         runs_index_pages(ctx).items(),
         config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items(),
+        backend_pages(ctx).items(),
+        [(COMPARISON_PAGE, comparison_page(ctx))],
         run_pages(ctx, series_by_slug),
     )
     for name, text in pages:
