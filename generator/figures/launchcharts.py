@@ -14,6 +14,7 @@ from typing import Any
 from generator.analysis.launches import Spread
 from generator.data.columns import BY_KEY, LAUNCH_BY_KEY
 from generator.figures.charts import PALETTE, Figure, backend_color, layout, num
+from generator.render.safe import plotly_text
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _same_levels(bars: Sequence[ConfigBars], users: Sequence[int]) -> list[list[
 
 def level_figure(bars: Sequence[ConfigBars], key: str, users: Sequence[int]) -> Figure:
     column = BY_KEY[key]
-    labels = [b.label for b in bars]
+    labels = [plotly_text(b.label) for b in bars]
     traces = []
     for i, counts in enumerate(_same_levels(bars, users)):
         first = counts[0]
@@ -74,7 +75,7 @@ def level_figure(bars: Sequence[ConfigBars], key: str, users: Sequence[int]) -> 
 def launch_figure(bars: Sequence[ConfigBars], key: str) -> Figure:
     column = LAUNCH_BY_KEY[key]
     shown = [(b, s) for b in bars if (s := b.launch.get(key)) is not None]
-    labels = [b.label for b, _ in shown]
+    labels = [plotly_text(b.label) for b, _ in shown]
     data = []
     if shown:
         data.append(

@@ -17,7 +17,7 @@ import pytest
 from collector.schema import BACKEND_FACTS, Launch, configuration_key
 from generator.data.load import load_runs
 from tests.helpers.browser import CHROMIUM, assert_marks, no_overflow, served_site
-from tests.helpers.gen_factories import make_run, write_run
+from tests.helpers.gen_factories import HOSTILE, hostile_run, make_run, write_run
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,6 +34,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     shutil.copytree(COMMITTED, runs)
     external = make_run(EXTERNAL_ID, backend="lmdeploy", version=None, model="Synthetic-External-Model")
     write_run(runs, external.model_copy(update={"launch": Launch(mode="external")}))
+    write_run(runs, hostile_run())  # on the side-by-side page
+    hostile = hostile_run("bad0bad0bad1")  # on the vLLM profile: its model, version and quantization
+    write_run(
+        runs, hostile.model_copy(update={"backend": hostile.backend.model_copy(update={"name": "vllm"})})
+    )
     with served_site(runs, base) as (url, report):
         assert not report.problems
         yield url, runs
@@ -55,7 +60,7 @@ def _nearest(loads: list[int], target: int) -> int:
 def _pooled(files: list[dict[str, Any]], concurrency: int, field: str) -> float:
     """Mean over the complete trials of every run at that level (the documented pooling)."""
     values = [
-        r[field]["p50"]
+        float(r[field]["p50"])
         for f in files
         for r in f["results"]
         if r["concurrency"] == concurrency and r["status"] == "complete"
@@ -167,3 +172,18 @@ def test_backend_pages_fit_the_screen(
     assert page.locator("article table").first.is_visible()
     no_overflow(page)
     assert errors == []
+
+
+def test_hostile_strings_are_inert_text(site: tuple[str, Path], browser: Any) -> None:
+    url, _ = site
+    page = _page(browser, 1400, 900)
+    for path in ("backends/comparison/", "backends/vllm/"):
+        page.goto(url + path, wait_until="load")
+        if path == "backends/comparison/":
+            assert_marks(page)
+        text = page.inner_text("article")
+        for value in (HOSTILE["script"], HOSTILE["jinja"], HOSTILE["markdown"]):
+            assert value in text, (path, value)
+        assert page.locator("article img, article script:not([type='application/json'])").count() == 0
+        assert page.locator("article a[href^='javascript']").count() == 0
+        assert page.evaluate("window.__pwned === undefined")
