@@ -6,6 +6,8 @@ from __future__ import annotations
 import collector.schema
 
 EXPECTED = [
+    "API_CHECKS",
+    "BACKEND_FACTS",
     "CAPACITY_DEFINITIONS",
     "CLEAN_RULES",
     "CONFIGURATION_FIELDS",
@@ -23,7 +25,9 @@ EXPECTED = [
     "SLO",
     "UPGRADERS",
     "WORKLOAD_DEFINITIONS",
+    "ApiFact",
     "Backend",
+    "BackendFacts",
     "CIInfo",
     "Capacity",
     "CapacityProbe",
