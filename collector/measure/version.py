@@ -26,6 +26,7 @@ MEASURING_MODULES: tuple[str, ...] = (
     "collector.load.aio",
     "collector.load.client",
     "collector.load.cluster",
+    "collector.load.framing",
     "collector.load.scheduling",
     "collector.load.sse",
     "collector.load.transport",

@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "04416cdab7819fb942117cbaefaf815212d8e2f1db1194103de133a380d49b46"
+MEASURING_DIGEST = "b88ffcb044c963ecaa5964cbbe6e72906197a336d403248b8e51f482ab6bb553"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
