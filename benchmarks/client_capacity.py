@@ -2,19 +2,23 @@
 
 Against ONE timing-server process with exactly known timing (default TTFT 150 ms, 12 ms between tokens,
 40 tokens), pinned to core 0 with a real-time priority, this runs at each concurrency level (default 1, 16,
-128, 512), each repeated 3 times, clients pinned to core 1:
+128, 512), each repeated 3 times, clients pinned to core 1, then at each worker level (default 2,048 users
+over 2 client processes: the floor with --processes, inferboard with --workers; the peers are not split)
+on the cores the server leaves (--worker-cpus):
   floor       benchmarks/floor_client.py, the thinnest raw-socket client (the reference)
   inferboard  inferboard collect --endpoint ... (reads the run file it writes)
   guidellm    guidellm run (0.8.1, from benchmarks/.venv-peers; see peers_setup.sh)
   aiperf      aiperf profile (0.13.0, same virtualenv)
 and reports per client: TTFT p50/p99 and TPOT p50 error against the floor, achieved vs ideal throughput,
 client CPU seconds per 1,000 chunks, and the ceiling (highest level up to which TPOT p50 stays within
-0.5 ms of the truth), plus the server's own lateness during each run (proof that the server kept time).
+0.5 ms of the truth), plus the server's own lateness during each run (proof that the server kept time),
+and whether inferboard meets issue 24's targets against the floor (TARGETS; a missed one is named).
 
 Writes docs/benchmarks-client.md (with --write-docs) and benchmarks/out/client_capacity-<UTC>.json.
 
-  python benchmarks/client_capacity.py                    # full run (about 15-20 minutes here)
+  python benchmarks/client_capacity.py                    # full run (about 20-25 minutes here)
   python benchmarks/client_capacity.py --quick            # levels 1,16,128, 1 trial, fewer requests
+  python benchmarks/client_capacity.py --clients floor,inferboard --levels 512 --worker-levels '' --trials 1
   python benchmarks/client_capacity.py --clients floor,guidellm --levels 1,16
 """
 
@@ -42,6 +46,40 @@ DOC = REPO / "docs" / "benchmarks-client.md"
 TPOT_TOLERANCE_MS = 0.5
 STRICT_TTFT_MS = 5.0  # TTFT p50 above the floor's
 STRICT_THROUGHPUT = 0.9  # fraction of the floor's throughput
+
+
+# Issue 24: inferboard against the floor at 512 users on one client core, and at the worker levels.
+TARGET_LEVEL = 512
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    # (row key, label, bound): a latency is "within" the bound of the floor's (either side); throughput is
+    # at least the bound times the floor's
+    ("ttft_p50_ms_vs_floor", "TTFT p50 vs floor, ms", 2.0),
+    ("ttft_p99_ms_vs_floor", "TTFT p99 vs floor, ms", 20.0),
+    ("tpot_p50_ms_vs_floor", "TPOT p50 vs floor, ms", 0.3),
+    ("throughput_vs_floor", "throughput × floor", 0.95),
+)
+
+
+def target_checks(summary: dict[str, Any], levels: list[int]) -> list[dict[str, Any]]:
+    """inferboard's figures against each target at the target level and the worker levels present."""
+    checks = []
+    for row in summary["rows"]:
+        if row["client"] != "inferboard" or row["concurrency"] not in levels:
+            continue
+        for key, label, bound in TARGETS:
+            value = row.get(key)
+            ratio = key == "throughput_vs_floor"
+            met = value is not None and (value >= bound if ratio else abs(value) <= bound)
+            checks.append(
+                {
+                    "concurrency": row["concurrency"],
+                    "figure": label,
+                    "target": f"≥ {bound:g}" if ratio else f"within ±{bound:g}",
+                    "value": None if value is None else f"{value:.2f}" if ratio else f"{value:+.2f}",
+                    "met": met,
+                }
+            )
+    return checks
 
 
 def requests_for(c: int, rounds: int, minimum: int) -> int:
@@ -175,6 +213,7 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         f"{meta['client_cpu']}",
         f"- levels {meta['levels']}, {meta['trials']} trial(s) each, requests per level: "
         f"{meta['requests_per_level']}; clients run interleaved within each trial",
+        *worker_lines(meta),
         f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; inferboard source: "
         f"{meta.get('source', 'not recorded')}",
         "",
@@ -189,7 +228,10 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         "| tok/s | × ideal | CPU s / 1k chunks | server late p99 / max µs |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    worker_levels = {int(k) for k in (meta.get("worker_levels") or {})}
     for row in sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"]))):
+        if row["trials"] == 0 and row["concurrency"] in worker_levels:
+            continue  # the peers are not run at the worker levels
         rng = row["ttft_p50_range_ms"]
         rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
         fail = (
@@ -227,6 +269,7 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         strict = summary.get("strict_ceilings", {}).get(name)
         shown = [below if v is None else str(v) for v in (ceiling, strict)]
         lines.append(f"| {name} | {shown[0]} | {shown[1]} |")
+    lines += targets_section(meta, summary)
     lat = meta["server_total"].get("lateness_us", {}) if meta.get("server_total") else {}
     lines += [
         "",
@@ -250,6 +293,69 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
                     f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`"
                 )
     return "\n".join(lines) + "\n"
+
+
+def worker_lines(meta: dict[str, Any]) -> list[str]:
+    workers = {int(k): v for k, v in (meta.get("worker_levels") or {}).items()}
+    if not workers:
+        return []
+    shown = ", ".join(f"{c:,} users over {n} processes" for c, n in sorted(workers.items()))
+    cpus = str(meta.get("worker_cpus"))
+    line = (
+        f"- worker levels: {shown} (floor `--processes`, inferboard `--workers`; guidellm and aiperf are not "
+        f"run there), pinned to core(s) {cpus}"
+    )
+    if len(cpus.split(",")) < max(workers.values()):
+        line += (
+            " — fewer cores than processes on this machine, so a worker level measures "
+            f"{len(cpus.split(','))} core(s), not the spread the target is about"
+        )
+    return [line]
+
+
+def targets_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """Issue 24's targets for inferboard against the floor, each marked met or MISSED."""
+    levels = [TARGET_LEVEL, *(int(k) for k in (meta.get("worker_levels") or {}))]
+    checks = target_checks(summary, levels)
+    if not checks:
+        return []
+    lines = [
+        "",
+        "## Targets",
+        "",
+        f"Issue 24: inferboard against the floor at {TARGET_LEVEL} users on one client core, and at the "
+        "worker levels with its `--workers`: TTFT p50 within 2 ms and p99 within 20 ms, TPOT p50 within "
+        "0.3 ms, at least 0.95× the floor's throughput.",
+        "",
+        "| C | figure | target | measured | |",
+        "|---:|---|---|---:|---|",
+    ]
+    for ch in checks:
+        lines.append(
+            f"| {ch['concurrency']} | {ch['figure']} | {ch['target']} | {ch['value'] or '–'} | "
+            f"{'met' if ch['met'] else '**MISSED**'} |"
+        )
+    missed = [ch for ch in checks if not ch["met"]]
+    lines += [
+        "",
+        "All targets met."
+        if not missed
+        else "**Missed:** "
+        + "; ".join(f"{ch['figure']} at {ch['concurrency']} users" for ch in missed)
+        + ". The run's own figures above (server lateness, CPU per chunk, the worker-level note) say why.",
+    ]
+    late_limit = float(meta.get("max_server_late_us") or 1000.0)
+    for c in sorted({ch["concurrency"] for ch in missed}):
+        late = max(
+            (r["server_lateness_p99_us_max"] or 0 for r in summary["rows"] if r["concurrency"] == c),
+            default=0,
+        )
+        if late > late_limit:
+            lines.append(
+                f"At {c:,} users the timing server itself ran up to {late / 1000:,.1f} ms late (p99, after "
+                "the repeat): the machine, not the client, set the figures there, floor included."
+            )
+    return lines
 
 
 def machine_description() -> str:
@@ -281,7 +387,19 @@ def versions(clients: list[str]) -> dict[str, str]:
             out["inferboard"] = __version__
         except ImportError:
             out["inferboard"] = "?"
+        out["inferboard event loop"] = event_loop()
     return out
+
+
+def event_loop() -> str:
+    """The loop inferboard's load runs on in this environment (uvloop with the `fast` extra)."""
+    if os.environ.get("INFERBOARD_NO_UVLOOP"):
+        return "asyncio (INFERBOARD_NO_UVLOOP set)"
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio (uvloop not installed)"
+    return f"uvloop {uvloop.__version__}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,6 +410,16 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=4, help="requests per level = max(--min-requests, rounds x C)"
     )
     ap.add_argument("--min-requests", type=int, default=8)
+    ap.add_argument(
+        "--worker-levels",
+        default="2048:2",
+        help="USERS:PROCESSES levels run after --levels by floor and inferboard only ('' for none)",
+    )
+    ap.add_argument(
+        "--worker-cpus",
+        default=None,
+        help="cores for the worker levels' client processes (default: every core but the server's)",
+    )
     ap.add_argument("--clients", default="floor,inferboard,guidellm,aiperf")
     ap.add_argument("--ttft-ms", type=float, default=150.0)
     ap.add_argument("--itl-ms", type=float, default=12.0)
@@ -314,8 +442,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         return rerender(args.from_json, args.write_docs)
     if args.quick:
-        args.levels, args.trials, args.rounds = "1,16,128", 1, 2
+        args.levels, args.trials, args.rounds, args.worker_levels = "1,16,128", 1, 2, ""
     levels = [int(x) for x in args.levels.split(",") if x]
+    worker_levels = {int(c): int(n) for c, n in (x.split(":") for x in args.worker_levels.split(",") if x)}
+    worker_cpus = (
+        args.worker_cpus
+        or ",".join(str(i) for i in range(os.cpu_count() or 1) if i != args.server_cpu)
+        or str(args.client_cpu)
+    )
+    levels += [c for c in worker_levels if c not in levels]
     clients = [x for x in args.clients.split(",") if x]
     unknown = [c for c in clients if c not in RUNNERS]
     if unknown:
@@ -349,9 +484,14 @@ def main(argv: list[str] | None = None) -> int:
                 for name in clients:
                     if name in given_up.get(c, set()) or name in timed_out:
                         continue
+                    if c in worker_levels and name not in ("floor", "inferboard"):
+                        continue
                     for attempt in range(1 + args.retries):
                         server.stats(reset=True)
-                        res = RUNNERS[name](server, c, n, trial, args.client_cpu)
+                        if c in worker_levels:
+                            res = RUNNERS[name](server, c, n, trial, worker_cpus, worker_levels[c])
+                        else:
+                            res = RUNNERS[name](server, c, n, trial, args.client_cpu)
                         res.server = server.stats()
                         res.self_report["attempt"] = attempt
                         # Other work on the machine can delay even a real-time server; such a run measures
@@ -398,7 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu": args.server_cpu,
         "client_cpu": args.client_cpu,
         "realtime": not args.no_realtime,
+        "max_server_late_us": args.max_server_late_us,
         "levels": levels,
+        "worker_levels": worker_levels,
+        "worker_cpus": worker_cpus,
         "trials": args.trials,
         "clients": clients,
         "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
@@ -414,7 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     tmp = raw.with_suffix(".tmp")
     tmp.write_text(
         json.dumps(
-            {"meta": meta, "summary": summary, "runs": [r.to_dict() for r in results]}, indent=2, default=str
+            {
+                "meta": meta,
+                "summary": summary,
+                "targets": target_checks(summary, [TARGET_LEVEL, *worker_levels]),
+                "runs": [r.to_dict() for r in results],
+            },
+            indent=2,
+            default=str,
         )
     )
     tmp.replace(raw)
