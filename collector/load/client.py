@@ -179,8 +179,9 @@ def _delta_text(choices: list[Any]) -> str:
 # object deep in `choices`, or a `"content":"` key opening a `delta` one object deep, with a non-empty value,
 # is exactly what `_content_of` calls an answer. Anything else (a key written with a space, an empty answer,
 # `content` after `role` in a delta, a bracket inside a string before the key) is decoded in full;
-# tests/collector/load/test_quick_events.py checks that both ways count the same chunks. The shortcut does
-# not validate the rest of the JSON: an event that starts and ends like an object and holds such a key counts.
+# tests/collector/load/test_quick_events.py checks that both ways count the same chunks. The shortcut checks
+# the bytes are UTF-8 but does not parse the JSON: an event that starts and ends like an object and holds such
+# a key counts.
 _NEEDS_DECODE = (b"\\", b'"error"', b'"usage":{', b"reasoning")
 _CHOICES = b'"choices":['
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
@@ -198,6 +199,11 @@ def quick_is_answer(data: bytes) -> bool:
     for marker in _NEEDS_DECODE:
         if marker in data:
             return False
+    if not data.isascii():
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            return False  # the decode path reports it as malformed
     start = at + len(_CHOICES)
     for key, opened in ((b'"text":"', b"{"), (b'"content":"', b"{{")):
         i = data.find(key, start)

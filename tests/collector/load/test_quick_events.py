@@ -154,3 +154,9 @@ def test_content_length_body_and_bytes_after_it() -> None:
 def test_answer_keys_elsewhere_are_not_taken_for_content(data: bytes) -> None:
     assert quick_is_answer(data) == (data.endswith(b'"{"}]}'))  # the last one is a real answer "{"
     assert _timing(_fast(data)) == _timing(_full(data))
+
+
+def test_invalid_utf8_is_left_to_the_decoder() -> None:
+    data = b'{"choices":[{"index":0,"text":"\xff\xfe"}]}'
+    assert not quick_is_answer(data)
+    assert quick_is_answer('{"choices":[{"index":0,"text":"é"}]}'.encode())
