@@ -1,8 +1,9 @@
 """Streaming client for OpenAI-compatible servers.
 
-One shared `httpx.AsyncClient`; the SSE stream is parsed from raw bytes and every read is timestamped with
-`time.perf_counter_ns()` as soon as it arrives, before any decoding. JSON is decoded per event only to learn
-whether it carries content, usage or an error.
+The load goes through the lean transport (`collector.load.transport`), which stamps every read with
+`time.perf_counter_ns()` as the event loop receives it and hands it, still undecoded, to the request's SSE
+parser and event handler. An ordinary content event is counted from its bytes (`quick_is_answer`); any other
+event is JSON-decoded to learn whether it carries content, usage or an error.
 """
 
 from __future__ import annotations
