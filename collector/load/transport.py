@@ -144,7 +144,10 @@ class _Conn(asyncio.Protocol):
                 raise asyncio.LimitOverrunError("response headers too large", len(head))
 
     def usable(self) -> bool:
-        return not self.eof and self.transport is not None and not self.transport.is_closing()
+        """Open, and nothing unread on it (bytes between responses would be taken for the next one)."""
+        return (
+            not self.eof and not self.reads and self.transport is not None and not self.transport.is_closing()
+        )
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None

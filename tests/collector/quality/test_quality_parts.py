@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "9402e363f22be0686cb828f5246d69f7e4c4482586529abbf01912050047f905"
+MEASURING_DIGEST = "1fdc23af7092d47729b35ad8c800320f79d3d6d5f2ae80ad7c68915355f7156d"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
