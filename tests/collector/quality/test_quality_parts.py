@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "1fdc23af7092d47729b35ad8c800320f79d3d6d5f2ae80ad7c68915355f7156d"
+MEASURING_DIGEST = "efc1f1467241dac9c9c542020490135fb4d4e3704937ac1c0058a399d78e884f"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
