@@ -77,11 +77,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pin_prefix(cpu: int | None, realtime: bool = False) -> list[str]:
-    """taskset (and chrt/nice when allowed) prefix; empty when the tools or the CPU are not available."""
+def pin_prefix(cpu: int | str | None, realtime: bool = False) -> list[str]:
+    """taskset (and chrt/nice when allowed) prefix; empty when the tools or the CPU are not available.
+    `cpu`: one core, or a comma-separated list of cores (the processes of a worker level)."""
     prefix: list[str] = []
-    if cpu is not None and shutil.which("taskset") and cpu < (os.cpu_count() or 1):
-        prefix += ["taskset", "-c", str(cpu)]
+    cores = [int(c) for c in str(cpu).split(",") if c.strip()] if cpu is not None else []
+    if cores and shutil.which("taskset") and max(cores) < (os.cpu_count() or 1):
+        prefix += ["taskset", "-c", ",".join(map(str, cores))]
     # The server gets a real-time priority so other work on the machine cannot delay its deadlines;
     # clients keep normal scheduling (what a user has).
     if realtime and os.geteuid() == 0 and shutil.which("chrt"):
@@ -184,7 +186,7 @@ class ChildRun:
 
 def run_child(
     cmd: list[str],
-    cpu: int | None = None,
+    cpu: int | str | None = None,
     env: dict[str, str] | None = None,
     timeout_s: float | None = None,
     cwd: Path | None = None,

@@ -2,19 +2,23 @@
 
 Against ONE timing-server process with exactly known timing (default TTFT 150 ms, 12 ms between tokens,
 40 tokens), pinned to core 0 with a real-time priority, this runs at each concurrency level (default 1, 16,
-128, 512), each repeated 3 times, clients pinned to core 1:
+128, 512), each repeated 3 times, clients pinned to core 1, then at each worker level (default 2,048 users
+over 2 client processes: the floor with --processes, inferboard with --workers; the peers are not split)
+on the cores the server leaves (--worker-cpus):
   floor       benchmarks/floor_client.py, the thinnest raw-socket client (the reference)
   inferboard  inferboard collect --endpoint ... (reads the run file it writes)
   guidellm    guidellm run (0.8.1, from benchmarks/.venv-peers; see peers_setup.sh)
   aiperf      aiperf profile (0.13.0, same virtualenv)
 and reports per client: TTFT p50/p99 and TPOT p50 error against the floor, achieved vs ideal throughput,
 client CPU seconds per 1,000 chunks, and the ceiling (highest level up to which TPOT p50 stays within
-0.5 ms of the truth), plus the server's own lateness during each run (proof that the server kept time).
+0.5 ms of the truth), plus the server's own lateness during each run (proof that the server kept time),
+and whether inferboard meets issue 24's targets against the floor (TARGETS; a missed one is named).
 
 Writes docs/benchmarks-client.md (with --write-docs) and benchmarks/out/client_capacity-<UTC>.json.
 
-  python benchmarks/client_capacity.py                    # full run (about 15-20 minutes here)
+  python benchmarks/client_capacity.py                    # full run (about 20-25 minutes here)
   python benchmarks/client_capacity.py --quick            # levels 1,16,128, 1 trial, fewer requests
+  python benchmarks/client_capacity.py --clients floor,inferboard --levels 512 --worker-levels '' --trials 1
   python benchmarks/client_capacity.py --clients floor,guidellm --levels 1,16
 """
 
@@ -44,6 +48,40 @@ STRICT_TTFT_MS = 5.0  # TTFT p50 above the floor's
 STRICT_THROUGHPUT = 0.9  # fraction of the floor's throughput
 
 
+# Issue 24: inferboard against the floor at 512 users on one client core, and at the worker levels.
+TARGET_LEVEL = 512
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    # (row key, label, bound): a latency is "within" the bound of the floor's (either side); throughput is
+    # at least the bound times the floor's
+    ("ttft_p50_ms_vs_floor", "TTFT p50 vs floor, ms", 2.0),
+    ("ttft_p99_ms_vs_floor", "TTFT p99 vs floor, ms", 20.0),
+    ("tpot_p50_ms_vs_floor", "TPOT p50 vs floor, ms", 0.3),
+    ("throughput_vs_floor", "throughput × floor", 0.95),
+)
+
+
+def target_checks(summary: dict[str, Any], levels: list[int]) -> list[dict[str, Any]]:
+    """inferboard's figures against each target at the target level and the worker levels present."""
+    checks = []
+    for row in summary["rows"]:
+        if row["client"] != "inferboard" or row["concurrency"] not in levels:
+            continue
+        for key, label, bound in TARGETS:
+            value = row.get(key)
+            ratio = key == "throughput_vs_floor"
+            met = value is not None and (value >= bound if ratio else abs(value) <= bound)
+            checks.append(
+                {
+                    "concurrency": row["concurrency"],
+                    "figure": label,
+                    "target": f"≥ {bound:g}" if ratio else f"within ±{bound:g}",
+                    "value": None if value is None else f"{value:.2f}" if ratio else f"{value:+.2f}",
+                    "met": met,
+                }
+            )
+    return checks
+
+
 def requests_for(c: int, rounds: int, minimum: int) -> int:
     """Enough requests for `rounds` full waves of the closed loop at concurrency c."""
     return max(minimum, rounds * c)
@@ -60,86 +98,6 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(vals) if vals else None
 
 
-def _level_row(
-    name: str,
-    c: int,
-    results: list[ClientResult],
-    baselines: dict[str, float | None],
-    server: Truth | TimingServer,
-) -> dict[str, Any]:
-    """One client at one level: medians over its trials, and its CPU cost per 1,000 chunks."""
-    rs = [r for r in results if r.client == name and r.concurrency == c]
-    good = [r for r in rs if r.ok]
-    base = baselines.get(name)
-    per_k = [
-        ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks
-    ]
-    per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
-    lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
-    return {
-        "client": name,
-        "concurrency": c,
-        "trials": len(rs),
-        "ok_trials": len(good),
-        "errors": [r.error for r in rs if not r.ok],
-        "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
-        "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
-        if good
-        else None,
-        "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
-        "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
-        "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
-        if good
-        else None,
-        "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
-        "ideal_tok_s": ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens),
-        "cpu_s_per_1k_chunks": _median(per_k),
-        "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
-        "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
-        "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
-    }
-
-
-def _compare_to_floor(row: dict[str, Any], f: dict[str, Any] | None, itl_ms: float) -> None:
-    """Add to `row` its errors against the floor's row `f` at the same level and the two pass tests."""
-    for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
-        row[f"{key}_vs_floor"] = (
-            (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
-        )
-    row["throughput_vs_floor"] = (
-        row["throughput_tok_s"] / f["throughput_tok_s"]
-        if f and f["throughput_tok_s"] and row["throughput_tok_s"]
-        else None
-    )
-    row["throughput_vs_ideal"] = (
-        row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
-    )
-    row["tpot_within_tolerance"] = (
-        row["ok_trials"] == row["trials"]
-        and row["tpot_p50_ms"] is not None
-        and abs(row["tpot_p50_ms"] - itl_ms) <= TPOT_TOLERANCE_MS
-    )
-    # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
-    # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
-    row["holds_load"] = bool(
-        row["tpot_within_tolerance"]
-        and row["ttft_p50_ms_vs_floor"] is not None
-        and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
-        and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
-    )
-
-
-def _ceiling(rows: list[dict[str, Any]], levels: list[int], name: str, key: str) -> int | None:
-    """The highest level before the first one where `name` fails the test `key` (levels ascending)."""
-    ceiling = None
-    for c in sorted(levels):
-        row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
-        if not row[key]:
-            break
-        ceiling = c
-    return ceiling
-
-
 def summarise(
     results: list[ClientResult],
     baselines: dict[str, float | None],
@@ -148,14 +106,87 @@ def summarise(
     clients: list[str],
 ) -> dict[str, Any]:
     """Median over trials per (client, level); errors against the floor's medians; ceilings."""
-    rows = [_level_row(name, c, results, baselines, server) for name in clients for c in levels]
-    floor = {row["concurrency"]: row for row in rows if row["client"] == "floor"}
+    rows: list[dict[str, Any]] = []
+    floor: dict[int, dict[str, Any]] = {}
+    for name in clients:
+        for c in levels:
+            rs = [r for r in results if r.client == name and r.concurrency == c]
+            good = [r for r in rs if r.ok]
+            ideal = ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens)
+            base = baselines.get(name)
+            per_k = [
+                ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0)
+                for r in good
+                if r.cpu_s is not None and r.chunks
+            ]
+            per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
+            lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
+            row = {
+                "client": name,
+                "concurrency": c,
+                "trials": len(rs),
+                "ok_trials": len(good),
+                "errors": [r.error for r in rs if not r.ok],
+                "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
+                "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
+                if good
+                else None,
+                "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
+                "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
+                "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
+                if good
+                else None,
+                "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
+                "ideal_tok_s": ideal,
+                "cpu_s_per_1k_chunks": _median(per_k),
+                "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
+                "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
+                "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
+            }
+            if name == "floor":
+                floor[c] = row
+            rows.append(row)
     for row in rows:
-        _compare_to_floor(row, floor.get(row["concurrency"]), server.itl_ms)
+        f = floor.get(row["concurrency"])
+        for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
+            row[f"{key}_vs_floor"] = (
+                (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
+            )
+        row["throughput_vs_floor"] = (
+            row["throughput_tok_s"] / f["throughput_tok_s"]
+            if f and f["throughput_tok_s"] and row["throughput_tok_s"]
+            else None
+        )
+        row["throughput_vs_ideal"] = (
+            row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
+        )
+        row["tpot_within_tolerance"] = (
+            row["ok_trials"] == row["trials"]
+            and row["tpot_p50_ms"] is not None
+            and abs(row["tpot_p50_ms"] - server.itl_ms) <= TPOT_TOLERANCE_MS
+        )
+        # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
+        # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
+        row["holds_load"] = bool(
+            row["tpot_within_tolerance"]
+            and row["ttft_p50_ms_vs_floor"] is not None
+            and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
+            and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
+        )
+
+    def ceiling_of(name: str, key: str) -> int | None:
+        ceiling = None
+        for c in sorted(levels):
+            row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
+            if not row[key]:
+                break
+            ceiling = c
+        return ceiling
+
     return {
         "rows": rows,
-        "ceilings": {name: _ceiling(rows, levels, name, "tpot_within_tolerance") for name in clients},
-        "strict_ceilings": {name: _ceiling(rows, levels, name, "holds_load") for name in clients},
+        "ceilings": {name: ceiling_of(name, "tpot_within_tolerance") for name in clients},
+        "strict_ceilings": {name: ceiling_of(name, "holds_load") for name in clients},
     }
 
 
@@ -165,8 +196,7 @@ def _fmt(v: float | None, nd: int = 1, signed: bool = False) -> str:
     return f"{v:+.{nd}f}" if signed else f"{v:,.{nd}f}"
 
 
-def _report_header(meta: dict[str, Any]) -> list[str]:
-    """The page's title, how it was measured, and the head of the table of levels."""
+def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
     s = meta["server"]
     lines = [
         "# Benchmarks: client capacity",
@@ -183,6 +213,7 @@ def _report_header(meta: dict[str, Any]) -> list[str]:
         f"{meta['client_cpu']}",
         f"- levels {meta['levels']}, {meta['trials']} trial(s) each, requests per level: "
         f"{meta['requests_per_level']}; clients run interleaved within each trial",
+        *worker_lines(meta),
         f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; inferboard source: "
         f"{meta.get('source', 'not recorded')}",
         "",
@@ -197,33 +228,29 @@ def _report_header(meta: dict[str, Any]) -> list[str]:
         "| tok/s | × ideal | CPU s / 1k chunks | server late p99 / max µs |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    return lines
-
-
-def _table_line(row: dict[str, Any]) -> str:
-    """One client at one level as a row of the table."""
-    rng = row["ttft_p50_range_ms"]
-    rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
-    fail = (
-        f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**" if row["errors"] else ""
-    )
-    if row["trials"] == 0:
-        fail = " (not run: it failed or timed out at a lower level)"
-    elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
-        fail = " **failed** (later trials skipped)"
-    return (
-        f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
-        f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
-        f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
-        f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
-        f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
-        f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
-    )
-
-
-def _ceiling_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
-    s = meta["server"]
-    lines: list[str] = []
+    worker_levels = {int(k) for k in (meta.get("worker_levels") or {})}
+    for row in sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"]))):
+        if row["trials"] == 0 and row["concurrency"] in worker_levels:
+            continue  # the peers are not run at the worker levels
+        rng = row["ttft_p50_range_ms"]
+        rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
+        fail = (
+            f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**"
+            if row["errors"]
+            else ""
+        )
+        if row["trials"] == 0:
+            fail = " (not run: it failed or timed out at a lower level)"
+        elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
+            fail = " **failed** (later trials skipped)"
+        lines.append(
+            f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
+            f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
+            f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
+            f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
+            f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
+            f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
+        )
     lines += [
         "",
         "## Ceiling",
@@ -242,12 +269,7 @@ def _ceiling_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]
         strict = summary.get("strict_ceilings", {}).get(name)
         shown = [below if v is None else str(v) for v in (ceiling, strict)]
         lines.append(f"| {name} | {shown[0]} | {shown[1]} |")
-    return lines
-
-
-def _server_section(meta: dict[str, Any]) -> list[str]:
-    """Whether the timing server kept its schedule during the measured runs."""
-    lines: list[str] = []
+    lines += targets_section(meta, summary)
     lat = meta["server_total"].get("lateness_us", {}) if meta.get("server_total") else {}
     lines += [
         "",
@@ -263,11 +285,6 @@ def _server_section(meta: dict[str, Any]) -> list[str]:
         "",
         f"Raw figures: `{meta['raw_json']}` (not committed; re-run the command to reproduce).",
     ]
-    return lines
-
-
-def _failures_section(summary: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
     if any(r["errors"] for r in summary["rows"]):
         lines += ["", "## Failures", ""]
         for row in summary["rows"]:
@@ -275,17 +292,70 @@ def _failures_section(summary: dict[str, Any]) -> list[str]:
                 lines.append(
                     f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`"
                 )
-    return lines
-
-
-def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
-    lines = _report_header(meta)
-    order = sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"])))
-    lines += [_table_line(row) for row in order]
-    lines += _ceiling_section(meta, summary)
-    lines += _server_section(meta)
-    lines += _failures_section(summary)
     return "\n".join(lines) + "\n"
+
+
+def worker_lines(meta: dict[str, Any]) -> list[str]:
+    workers = {int(k): v for k, v in (meta.get("worker_levels") or {}).items()}
+    if not workers:
+        return []
+    shown = ", ".join(f"{c:,} users over {n} processes" for c, n in sorted(workers.items()))
+    cpus = str(meta.get("worker_cpus"))
+    line = (
+        f"- worker levels: {shown} (floor `--processes`, inferboard `--workers`; guidellm and aiperf are not "
+        f"run there), pinned to core(s) {cpus}"
+    )
+    if len(cpus.split(",")) < max(workers.values()):
+        line += (
+            " — fewer cores than processes on this machine, so a worker level measures "
+            f"{len(cpus.split(','))} core(s), not the spread the target is about"
+        )
+    return [line]
+
+
+def targets_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """Issue 24's targets for inferboard against the floor, each marked met or MISSED."""
+    levels = [TARGET_LEVEL, *(int(k) for k in (meta.get("worker_levels") or {}))]
+    checks = target_checks(summary, levels)
+    if not checks:
+        return []
+    lines = [
+        "",
+        "## Targets",
+        "",
+        f"Issue 24: inferboard against the floor at {TARGET_LEVEL} users on one client core, and at the "
+        "worker levels with its `--workers`: TTFT p50 within 2 ms and p99 within 20 ms, TPOT p50 within "
+        "0.3 ms, at least 0.95× the floor's throughput.",
+        "",
+        "| C | figure | target | measured | |",
+        "|---:|---|---|---:|---|",
+    ]
+    for ch in checks:
+        lines.append(
+            f"| {ch['concurrency']} | {ch['figure']} | {ch['target']} | {ch['value'] or '–'} | "
+            f"{'met' if ch['met'] else '**MISSED**'} |"
+        )
+    missed = [ch for ch in checks if not ch["met"]]
+    lines += [
+        "",
+        "All targets met."
+        if not missed
+        else "**Missed:** "
+        + "; ".join(f"{ch['figure']} at {ch['concurrency']} users" for ch in missed)
+        + ". The run's own figures above (server lateness, CPU per chunk, the worker-level note) say why.",
+    ]
+    late_limit = float(meta.get("max_server_late_us") or 1000.0)
+    for c in sorted({ch["concurrency"] for ch in missed}):
+        late = max(
+            (r["server_lateness_p99_us_max"] or 0 for r in summary["rows"] if r["concurrency"] == c),
+            default=0,
+        )
+        if late > late_limit:
+            lines.append(
+                f"At {c:,} users the timing server itself ran up to {late / 1000:,.1f} ms late (p99, after "
+                "the repeat): the machine, not the client, set the figures there, floor included."
+            )
+    return lines
 
 
 def machine_description() -> str:
@@ -317,10 +387,22 @@ def versions(clients: list[str]) -> dict[str, str]:
             out["inferboard"] = __version__
         except ImportError:
             out["inferboard"] = "?"
+        out["inferboard event loop"] = event_loop()
     return out
 
 
-def _parser() -> argparse.ArgumentParser:
+def event_loop() -> str:
+    """The loop inferboard's load runs on in this environment (uvloop with the `fast` extra)."""
+    if os.environ.get("INFERBOARD_NO_UVLOOP"):
+        return "asyncio (INFERBOARD_NO_UVLOOP set)"
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio (uvloop not installed)"
+    return f"uvloop {uvloop.__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levels", default="1,16,128,512", help="concurrency levels (comma-separated)")
     ap.add_argument("--trials", type=int, default=3, help="repeats of each level")
@@ -328,6 +410,16 @@ def _parser() -> argparse.ArgumentParser:
         "--rounds", type=int, default=4, help="requests per level = max(--min-requests, rounds x C)"
     )
     ap.add_argument("--min-requests", type=int, default=8)
+    ap.add_argument(
+        "--worker-levels",
+        default="2048:2",
+        help="USERS:PROCESSES levels run after --levels by floor and inferboard only ('' for none)",
+    )
+    ap.add_argument(
+        "--worker-cpus",
+        default=None,
+        help="cores for the worker levels' client processes (default: every core but the server's)",
+    )
     ap.add_argument("--clients", default="floor,inferboard,guidellm,aiperf")
     ap.add_argument("--ttft-ms", type=float, default=150.0)
     ap.add_argument("--itl-ms", type=float, default=12.0)
@@ -346,11 +438,19 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true", help="levels 1,16,128, 1 trial, 2 rounds")
     ap.add_argument("--from-json", type=Path, help="re-render the report from a raw JSON of an earlier run")
     ap.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
-    return ap
-
-
-def _chosen_clients(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
-    """The clients asked for, the floor always first; inferboard dropped when it cannot run yet."""
+    args = ap.parse_args(argv)
+    if args.from_json:
+        return rerender(args.from_json, args.write_docs)
+    if args.quick:
+        args.levels, args.trials, args.rounds, args.worker_levels = "1,16,128", 1, 2, ""
+    levels = [int(x) for x in args.levels.split(",") if x]
+    worker_levels = {int(c): int(n) for c, n in (x.split(":") for x in args.worker_levels.split(",") if x)}
+    worker_cpus = (
+        args.worker_cpus
+        or ",".join(str(i) for i in range(os.cpu_count() or 1) if i != args.server_cpu)
+        or str(args.client_cpu)
+    )
+    levels += [c for c in worker_levels if c not in levels]
     clients = [x for x in args.clients.split(",") if x]
     unknown = [c for c in clients if c not in RUNNERS]
     if unknown:
@@ -365,82 +465,6 @@ def _chosen_clients(ap: argparse.ArgumentParser, args: argparse.Namespace) -> li
             file=sys.stderr,
         )
         clients.remove("inferboard")
-    return clients
-
-
-def _measure(
-    server: TimingServer, args: argparse.Namespace, levels: list[int], clients: list[str]
-) -> list[ClientResult]:
-    """Every level, trial and client in turn; a failed trial settles the level, a timeout the higher ones."""
-    results: list[ClientResult] = []
-    given_up: dict[int, set[str]] = {}
-    timed_out: set[str] = set()
-    for c in levels:
-        n = requests_for(c, args.rounds, args.min_requests)
-        for trial in range(args.trials):
-            for name in clients:
-                if name in given_up.get(c, set()) or name in timed_out:
-                    continue
-                for attempt in range(1 + args.retries):
-                    server.stats(reset=True)
-                    res = RUNNERS[name](server, c, n, trial, args.client_cpu)
-                    res.server = server.stats()
-                    res.self_report["attempt"] = attempt
-                    # Other work on the machine can delay even a real-time server; such a run measures
-                    # the machine, not the client, so it is repeated (and the repeat is recorded).
-                    if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
-                        break
-                results.append(res)
-                if not res.ok:
-                    # A failed trial settles the level for this client; a timeout settles the higher ones.
-                    given_up.setdefault(c, set()).add(name)
-                    if "timed out" in (res.error or ""):
-                        timed_out.add(name)
-                print(
-                    f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
-                    f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
-                    f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
-                    f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
-                    + (f" ERROR {res.error}" if res.error else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
-    return results
-
-
-def _server_total(results: list[ClientResult]) -> dict[str, Any]:
-    # The final stats only cover the window since the last reset; sum the per-run windows for the total.
-    return {
-        "chunks": sum(r.server.get("chunks", 0) for r in results),
-        "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
-        "lateness_us": {
-            k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
-            for k in ("p50", "p99", "p999", "max")
-        },
-        "note": "worst per-run percentile over all runs (each run's window measured separately)",
-    }
-
-
-def _write_raw(raw: Path, meta: dict[str, Any], summary: dict[str, Any], results: list[ClientResult]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = raw.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {"meta": meta, "summary": summary, "runs": [r.to_dict() for r in results]}, indent=2, default=str
-        )
-    )
-    tmp.replace(raw)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = _parser()
-    args = ap.parse_args(argv)
-    if args.from_json:
-        return rerender(args.from_json, args.write_docs)
-    if args.quick:
-        args.levels, args.trials, args.rounds = "1,16,128", 1, 2
-    levels = [int(x) for x in args.levels.split(",") if x]
-    clients = _chosen_clients(ap, args)
 
     bench_lib.CHILD_TIMEOUT_S = args.run_timeout
     source_at_start, digest_at_start = bench_lib.source_state(), bench_lib.collector_digest()
@@ -450,12 +474,58 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ClientResult] = []
     try:
         print(f"timing server on {server.base_url}", file=sys.stderr)
+        given_up: dict[int, set[str]] = {}
+        timed_out: set[str] = set()
         baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in clients}
         server.stats(reset=True)
-        results = _measure(server, args, levels, clients)
+        for c in levels:
+            n = requests_for(c, args.rounds, args.min_requests)
+            for trial in range(args.trials):
+                for name in clients:
+                    if name in given_up.get(c, set()) or name in timed_out:
+                        continue
+                    if c in worker_levels and name not in ("floor", "inferboard"):
+                        continue
+                    for attempt in range(1 + args.retries):
+                        server.stats(reset=True)
+                        if c in worker_levels:
+                            res = RUNNERS[name](server, c, n, trial, worker_cpus, worker_levels[c])
+                        else:
+                            res = RUNNERS[name](server, c, n, trial, args.client_cpu)
+                        res.server = server.stats()
+                        res.self_report["attempt"] = attempt
+                        # Other work on the machine can delay even a real-time server; such a run measures
+                        # the machine, not the client, so it is repeated (and the repeat is recorded).
+                        if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
+                            break
+                    results.append(res)
+                    if not res.ok:
+                        # A failed trial settles the level for this client; a timeout settles the higher ones.
+                        given_up.setdefault(c, set()).add(name)
+                        if "timed out" in (res.error or ""):
+                            timed_out.add(name)
+                    print(
+                        f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
+                        f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
+                        f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
+                        f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
+                        + (f" ERROR {res.error}" if res.error else ""),
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
-        server.stop()
-    server_total = _server_total(results)
+        server_total = server.stop() or {}
+    # The final stats only cover the window since the last reset; sum the per-run windows for the total.
+    total_chunks = sum(r.server.get("chunks", 0) for r in results)
+    server_total = {
+        "chunks": total_chunks,
+        "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
+        "lateness_us": {
+            k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
+            for k in ("p50", "p99", "p999", "max")
+        },
+        "note": "worst per-run percentile over all runs (each run's window measured separately)",
+    }
     summary = summarise(results, baselines, server, levels, clients)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     raw = OUT / f"client_capacity-{stamp}.json"
@@ -468,7 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu": args.server_cpu,
         "client_cpu": args.client_cpu,
         "realtime": not args.no_realtime,
+        "max_server_late_us": args.max_server_late_us,
         "levels": levels,
+        "worker_levels": worker_levels,
+        "worker_cpus": worker_cpus,
         "trials": args.trials,
         "clients": clients,
         "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
@@ -480,7 +553,21 @@ def main(argv: list[str] | None = None) -> int:
         "server_total": server_total,
         "raw_json": str(raw.relative_to(REPO)),
     }
-    _write_raw(raw, meta, summary, results)
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = raw.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "summary": summary,
+                "targets": target_checks(summary, [TARGET_LEVEL, *worker_levels]),
+                "runs": [r.to_dict() for r in results],
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    tmp.replace(raw)
     emit(markdown_report(meta, summary), args.write_docs)
     return 0
 

@@ -69,7 +69,9 @@ def _fail(name: str, c: int, r: int, trial: int, run: ChildRun, why: str) -> Cli
 # ---- floor ------------------------------------------------------------------------------------------------
 
 
-def run_floor(server: TimingServer, c: int, requests: int, trial: int, cpu: int | None) -> ClientResult:
+def run_floor(
+    server: TimingServer, c: int, requests: int, trial: int, cpu: int | str | None, processes: int = 1
+) -> ClientResult:
     cmd = [
         sys.executable,
         str(HERE / "floor_client.py"),
@@ -81,6 +83,8 @@ def run_floor(server: TimingServer, c: int, requests: int, trial: int, cpu: int 
         str(requests),
         "--max-tokens",
         str(server.tokens),
+        "--processes",
+        str(processes),
     ]
     run = run_child(cmd, cpu=cpu)
     if run.returncode != 0:
@@ -129,7 +133,8 @@ def run_inferboard(
     c: int,
     requests: int,
     trial: int,
-    cpu: int | None,
+    cpu: int | str | None,
+    processes: int = 1,
     extra_args: list[str] | None = None,
 ) -> ClientResult:
     with tempfile.TemporaryDirectory(prefix="ib-cap-") as tmp:
@@ -155,6 +160,7 @@ def run_inferboard(
             # No warm-up: the floor and the peers get none either, so all see the same workload.
             "--warmup",
             "0",
+            *(["--workers", str(processes)] if processes > 1 else []),
             *(extra_args or []),
         ]
         run = run_child(cmd, cpu=cpu, env={**os.environ, "NO_COLOR": "1"})

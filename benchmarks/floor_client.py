@@ -6,6 +6,7 @@ only the final usage chunk is scanned, with a byte regex, for ``completion_token
 with chunked framing, as the timing server and uvicorn send it (a response ends at ``0\\r\\n\\r\\n``).
 
 Usage:  python benchmarks/floor_client.py --port 8787 --concurrency 16 --requests 160 [--max-tokens 40]
+        [--processes N]   (users and requests split over N processes, figures merged exactly)
 Prints one JSON object: TTFT p50/p99, TPOT p50, throughput, client CPU seconds, chunks.
 """
 
@@ -106,49 +107,7 @@ def _scan_events(u: _User, now: int) -> None:
                 u.tokens = int(m2.group(1))
 
 
-def _open_users(host: str, port: int, concurrency: int, ep: select.epoll) -> dict[int, _User]:
-    """One non-blocking keep-alive connection per user, registered for reading."""
-    users: dict[int, _User] = {}
-    for _ in range(concurrency):
-        s = socket.create_connection((host, port))
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.setblocking(False)
-        users[s.fileno()] = _User(s)
-        ep.register(s.fileno(), select.EPOLLIN)
-    return users
-
-
-def _summary(
-    concurrency: int,
-    completed: int,
-    failed: int,
-    ttft: list[float],
-    tpot: list[float],
-    out_tokens: int,
-    chunks_total: int,
-    window_s: float,
-    cpu_s: float,
-) -> dict[str, Any]:
-    return {
-        "client": "floor",
-        "concurrency": concurrency,
-        "completed": completed,
-        "failed": failed,
-        "ttft_ms": {
-            "p50": _percentile(ttft, 50),
-            "p99": _percentile(ttft, 99),
-            "mean": sum(ttft) / len(ttft),
-        },
-        "tpot_ms": {"p50": _percentile(tpot, 50), "p99": _percentile(tpot, 99)},
-        "output_throughput_tok_s": out_tokens / window_s if window_s > 0 else 0.0,
-        "output_tokens": out_tokens,
-        "chunks": chunks_total,
-        "window_s": window_s,
-        "cpu_s_in_loop": cpu_s,
-    }
-
-
-def run(
+def measure(
     host: str,
     port: int,
     concurrency: int,
@@ -158,10 +117,16 @@ def run(
     prompt: str = "hello world this is a benchmark prompt",
     timeout_s: float = 600.0,
 ) -> dict[str, Any]:
-    """Drive `concurrency` closed-loop users until `requests` requests completed; return the summary."""
+    """Drive `concurrency` closed-loop users until `requests` requests completed; return the raw figures."""
     payload = _request_bytes(host, port, model, max_tokens, prompt)
     ep = select.epoll()
-    users = _open_users(host, port, concurrency, ep)
+    users: dict[int, _User] = {}
+    for _ in range(concurrency):
+        s = socket.create_connection((host, port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        users[s.fileno()] = _User(s)
+        ep.register(s.fileno(), select.EPOLLIN)
 
     ttft: list[float] = []
     tpot: list[float] = []
@@ -221,8 +186,96 @@ def run(
     for u in users.values():
         u.sock.close()
     ep.close()
-    window_s = (t_last_done - t_first_send) / 1e9
-    return _summary(concurrency, completed, failed, ttft, tpot, out_tokens, chunks_total, window_s, cpu_s)
+    return {
+        "concurrency": concurrency,
+        "completed": completed,
+        "failed": failed,
+        "ttft": ttft,
+        "tpot": tpot,
+        "output_tokens": out_tokens,
+        "chunks": chunks_total,
+        "first_send_ns": t_first_send,
+        "last_done_ns": t_last_done,
+        "cpu_s_in_loop": cpu_s,
+    }
+
+
+def run(
+    host: str,
+    port: int,
+    concurrency: int,
+    requests: int,
+    max_tokens: int = 40,
+    model: str = "timing",
+    timeout_s: float = 600.0,
+) -> dict[str, Any]:
+    """Drive `concurrency` closed-loop users until `requests` requests completed; return the summary."""
+    return summarise([measure(host, port, concurrency, requests, max_tokens, model, timeout_s=timeout_s)])
+
+
+def summarise(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary over the raw figures of one or more processes (perf_counter_ns is one system-wide
+    monotonic clock on Linux, so their windows combine exactly)."""
+    ttft = [v for p in parts for v in p["ttft"]]
+    tpot = [v for p in parts for v in p["tpot"]]
+    out_tokens = sum(p["output_tokens"] for p in parts)
+    window_s = (max(p["last_done_ns"] for p in parts) - min(p["first_send_ns"] for p in parts)) / 1e9
+    return {
+        "client": "floor",
+        "processes": len(parts),
+        "concurrency": sum(p["concurrency"] for p in parts),
+        "completed": sum(p["completed"] for p in parts),
+        "failed": sum(p["failed"] for p in parts),
+        "ttft_ms": {
+            "p50": _percentile(ttft, 50),
+            "p99": _percentile(ttft, 99),
+            "mean": sum(ttft) / len(ttft) if ttft else float("nan"),
+        },
+        "tpot_ms": {"p50": _percentile(tpot, 50), "p99": _percentile(tpot, 99)},
+        "output_throughput_tok_s": out_tokens / window_s if window_s > 0 else 0.0,
+        "output_tokens": out_tokens,
+        "chunks": sum(p["chunks"] for p in parts),
+        "window_s": window_s,
+        "cpu_s_in_loop": sum(p["cpu_s_in_loop"] for p in parts),
+    }
+
+
+def _share(args: tuple[str, int, int, int, int, str, float, float]) -> dict[str, Any]:
+    host, port, concurrency, requests, max_tokens, model, timeout_s, start_at = args
+    while time.monotonic() < start_at:  # all processes connect, then start together
+        time.sleep(0.001)
+    return measure(host, port, concurrency, requests, max_tokens, model, timeout_s=timeout_s)
+
+
+def run_processes(
+    processes: int,
+    host: str,
+    port: int,
+    concurrency: int,
+    requests: int,
+    max_tokens: int,
+    model: str,
+    timeout_s: float,
+) -> dict[str, Any]:
+    """The users and requests split evenly over `processes` processes (the 2,048-user level on more than
+    one core); one process runs in this one."""
+    if processes <= 1:
+        return run(host, port, concurrency, requests, max_tokens, model, timeout_s=timeout_s)
+    import multiprocessing
+
+    def split(total: int) -> list[int]:
+        base, extra = divmod(total, processes)
+        return [base + (1 if i < extra else 0) for i in range(processes)]
+
+    start_at = time.monotonic() + 1.0
+    jobs = [
+        (host, port, c, r, max_tokens, model, timeout_s, start_at)
+        for c, r in zip(split(concurrency), split(requests), strict=True)
+        if c
+    ]
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        parts = pool.map(_share, jobs)
+    return summarise(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,16 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, default=40)
     ap.add_argument("--model", default="timing")
     ap.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
+    ap.add_argument("--processes", type=int, default=1, help="split the users over this many processes")
     args = ap.parse_args(argv)
     try:
-        result = run(
+        result = run_processes(
+            args.processes,
             args.host,
             args.port,
             args.concurrency,
             args.requests,
             args.max_tokens,
             args.model,
-            timeout_s=args.timeout,
+            args.timeout,
         )
     except (OSError, TimeoutError) as exc:
         print(f"floor_client: {exc}", file=sys.stderr)

@@ -47,3 +47,7 @@ tokens_scored  # unused variable (collector/schema/quality.py: run-record field)
 temperature  # unused variable (collector/schema/quality.py: run-record field)
 client_method  # run-record field read by JSON consumers and shown generically on the run page
 pytest_collection_modifyitems  # a pytest hook (tests/conftest.py)
+connection_made  # asyncio.Protocol callback (collector/load/transport.py)
+data_received  # asyncio.Protocol callback (collector/load/transport.py)
+eof_received  # asyncio.Protocol callback (collector/load/transport.py)
+connection_lost  # asyncio.Protocol callback (collector/load/transport.py)

@@ -1,8 +1,9 @@
 """Streaming client for OpenAI-compatible servers.
 
-One shared `httpx.AsyncClient`; the SSE stream is parsed from raw bytes and every read is timestamped with
-`time.perf_counter_ns()` as soon as it arrives, before any decoding. JSON is decoded per event only to learn
-whether it carries content, usage or an error.
+The load goes through the lean transport (`collector.load.transport`), which stamps every read with
+`time.perf_counter_ns()` as the event loop receives it and hands it, still undecoded, to the request's SSE
+parser and event handler. An ordinary content event is counted from its bytes (`quick_is_answer`); any other
+event is JSON-decoded to learn whether it carries content, usage or an error.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,6 +118,18 @@ class ClientShards:
             )
         return client
 
+    async def open_connections(self, users: int) -> None:
+        """Closed loop: open every user's connection before the level's clock starts (the connect is not
+        part of the first request's latency, and 512 connects at once would queue the first wave)."""
+        if not self._by_user:
+            return
+        await asyncio.gather(
+            *(
+                self.for_slot(first).connect_idle(min(self.SHARD, users - first))
+                for first in range(0, users, self.SHARD)
+            )
+        )
+
     async def __aenter__(self) -> ClientShards:
         return self
 
@@ -162,6 +175,53 @@ def _delta_text(choices: list[Any]) -> str:
     return "".join(parts)
 
 
+# A content event can be told from its bytes when its JSON has no escapes (so every quote delimits a string)
+# and none of the fields that need a decode (an error, usage figures, reasoning): then a `"text":"` key one
+# object deep in `choices`, or a `"content":"` key opening a `delta` one object deep, with a non-empty value,
+# is exactly what `_content_of` calls an answer. Anything else (a key written with a space, an empty answer,
+# `content` after `role` in a delta, a bracket inside a string before the key) is decoded in full;
+# tests/collector/load/test_quick_events.py checks that both ways count the same chunks. The shortcut checks
+# the bytes are UTF-8 but does not parse the JSON: an event that starts and ends like an object and holds such
+# a key counts.
+_NEEDS_DECODE = (b"\\", b'"error"', b'"usage":{', b"reasoning")
+_CHOICES = b'"choices":['
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+_DELTA = b'"delta":{'
+
+
+def quick_is_answer(data: bytes) -> bool:
+    """True when the event is certainly a chunk with answer content (what `_content_of` calls _ANSWER);
+    False means "decode it to know". Skips json.loads for the usual streamed token."""
+    if not (data[:2] == b'{"' and data[-1:] == b"}"):
+        return False
+    at = data.find(_CHOICES)
+    if at < 0 or data.find(_CHOICES, at + 1) >= 0:
+        return False
+    for marker in _NEEDS_DECODE:
+        if marker in data:
+            return False
+    if not data.isascii():
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            return False  # the decode path reports it as malformed
+    start = at + len(_CHOICES)
+    for key, opened in ((b'"text":"', b"{"), (b'"content":"', b"{{")):
+        i = data.find(key, start)
+        while i >= 0:
+            end = i + len(key)
+            if (
+                data[end : end + 1] != b'"'
+                and (opened == b"{" or data[i - len(_DELTA) : i] == _DELTA)
+                # the brackets between `choices:[` and the key, strings included: exactly the choice's
+                # (and the delta's) opening brace; a bracket inside a string sends the event to the decoder
+                and data[start:i].translate(None, _NOT_BRACKETS) == opened
+            ):
+                return True
+            i = data.find(key, end)
+    return False
+
+
 class _StreamState:
     __slots__ = ("done", "failure", "outcome")
 
@@ -170,11 +230,24 @@ class _StreamState:
         self.done = False
         self.failure: tuple[str, str] | None = None
 
+    def _count(self, kind: int, now: int) -> None:
+        out = self.outcome
+        out.chunk_ns.append(now)
+        if kind == _REASONING:
+            out.reasoning_chunks += 1
+            if out.first_reasoning_ns is None:
+                out.first_reasoning_ns = now
+        elif out.first_answer_ns is None:
+            out.first_answer_ns = now
+
     def handle_event(self, data: bytes, now: int) -> None:
         if self.done:
             return  # anything after [DONE] is ignored, as clients do
         if data == b"[DONE]":
             self.done = True
+            return
+        if self.outcome.text is None and quick_is_answer(data):
+            self._count(_ANSWER, now)
             return
         try:
             obj = json.loads(data)
@@ -191,16 +264,9 @@ class _StreamState:
         if isinstance(choices, list):
             kind = max((_content_of(c) for c in choices), default=_NONE)
             if kind:
-                out = self.outcome
-                out.chunk_ns.append(now)
-                if kind == _REASONING:
-                    out.reasoning_chunks += 1
-                    if out.first_reasoning_ns is None:
-                        out.first_reasoning_ns = now
-                elif out.first_answer_ns is None:
-                    out.first_answer_ns = now
-                if out.text is not None:  # only the multi-turn workload keeps the reply
-                    out.text.append(_delta_text(choices))
+                self._count(kind, now)
+                if self.outcome.text is not None:  # only the multi-turn workload keeps the reply
+                    self.outcome.text.append(_delta_text(choices))
         usage = obj.get("usage")
         if isinstance(usage, dict):
             ct, pt = usage.get("completion_tokens"), usage.get("prompt_tokens")
@@ -303,12 +369,13 @@ async def _attempt(
                 return outcome
             if (problem := stream_shape_problem(resp.headers)) is not None:
                 return _fail(outcome, MALFORMED, problem)
-            async for raw in resp.aiter_raw():
-                now = time.perf_counter_ns()
+
+            def on_body(now: int, raw: bytes) -> bool:
                 for data in parser.feed(raw):
                     state.handle_event(data, now)
-                if state.failure is not None:
-                    break
+                return state.failure is not None
+
+            await _stream_body(resp, on_body)
             if state.failure is None:
                 now = time.perf_counter_ns()
                 for data in parser.close():
@@ -337,6 +404,18 @@ async def _attempt(
         return _fail(outcome, DISCONNECTED, why)
     outcome.end_ns = outcome.chunk_ns[-1] if outcome.chunk_ns else time.perf_counter_ns()
     return outcome
+
+
+async def _stream_body(resp: httpx.Response | LeanResponse, on_body: Callable[[int, bytes], bool]) -> None:
+    """Hand every read of the body to on_body with its arrival time until it returns True. The lean
+    transport stamps and delivers each read inside the event loop's receive callback; httpx's reads are
+    stamped here, as they reach this coroutine."""
+    if isinstance(resp, LeanResponse):
+        await resp.deliver(on_body)
+        return
+    async for raw in resp.aiter_raw():
+        if on_body(time.perf_counter_ns(), raw):
+            return
 
 
 def _fail(outcome: RequestOutcome, reason: str, message: str) -> RequestOutcome:

@@ -70,6 +70,9 @@ async def closed_loop(
     """N users; each sends its next request as soon as its previous one ends."""
     if count is None and duration_s is None:
         raise ValueError("closed loop needs a request count or a duration")
+    users = concurrency if count is None else min(concurrency, count)
+    if isinstance(client, ClientShards):
+        await client.open_connections(users)
     next_index = 0
     start = time.perf_counter_ns()
     state.started_ns = start
@@ -95,7 +98,6 @@ async def closed_loop(
 
     # Users are started in batches, yielding to the loop between them, and never more than there are
     # requests to send: a huge level starts at once, holds only what it uses and stays interruptible.
-    users = concurrency if count is None else min(concurrency, count)
     tasks: list[asyncio.Task[None]] = []
     try:
         for first in range(0, users, _USER_BATCH):

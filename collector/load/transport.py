@@ -8,6 +8,13 @@ streaming POST needs: one keep-alive connection per user, a hand-written status/
 decoding over whole reads, and one timestamp per read. httpx stays for everything else (model list,
 tokenize, /metrics, version probes).
 
+Each connection is an `asyncio.Protocol`, not a StreamReader: every read is stamped with
+`time.perf_counter_ns()` inside `data_received`, the moment the event loop hands its bytes over, so the
+stamp does not wait for the consuming task's next turn (at 512 users one loop turn delivers hundreds of reads
+and a StreamReader-based stamp was taken only after all of them had been received). The read timeout is one
+lazily re-armed timer per connection, not a timer per read (`asyncio.timeout` per read cost a heap push and
+a cancel for every chunk).
+
 It mimics the small part of httpx's API that `collector.load.client` uses (`stream()`, `status_code`,
 `aiter_raw()`) and raises httpx's exception types, so failures are classified in one place.
 """
@@ -17,12 +24,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
 
-_READ_SIZE = 256 * 1024
+from collector.load.framing import BodyDecoder, Sink
+
 _MAX_HEADER_BYTES = 64 * 1024
 _SSL: ssl.SSLContext | None = None
 
@@ -34,144 +45,242 @@ def _ssl_context() -> ssl.SSLContext:
     return _SSL
 
 
-class _Conn:
-    __slots__ = ("reader", "writer")
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection. Reads are stamped on arrival and either pushed into the current response's
+    decoder (`sink`, set while a response streams) or queued for a pull reader."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, loop: asyncio.AbstractEventLoop, read_timeout: float) -> None:
+        self._loop = loop
+        self._read_timeout = read_timeout
+        self.transport: asyncio.Transport | None = None
+        self.reads: deque[tuple[int, bytes]] = deque()
+        self.sink: Callable[[int, bytes], None] | None = None
+        self.eof = False
+        self.error: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_ns = 0  # when the last wait began or the last read arrived: the read timeout's origin
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter_ns()
+        self._last_ns = now
+        if self.sink is not None:
+            self.sink(now, data)
+        else:
+            self.reads.append((now, data))
+            self.wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self.wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        if exc is not None:
+            self.error = exc
+        self.wake()
+
+    # -- waiting -------------------------------------------------------------------------------------
+    def wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _check_timeout(self) -> None:
+        """The one timer: fail the waiting read if nothing arrived within read_timeout, else re-arm."""
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        idle_s = (time.perf_counter_ns() - self._last_ns) / 1e9
+        if idle_s >= self._read_timeout:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._timer = self._loop.call_later(self._read_timeout - idle_s, self._check_timeout)
+
+    async def wait(self) -> None:
+        """Until the next read, end of stream or `wake()`. Raises TimeoutError after read_timeout without a
+        read, or the connection's error."""
+        if self.error is not None:
+            raise self.error
+        if self._waiter is None or self._waiter.done():
+            self._waiter = self._loop.create_future()
+        self._last_ns = time.perf_counter_ns()
+        if self._timer is None:
+            self._timer = self._loop.call_later(self._read_timeout, self._check_timeout)
+        await self._waiter
+        if self.error is not None:
+            raise self.error
+
+    async def read(self) -> tuple[int, bytes]:
+        """The next queued read and its arrival time; b"" at end of stream."""
+        while not self.reads:
+            if self.eof:
+                if self.error is not None:
+                    raise self.error
+                return time.perf_counter_ns(), b""
+            await self.wait()
+        return self.reads.popleft()
+
+    async def read_head(self, limit: int) -> tuple[bytes, int, bytes]:
+        """Bytes up to and including the blank line that ends the response head, the arrival time of the
+        read that completed it, and what followed it in that read."""
+        head = b""
+        while True:
+            now, data = await self.read()
+            if not data:
+                raise asyncio.IncompleteReadError(head, None)
+            scan_from = max(0, len(head) - 3)
+            head += data
+            end = head.find(b"\r\n\r\n", scan_from)
+            if end >= 0:
+                return head[: end + 4], now, head[end + 4 :]
+            if len(head) > limit:
+                raise asyncio.LimitOverrunError("response headers too large", len(head))
+
+    def usable(self) -> bool:
+        """Open, and nothing unread on it (bytes between responses would be taken for the next one)."""
+        return (
+            not self.eof and not self.reads and self.transport is not None and not self.transport.is_closing()
+        )
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.transport.abort()
+        self.sink = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.abort()
+
+
+def _read_errors(exc: BaseException) -> httpx.TransportError:
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout("no bytes within the read timeout")
+    return httpx.ReadError(f"{type(exc).__name__}: {exc}")
 
 
 class LeanResponse:
     def __init__(
-        self, client: LeanClient, conn: _Conn, status: int, headers: dict[bytes, bytes], rest: bytes
+        self,
+        client: LeanClient,
+        conn: _Conn,
+        status: int,
+        headers: dict[bytes, bytes],
+        rest: bytes,
+        rest_ns: int = 0,
     ):
         self.status_code = status
         self.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
         self._client = client
         self._conn: _Conn | None = conn
         self._rest = rest
+        self._rest_ns = rest_ns
         self._complete = False
+        self._used = False
         te = headers.get(b"transfer-encoding", b"").lower()
         self._chunked = b"chunked" in te
         length = headers.get(b"content-length")
         self._length = int(length) if length is not None and not self._chunked else None
         self._keep = headers.get(b"connection", b"").lower() != b"close"
 
-    async def _read(self) -> bytes:
-        assert self._conn is not None
+    def _decoder(self, sink: Sink) -> BodyDecoder:
+        if self._used:
+            raise RuntimeError("the response body was already read")
+        self._used = True
+        decoder = BodyDecoder(sink, chunked=self._chunked, length=self._length)
+        if self._rest:
+            decoder.feed(self._rest_ns, self._rest)
+            self._rest = b""
+        return decoder
+
+    def _settle(self, decoder: BodyDecoder) -> None:
+        self._complete = decoder.finished
+        self._keep = self._keep and decoder.keep
+
+    async def deliver(self, sink: Sink) -> None:
+        """Push the body into `sink(arrival_ns, payload)` read by read, straight from the event loop's
+        `data_received` (no task switch per read), until the body ends or the sink returns True."""
+        conn = self._conn
+        assert conn is not None
+        failure: list[BaseException] = []
+        decoder = self._decoder(sink)
+
+        def push(now: int, data: bytes) -> None:
+            try:
+                decoder.feed(now, data)
+            except Exception as exc:  # bad framing, or the sink's own error: re-raised in the task
+                failure.append(exc)
+            if failure or decoder.finished or decoder.stopped:
+                conn.sink = None
+                conn.wake()
+
         try:
-            async with asyncio.timeout(self._client.read_timeout):
-                data = await self._conn.reader.read(_READ_SIZE)
-        except TimeoutError:
-            raise httpx.ReadTimeout("no bytes within the read timeout") from None
-        except (ConnectionError, OSError) as exc:
-            raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
-        return data
+            while conn.reads and not (decoder.finished or decoder.stopped):
+                push(*conn.reads.popleft())
+            while not (failure or decoder.finished or decoder.stopped):
+                if conn.eof:
+                    decoder.end()
+                    break
+                conn.sink = push
+                try:
+                    await conn.wait()
+                except (TimeoutError, ConnectionError, OSError) as exc:
+                    raise _read_errors(exc) from None
+                finally:
+                    conn.sink = None
+            if failure:
+                raise failure[0]
+        finally:
+            self._settle(decoder)
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         """The body as it arrives (chunked framing removed), one item per socket read."""
-        if self._chunked:
-            async for part in self._iter_chunked():
-                yield part
-        elif self._length is not None:
-            left = self._length
-            if self._rest:
-                part, self._rest = self._rest[:left], b""
-                left -= len(part)
-                yield part
-            while left > 0:
-                data = await self._read()
-                if not data:
-                    raise httpx.RemoteProtocolError(
-                        "peer closed connection without sending complete message body"
-                    )
-                left -= len(data)
-                yield data
-            self._complete = True
-        else:
-            if self._rest:
-                yield self._rest
-                self._rest = b""
-            while data := await self._read():
-                yield data
-            self._keep = False
-            self._complete = True
+        async for _arrived_ns, part in self.aiter_timed():
+            yield part
 
-    async def _iter_chunked(self) -> AsyncIterator[bytes]:
-        buf = self._rest
-        self._rest = b""
-        pos = 0
-        need = -1  # bytes left in the current chunk; 0 = its CRLF is due; -1 = a size line is due
-        while True:
-            out: list[bytes] = []
+    async def aiter_timed(self) -> AsyncIterator[tuple[int, bytes]]:
+        """Like `aiter_raw`, each item with the `perf_counter_ns()` at which its read arrived."""
+        conn = self._conn
+        assert conn is not None
+        items: deque[tuple[int, bytes]] = deque()
+
+        def keep(now: int, data: bytes) -> bool:
+            items.append((now, data))
+            return False
+
+        decoder = self._decoder(keep)
+        try:
             while True:
-                if need < 0:
-                    eol = buf.find(b"\r\n", pos)
-                    if eol < 0:
-                        break
-                    size_text = buf[pos:eol].split(b";", 1)[0].strip()
-                    try:
-                        size = int(size_text, 16)
-                    except ValueError:
-                        raise httpx.RemoteProtocolError(
-                            f"bad chunk size line {buf[pos:eol][:40]!r}"
-                        ) from None
-                    pos = eol + 2
-                    if size == 0:
-                        await self._skip_trailers(buf, pos)
-                        self._complete = True
-                        if out:
-                            yield b"".join(out)
-                        return
-                    need = size
-                elif need == 0:
-                    if len(buf) - pos < 2:
-                        break
-                    pos += 2
-                    need = -1
-                else:
-                    take = min(need, len(buf) - pos)
-                    if take <= 0:
-                        break
-                    out.append(buf[pos : pos + take])
-                    pos += take
-                    need -= take
-            if out:
-                yield b"".join(out)
-            buf = buf[pos:]
-            pos = 0
-            data = await self._read()
-            if not data:
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body"
-                )
-            buf = buf + data if buf else data
-
-    async def _skip_trailers(self, buf: bytes, pos: int) -> None:
-        """After the last chunk: optional trailer lines, then an empty line."""
-        while True:
-            end = buf.find(b"\r\n", pos)
-            if end < 0:
-                more = await self._read()
-                if not more:
-                    self._keep = False
+                while items:
+                    yield items.popleft()
+                if decoder.finished:
                     return
-                buf, pos = buf[pos:] + more, 0
-                continue
-            if end == pos:
-                return
-            pos = end + 2
+                try:
+                    now, data = await conn.read()
+                except (TimeoutError, ConnectionError, OSError) as exc:
+                    raise _read_errors(exc) from None
+                if data:
+                    decoder.feed(now, data)
+                else:
+                    decoder.end()
+        finally:
+            self._settle(decoder)
 
     def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        if self._complete and self._keep and not self._rest:
+        if self._complete and self._keep and not self._rest and not conn.reads:
             self._client.idle.append(conn)
         else:
             conn.close()
@@ -221,10 +330,14 @@ class LeanClient:
         return _StreamContext(self, path, content)
 
     async def _connect(self) -> _Conn:
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    self.host, self.port, ssl=_ssl_context() if self.tls else None, limit=_READ_SIZE
+                _transport, conn = await loop.create_connection(
+                    lambda: _Conn(loop, self.read_timeout),
+                    self.host,
+                    self.port,
+                    ssl=_ssl_context() if self.tls else None,
                 )
         except TimeoutError:
             raise httpx.ConnectTimeout(
@@ -232,13 +345,25 @@ class LeanClient:
             ) from None
         except OSError as exc:
             raise httpx.ConnectError(f"{exc.strerror or exc} ({self.host}:{self.port})") from None
-        return _Conn(reader, writer)
+        return conn
+
+    async def connect_idle(self, count: int) -> None:
+        """Have `count` idle keep-alive connections open ahead of the load, as the floor client does, so that
+        the first request of every user goes out on an open connection like all its later ones. A
+        connection that fails here is left to the request, which then records the failure."""
+        missing = count - len(self.idle)
+        opened = await asyncio.gather(*(self._connect() for _ in range(missing)), return_exceptions=True)
+        for conn in opened:
+            if isinstance(conn, _Conn):
+                self.idle.append(conn)
+            elif not isinstance(conn, httpx.TransportError):
+                raise conn
 
     async def send(self, path: str, body: bytes) -> LeanResponse:
         reused = False
         while self.idle:
             conn = self.idle.pop()
-            if not conn.reader.at_eof() and not conn.writer.is_closing():
+            if conn.usable():
                 reused = True
                 break
             conn.close()
@@ -247,9 +372,8 @@ class LeanClient:
         head = b"POST " + (self.prefix + path).encode() + b" HTTP/1.1\r\n" + self._header_block
         head += b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
         try:
-            conn.writer.write(head + body)
-            async with asyncio.timeout(self.read_timeout):
-                raw = await conn.reader.readuntil(b"\r\n\r\n")
+            conn.write(head + body)
+            raw, rest_ns, rest = await conn.read_head(_MAX_HEADER_BYTES)
         except asyncio.IncompleteReadError as exc:
             conn.close()
             if not exc.partial:
@@ -267,7 +391,7 @@ class LeanClient:
             if reused:
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
             raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
-        return _parse_head(self, conn, raw)
+        return _parse_head(self, conn, raw, rest, rest_ns)
 
     async def aclose(self) -> None:
         for conn in self.idle:
@@ -275,7 +399,7 @@ class LeanClient:
         self.idle.clear()
 
 
-def _parse_head(client: LeanClient, conn: _Conn, raw: bytes) -> LeanResponse:
+def _parse_head(client: LeanClient, conn: _Conn, raw: bytes, rest: bytes, rest_ns: int) -> LeanResponse:
     lines = raw[:-4].split(b"\r\n")
     status_line = lines[0].split(None, 2)
     if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1.") or not status_line[1].isdigit():
@@ -293,4 +417,4 @@ def _parse_head(client: LeanClient, conn: _Conn, raw: bytes) -> LeanResponse:
     if status == 100:  # a 100 Continue we never asked for; treat as a protocol error
         conn.close()
         raise httpx.RemoteProtocolError("unexpected 100 Continue")
-    return LeanResponse(client, conn, status, headers, b"")
+    return LeanResponse(client, conn, status, headers, rest, rest_ns)

@@ -27,6 +27,9 @@ from collector.measure.metrics import RequestOutcome
 from collector.schema import Timeouts
 
 START_DELAY_S = 0.2  # margin between telling the workers the start time and the start
+# More margin for a closed loop, whose workers open every user's connection before the start (asyncio takes
+# ~0.1-0.2 ms per connect on one core; a worker still connecting at the start time starts late, unaligned).
+CONNECT_MARGIN_S_PER_USER = 0.0005
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,7 @@ def split(total: int, parts: int) -> list[int]:
 
 async def _run_job(job: WorkerJob) -> list[RequestOutcome]:
     state = LevelState(total=job.count)
-    await wait_until(job.start_ns)
-    await run_share(job, state)
+    await run_share(job, state, start_ns=job.start_ns)
     return state.outcomes
 
 
@@ -69,12 +71,18 @@ async def wait_until(start_ns: int) -> None:
         await asyncio.sleep(delay)
 
 
-async def run_share(job: WorkerJob, state: LevelState) -> None:
-    """One worker's (or client actor's) share of a level, its outcomes added to `state` as they come."""
+async def run_share(job: WorkerJob, state: LevelState, start_ns: int | None = None) -> None:
+    """One worker's (or client actor's) share of a level, its outcomes added to `state` as they come.
+    With `start_ns`, a closed loop's connections are opened first and the load starts at that instant, so
+    the workers' ramps line up whatever their connects cost."""
     users = job.concurrency if job.rate is None else None
     async with ClientShards(job.base_url, api_key=job.api_key, timeouts=job.timeouts, users=users) as client:
         if job.rate is None:
             assert job.concurrency is not None
+            if start_ns is not None:
+                share = job.concurrency if job.count is None else min(job.concurrency, job.count)
+                await client.open_connections(share)
+                await wait_until(start_ns)
             await closed_loop(
                 client,
                 job.requests,
@@ -87,6 +95,8 @@ async def run_share(job: WorkerJob, state: LevelState) -> None:
                 retries=job.retries,
             )
         else:
+            if start_ns is not None:
+                await wait_until(start_ns)
             await open_loop(
                 client,
                 job.requests,
@@ -175,7 +185,8 @@ async def run_level_in_workers(jobs: list[WorkerJob], state: LevelState) -> None
         # Spawning and importing takes seconds; the schedule starts only once every worker is up, or the
         # open-loop latencies (measured from the schedule) would include process start-up.
         await asyncio.gather(*(loop.run_in_executor(pool, _worker_ready, 0.3) for _ in jobs))
-        start = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
+        users = max((job.concurrency or 0) if job.rate is None else 0 for job in jobs)
+        start = time.perf_counter_ns() + int((START_DELAY_S + users * CONNECT_MARGIN_S_PER_USER) * 1e9)
         jobs = [dataclasses.replace(job, start_ns=start) for job in jobs]
         state.started_ns = start
         futures = [loop.run_in_executor(pool, _worker_main, job) for job in jobs]

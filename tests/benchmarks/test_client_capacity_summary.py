@@ -63,3 +63,22 @@ def test_a_failed_level_ends_the_ceiling() -> None:
     ]
     summary = summarise(results, {}, TRUTH, [1, 16], ["floor", "x"])
     assert summary["ceilings"]["x"] == 1
+
+
+def test_targets_name_each_missed_figure() -> None:
+    from client_capacity import target_checks, targets_section
+
+    results = [
+        _res("floor", 512, 151.0, 12.10, 32000.0),
+        _res("inferboard", 512, 152.5, 12.50, 31000.0),  # TPOT +0.40 ms: missed; the rest met
+        _res("floor", 2048, 155.0, 12.20, 120000.0),
+        _res("inferboard", 2048, 190.0, 12.30, 100000.0),  # TTFT +35 ms, 0.83x the floor: missed
+    ]
+    clients = ["floor", "inferboard"]
+    summary = summarise(results, {}, TRUTH, [512, 2048], clients)
+    checks = {(c["concurrency"], c["figure"]): c["met"] for c in target_checks(summary, [512, 2048])}
+    assert checks[(512, "TTFT p50 vs floor, ms")] and checks[(512, "TTFT p99 vs floor, ms")]
+    assert not checks[(512, "TPOT p50 vs floor, ms")] and checks[(512, "throughput × floor")]
+    assert not checks[(2048, "TTFT p50 vs floor, ms")] and not checks[(2048, "throughput × floor")]
+    text = "\n".join(targets_section({"worker_levels": {"2048": 2}}, summary))
+    assert "**Missed:** TPOT p50 vs floor, ms at 512 users; TTFT p50 vs floor, ms at 2048 users" in text

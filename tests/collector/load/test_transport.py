@@ -74,9 +74,10 @@ def _chunked(payload: bytes, sizes: list[int]) -> bytes:
     payload=st.binary(min_size=1, max_size=600),
     sizes=st.lists(st.integers(1, 80), max_size=12),
     cuts=st.lists(st.integers(1, 50), max_size=30),
+    push=st.booleans(),
 )
 def test_chunked_body_survives_any_framing_and_write_split(
-    payload: bytes, sizes: list[int], cuts: list[int]
+    payload: bytes, sizes: list[int], cuts: list[int], push: bool
 ) -> None:
     wire = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + _chunked(payload, sizes)
 
@@ -94,7 +95,13 @@ def test_chunked_body_survives_any_framing_and_write_split(
 
     async def body(client: LeanClient) -> None:
         async with client.stream("POST", "/v1/completions", content=b"{}") as resp:
-            got = b"".join([part async for part in resp.aiter_raw()])
+            if push:  # delivered from data_received, each piece with its read's arrival time
+                parts: list[tuple[int, bytes]] = []
+                await resp.deliver(lambda now, data: parts.append((now, data)) is not None)
+                got = b"".join(p for _, p in parts)
+                assert [t for t, _ in parts] == sorted(t for t, _ in parts)
+            else:
+                got = b"".join([part async for part in resp.aiter_raw()])
         assert resp.status_code == 200 and got == payload
         assert len(client.idle) == 1  # complete response: the connection is kept alive
 
@@ -142,3 +149,51 @@ def test_refused_connection_is_a_connect_error() -> None:
                 pass
 
     asyncio.run(body())
+
+
+def test_silent_server_is_a_read_timeout_and_a_streaming_one_is_not() -> None:
+    """The per-connection read timer: a stream whose reads keep coming, each within the timeout, outlives
+    several timeouts; a server that stops sending fails after one."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        for _ in range(6):  # 6 x 0.1 s of steady reads: three times the 0.2 s read timeout
+            writer.write(b"1\r\nx\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        await reader.read()  # then silence
+
+    async def body(client: LeanClient) -> None:
+        client.read_timeout = 0.2
+        got: list[bytes] = []
+        with pytest.raises(httpx.ReadTimeout):
+            async with client.stream("POST", "/x", content=b"{}") as resp:
+                await resp.deliver(lambda now, data: got.append(data) is not None)
+        assert b"".join(got) == b"x" * 6
+
+    asyncio.run(_with_server(handler, body))
+
+
+def test_connections_opened_ahead_are_used_by_the_requests() -> None:
+    accepted: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        while True:
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async def body(client: LeanClient) -> None:
+        await client.connect_idle(3)
+        assert len(client.idle) == 3
+
+        async def one() -> bytes:
+            async with client.stream("POST", "/x", content=b"{}") as resp:
+                return b"".join([p async for p in resp.aiter_raw()])
+
+        assert await asyncio.gather(one(), one(), one()) == [b"ok"] * 3
+        assert len(accepted) == 3 and len(client.idle) == 3  # no new connection, all kept alive
+
+    asyncio.run(_with_server(handler, body))
