@@ -33,7 +33,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     }
     pages = chain(
         fixed.items(),
-        runs_index_pages(ctx).items(),
+        runs_index_pages(ctx, assets).items(),
         config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items(),
         run_pages(ctx, series_by_slug),
     )
