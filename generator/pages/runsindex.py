@@ -17,7 +17,7 @@ ROWS_SHOWN = 100  # rows the page script shows at a time, filtered or not
 LOOKUP_COLS = ("model", "backend", "hardware", "quant", "workload")
 
 
-def runs_index_payload(rows: list[dict[str, Any]], ctx: SiteContext, per_page: int) -> dict[str, Any]:
+def runs_index_payload(rows: list[dict[str, Any]], dir_urls: bool, per_page: int) -> dict[str, Any]:
     """Every run, newest first: [slug, created, model, backend, hardware, quant, workload, levels, badges],
     the text columns as indexes into `values`."""
     values: dict[str, list[str]] = {c: [] for c in LOOKUP_COLS}
@@ -48,7 +48,7 @@ def runs_index_payload(rows: list[dict[str, Any]], ctx: SiteContext, per_page: i
         "rows": out,
         "per_page": per_page,
         "short": len(short_id("x" * 64)),
-        "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
+        "run_url": "runs/{slug}/" if dir_urls else "runs/{slug}.html",
     }
 
 
@@ -56,7 +56,7 @@ def runs_index_pages(ctx: SiteContext, assets: DataAssets) -> dict[str, str]:
     """The All runs list, newest first, RUNS_PER_PAGE to a page (runs/index.md, runs/page_2.md, ...; the
     underscore keeps these names apart from run slugs), so no list page grows with the number of runs."""
     runs = ctx.runs_frame.sort_values("created_ts", ascending=False).to_dict("records")
-    index = data_ref("runs", assets.write("runs", runs_index_payload(runs, ctx, ROWS_SHOWN)))
+    index = data_ref("runs", assets.write("runs", runs_index_payload(runs, ctx.dir_urls, ROWS_SHOWN)))
     chunks = [runs[i : i + RUNS_PER_PAGE] for i in range(0, len(runs), RUNS_PER_PAGE)] or [[]]
     names = ["runs/index.md"] + [f"runs/page_{n}.md" for n in range(2, len(chunks) + 1)]
     pages = {}

@@ -106,6 +106,7 @@ function lineFig(v, title, xTitle, yTitle, xi, yi, logX) {
     return { type: "scatter", mode: "lines+markers", name: ptext(r.label),
       line: { color: r.color }, marker: { color: r.color },
       x: pts.map(function (l) { return l[xi]; }), y: pts.map(function (l) { return l[yi]; }),
+      customdata: pts.map(function (l) { return l[0]; }), // each point's load, the order they are joined in
       hovertemplate: "%{fullData.name}<br>%{x}, %{y}<extra></extra>" };
   }).filter(function (t) { return t.x.length; });
   var xs = {};
