@@ -252,3 +252,11 @@ def test_all_runs_filter_and_pager(site_url: str, watched: Watched) -> None:
     assert re.search(r"q=sglang", page.url)
     restored = watched.goto(page.url)
     restored.wait_for_function(f"document.querySelectorAll({rows!r}).length === 1")
+
+
+def test_run_page_itl_cdf_swatches_are_their_lines_colours(site_url: str, watched: Watched) -> None:
+    page = watched.goto(site_url + "runs/hist00000000/")
+    assert_marks(page)
+    swatches = page.eval_on_selector(".ib-chart[data-fig='itl_cdf']", SWATCH_VS_TRACE)
+    assert len(swatches) >= 2 and all(c["swatch"] == c["line"] for c in swatches), swatches
+    assert len({c["swatch"] for c in swatches}) == len(swatches)  # one colour per level, none grey
