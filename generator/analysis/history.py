@@ -141,7 +141,7 @@ def classify(old: Value, new: Value, higher_is_better: bool) -> tuple[str | None
     return ("improvement" if better else "regression"), basis
 
 
-def _version(run: LoadedRun) -> str:
+def run_version(run: LoadedRun) -> str:
     return run.record.backend.version or "unknown"
 
 
@@ -150,7 +150,7 @@ def version_steps(history: list[LoadedRun]) -> list[tuple[LoadedRun, LoadedRun]]
     latest: dict[str, LoadedRun] = {}
     order: list[str] = []
     for run in history:  # oldest first
-        version = _version(run)
+        version = run_version(run)
         if version not in latest:
             order.append(version)
         latest[version] = run
@@ -190,46 +190,3 @@ def all_changes(runs: Iterable[LoadedRun]) -> list[Change]:
     changes = [c for key, items in histories(runs).items() for c in detect_changes(key, items)]
     changes.sort(key=lambda c: (-c.when, c.backend, c.key, c.level, c.metric))
     return changes
-
-
-def history_figures(history: list[LoadedRun]) -> dict[str, Any]:
-    """Plotly figures over date, one trace per load level and measurement version (never joined across
-    measurement versions), labelled with the backend version."""
-    figures: dict[str, Any] = {}
-    for metric, (label, _) in METRICS.items():
-        traces: dict[tuple[str, int | None], dict[str, Any]] = {}
-        for run in history:
-            mv = run.record.collector.measurement_version
-            for level, values in level_values(run.record).items():
-                if metric not in values:
-                    continue
-                v = values[metric]
-                name = f"{level} (measurement v{mv})" if mv is not None else f"{level} (measurement unknown)"
-                trace = traces.setdefault(
-                    (level, mv),
-                    {
-                        "type": "scatter",
-                        "mode": "lines+markers",
-                        "name": name,
-                        "x": [],
-                        "y": [],
-                        "text": [],
-                        "error_y": {"type": "data", "symmetric": False, "array": [], "arrayminus": []},
-                    },
-                )
-                trace["x"].append(as_utc(run.record.created_at).isoformat())
-                trace["y"].append(v.estimate)
-                trace["text"].append(f"{run.record.backend.name} {_version(run)}")
-                trace["error_y"]["array"].append(v.high - v.estimate if v.high is not None else 0)
-                trace["error_y"]["arrayminus"].append(v.estimate - v.low if v.low is not None else 0)
-        figures["throughput" if metric.startswith("output") else "ttft"] = {
-            "data": list(traces.values()),
-            "layout": {
-                "title": {"text": f"{label} by date (hover: backend version)"},
-                "xaxis": {"title": {"text": "Run date"}, "type": "date"},
-                "yaxis": {"title": {"text": label}},
-                "hovermode": "closest",
-                "height": 380,
-            },
-        }
-    return figures

@@ -19,11 +19,13 @@ BUNDLE_NAME = "inferboard.js"
 MODULES: tuple[str, ...] = (
     "core.js",
     "figures.js",
+    "legend.js",
     "charts.js",
     "leaderboard-data.js",
     "leaderboard-controls.js",
     "leaderboard-table.js",
     "compare.js",
+    "runsindex.js",
     "decide.js",
     "runpage.js",
     "main.js",

@@ -123,9 +123,28 @@ def trace_names(runs: list[Series]) -> dict[str, str]:
     return {slug: plotly_text(name) for slug, name in differing_label(rows).items()}
 
 
+# Variants of one backend in a chart (llama.cpp Q4_1 vs F16) differ by colour shade, marker and dash, so
+# neither the legend swatch nor a grey-scale print has to rely on the dash alone.
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross")
+SHADES = (0.0, -0.4, 0.45, -0.65, 0.7)  # <0 mixes toward black, >0 toward white
+
+
+def shade(color: str, amount: float) -> str:
+    """`color` (#rrggbb) mixed toward black (amount < 0) or white (amount > 0) by |amount|."""
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 255 if amount > 0 else 0
+    mixed = [round(c + (target - c) * abs(amount)) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed).upper()
+
+
 def _style(run: Series, index: int) -> dict[str, Any]:
-    """Colour from the backend; several runs of one backend in a chart differ by dash."""
-    return {"color": backend_color(str(run["backend"][0])), "dash": DASHES[index % len(DASHES)]}
+    """Colour from the backend; variant `index` of that backend gets its own shade, dash and marker."""
+    k = index % len(SHADES)
+    return {
+        "color": shade(backend_color(str(run["backend"][0])), SHADES[k]),
+        "dash": DASHES[k],
+        "symbol": SYMBOLS[k],
+    }
 
 
 def _styles(runs: list[Series]) -> dict[str, dict[str, Any]]:
@@ -138,19 +157,28 @@ def _styles(runs: list[Series]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _line(style: dict[str, Any]) -> dict[str, Any]:
+    return {"color": style["color"], "dash": style["dash"]}
+
+
+def _marker(style: dict[str, Any]) -> dict[str, Any]:
+    return {"color": style["color"], "symbol": style["symbol"]}
+
+
 def _hover(y_label: str, x_label: str) -> str:
     return f"%{{fullData.name}}<br>{x_label}: %{{x}}<br>{y_label}: %{{y}}%{{hovertext}}<extra></extra>"
 
 
-def _mark_unclean(trace: dict[str, Any], reasons: Sequence[Any] | None, color: str) -> None:
+def _mark_unclean(trace: dict[str, Any], reasons: Sequence[Any] | None, style: dict[str, Any]) -> None:
     """Points of levels that may not decide a verdict are drawn hollow, the reason in their hover text."""
     if reasons is None:
         trace["hovertext"] = [""] * len(trace["x"])
         return
     trace["hovertext"] = [f"<br>not clean: {plotly_text(str(r))}" if r else "" for r in reasons]
+    symbol = style["symbol"]
     trace["marker"] = {
-        "color": color,
-        "symbol": ["circle-open" if r else "circle" for r in reasons],
+        "color": style["color"],
+        "symbol": [f"{symbol}-open" if r else symbol for r in reasons],
         "size": [10 if r else 6 for r in reasons],
     }
 
@@ -185,14 +213,14 @@ def line_chart(
             "type": "scatter",
             "mode": "lines+markers",
             "name": names[slug],
-            "line": styles[slug],
-            "marker": {"color": styles[slug]["color"]},
+            "line": _line(styles[slug]),
+            "marker": _marker(styles[slug]),
             "x": _nums(run[x]),
             "y": _nums(ys),
             "hovertemplate": _hover(y_title, x_title),
             "meta": {"run": str(run["slug"][0])},
         }
-        _mark_unclean(trace, run.get("unclean"), styles[slug]["color"])
+        _mark_unclean(trace, run.get("unclean"), styles[slug])
         lo, hi = run.get(f"{y}_lo"), run.get(f"{y}_hi")
         if lo is not None and hi is not None and not all(_missing(v) for v in lo):
             trace["error_y"] = {
@@ -252,8 +280,8 @@ def pareto_chart(runs: list[Series]) -> Figure:
             "type": "scatter",
             "mode": "lines+markers+text",
             "name": names[slug],
-            "line": styles[slug],
-            "marker": {"color": styles[slug]["color"]},
+            "line": _line(styles[slug]),
+            "marker": _marker(styles[slug]),
             "x": _nums([p[0] for p in pts]),
             "y": _nums([p[1] for p in pts]),
             "text": [p[2] for p in pts],  # the concurrency label beside each point
@@ -263,7 +291,7 @@ def pareto_chart(runs: list[Series]) -> Figure:
             "hovertemplate": "%{fullData.name} (%{text})<br>per user: %{x} tok/s<br>per GPU: %{y} tok/s"
             "%{hovertext}<extra></extra>",
         }
-        _mark_unclean(trace, [p[3] for p in pts] if "unclean" in run else None, styles[slug]["color"])
+        _mark_unclean(trace, [p[3] for p in pts] if "unclean" in run else None, styles[slug])
         data.append(trace)
     front = pareto_frontier(points)
     if front:
@@ -276,6 +304,7 @@ def pareto_chart(runs: list[Series]) -> Figure:
                 "y": [num(points[i][1]) for i in front],
                 "line": {"width": 2, "color": FRONTIER_COLOR, "dash": "dot", "shape": "hv"},
                 "hoverinfo": "skip",
+                "meta": {"ib_always": True},  # a guide, not a series: never cut by the legend cap
             }
         )
     return {
@@ -303,8 +332,8 @@ def latency_distribution_chart(runs: list[Series]) -> Figure:
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": labels[slug] + f" · {run['level'][-1]}",
-                "line": styles[slug],
-                "marker": {"color": styles[slug]["color"]},
+                "line": _line(styles[slug]),
+                "marker": _marker(styles[slug]),
                 "x": names,
                 "y": _nums([run[c][-1] for c in cols]),
                 "hovertext": [""] * len(cols),
@@ -334,14 +363,14 @@ def cost_chart(runs: list[Series], price_per_hour: float = DEFAULT_PRICE_PER_HOU
             "type": "scatter",
             "mode": "lines+markers",
             "name": names[slug],
-            "line": styles[slug],
-            "marker": {"color": styles[slug]["color"]},
+            "line": _line(styles[slug]),
+            "marker": _marker(styles[slug]),
             "x": _nums(run["load"]),
             "customdata": _nums(per_device),
             "y": [cost_per_mtok(price_per_hour, v) for v in per_device],
             "hovertemplate": _hover("$/M tokens", "load"),
         }
-        _mark_unclean(trace, run.get("unclean"), styles[slug]["color"])
+        _mark_unclean(trace, run.get("unclean"), styles[slug])
         data.append(trace)
     chart_layout = layout(
         "Cost per million output tokens",
@@ -360,8 +389,20 @@ def cost_per_mtok(price_per_hour: float, tok_s_per_device: float | None) -> floa
     return num(price_per_hour * 1e6 / (3600 * tok_s_per_device))
 
 
+def _peak(run: Series) -> float:
+    values = [float(v) for v in run["out_tok_s"] if not _missing(v)]
+    return max(values) if values else -math.inf
+
+
+def by_peak_throughput(runs: list[Series]) -> list[Series]:
+    """Series ordered best first (peak output tok/s), so a capped legend shows the leaders."""
+    return sorted(runs, key=lambda r: (-_peak(r), str(r["slug"][0])))
+
+
 def scope_figures(runs: list[Series]) -> dict[str, Figure]:
-    """Every chart of the charts page for one scope: one line per series (per configuration there)."""
+    """Every chart of the charts page for one scope: one line per series (per configuration there), best
+    first; variant styles follow that order too, so a backend's leader keeps its base colour."""
+    runs = by_peak_throughput(runs)
     return {
         "throughput": line_chart(runs, "out_tok_s", "Output throughput vs concurrency", "Output tok/s"),
         "ttft_p50": line_chart(runs, "ttft_p50", "TTFT p50 vs concurrency", "TTFT p50 (ms)"),
@@ -422,7 +463,7 @@ def ttft_histograms(record: RunRecord, bins: int = 20) -> list[Figure]:
 
 
 def itl_cdf(record: RunRecord) -> Figure:
-    data = []
+    data: list[dict[str, Any]] = []
     for level in record.results:
         if len(level.itl_quantiles_ms) >= 2:
             step = 100 / (len(level.itl_quantiles_ms) - 1)
@@ -431,6 +472,8 @@ def itl_cdf(record: RunRecord) -> Figure:
                     "type": "scatter",
                     "mode": "lines",
                     "name": _level_name(level.concurrency, level.request_rate, level.trial),
+                    # an explicit colour, so the legend swatch shows the colour the line is drawn in
+                    "line": {"color": PALETTE[len(data) % len(PALETTE)]},
                     "x": _nums(level.itl_quantiles_ms),
                     "y": [num(i * step / 100) for i in range(len(level.itl_quantiles_ms))],
                 }
@@ -439,7 +482,7 @@ def itl_cdf(record: RunRecord) -> Figure:
 
 
 def telemetry_chart(record: RunRecord) -> Figure:
-    data = []
+    data: list[dict[str, Any]] = []
     samples = record.telemetry.samples if record.telemetry else []
     fields = [
         ("power_w", "power W", "y"),
@@ -458,6 +501,7 @@ def telemetry_chart(record: RunRecord) -> Figure:
                         "type": "scatter",
                         "mode": "lines",
                         "name": f"GPU {gpu} {label}",
+                        "line": {"color": PALETTE[len(data) % len(PALETTE)]},
                         "x": _nums([s.t_s for s in mine]),
                         "y": _nums(ys),
                         "yaxis": axis,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.data.columns import BY_KEY
 from generator.data.load import LoadedRun
 from generator.data.tables import (
     short_backend,
@@ -43,6 +44,34 @@ def compare_meta(run: LoadedRun) -> dict[str, str]:
     return meta
 
 
+# The numbers table's metrics, from the column registry (header, unit, which direction is better).
+NUMBER_COLUMNS = ("out_tok_s", "ttft_p50", "tpot_p50", "user_tok_s")
+# A level's point: load, each NUMBER_COLUMNS value, throughput per device, each column's interval
+# (low, high), then the reasons the level may not decide a verdict ("" when clean).
+POINT_COLS = [
+    "load",
+    *NUMBER_COLUMNS,
+    "per_device",
+    *(f"{c}_{e}" for c in NUMBER_COLUMNS for e in ("lo", "hi")),
+]
+
+
+def level_points(s: Series) -> list[list[Any]]:
+    """One run's levels as compact rows (POINT_COLS, then the unclean text), ordered by load."""
+    rows = []
+    for i, load in enumerate(s["load"]):
+        per_device = (
+            s["out_tok_s"][i] / max(int(s["devices"][i]), 1) if s["out_tok_s"][i] is not None else None
+        )
+        values = [load, *(s[c][i] for c in NUMBER_COLUMNS), per_device]
+        values += [
+            s.get(f"{c}_{e}", [None] * len(s["load"]))[i] for c in NUMBER_COLUMNS for e in ("lo", "hi")
+        ]
+        unclean = s.get("unclean", [""] * len(s["load"]))[i]
+        rows.append([*(num(v) for v in values), clean_text(str(unclean or ""))])
+    return rows
+
+
 def compare_payload(
     ctx: SiteContext, series_by_slug: dict[str, Series], assets: DataAssets
 ) -> dict[str, Any]:
@@ -53,22 +82,7 @@ def compare_payload(
     colors: dict[str, int] = {}
     for run, row in zip(ctx.runs, ctx.runs_frame.to_dict("records"), strict=True):
         s = series_by_slug.get(run.slug)
-        points = (
-            []
-            if s is None
-            else [
-                [num(v) for v in values]
-                for values in zip(
-                    s["load"],
-                    s["out_tok_s"],
-                    s["ttft_p50"],
-                    s["tpot_p50"],
-                    s["user_tok_s"],
-                    [t / max(int(d), 1) for t, d in zip(s["out_tok_s"], s["devices"], strict=True)],
-                    strict=True,
-                )
-            ]
-        )
+        points = [] if s is None else level_points(s)
         key = (str(row["klass"]), str(row["model"]), str(row["hardware"]), str(row["workload"]))
         group = groups.setdefault(key, len(groups))
         color = colors.setdefault(backend_color(str(row["backend"])), len(colors))
@@ -83,6 +97,8 @@ def compare_payload(
         "colors": list(colors),
         "src": f"{DATA_DIR}/run-{{slug}}-{{digest}}.js",
         "short": len(short_id("x" * 64)),
+        "point_cols": POINT_COLS,
+        "numbers": [[BY_KEY[c].key, BY_KEY[c].heading, BY_KEY[c].higher_is_better] for c in NUMBER_COLUMNS],
         "run_url": "runs/{slug}/" if ctx.dir_urls else "runs/{slug}.html",
     }
 

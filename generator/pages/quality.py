@@ -12,9 +12,10 @@ from typing import Any
 
 from collector.schema import QUALITY_DEFINITIONS, RunRecord
 from generator.analysis.agreement import AgreementGroup, agreement_groups
-from generator.analysis.history import METRICS, Change, all_changes, config_key, histories, history_figures
+from generator.analysis.history import METRICS, Change, all_changes, config_key, histories
 from generator.data.load import LoadedRun
 from generator.data.tables import as_utc, hardware_text, quant_text, short_backend, short_id, workload_text
+from generator.figures.history import history_figures
 from generator.pages.common import SiteContext, trusted
 from generator.render.safe import clean_text
 from generator.render.templates import md_link, relative_url, template

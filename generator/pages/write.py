@@ -36,7 +36,7 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     }
     pages = chain(
         fixed.items(),
-        runs_index_pages(ctx).items(),
+        runs_index_pages(ctx, assets).items(),
         config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items(),
         backend_pages(ctx).items(),
         [(COMPARISON_PAGE, comparison_page(ctx))],

@@ -12,13 +12,17 @@ from generator.data.load import LoadedRun
 from generator.data.tables import level_frame
 from generator.figures.charts import (
     FRONTIER_COLOR,
+    _styles,
     backend_color,
+    by_peak_throughput,
     cost_per_mtok,
     pareto_frontier,
     run_figures,
     run_series,
     scope_figures,
+    shade,
 )
+from generator.figures.history import bunched
 from generator.pages.leaderboard import config_series
 from tests.helpers.gen_factories import hostile_run, make_run, standard_runs
 
@@ -58,8 +62,10 @@ def test_scope_figures_are_valid_plotly_and_carry_error_bars_and_cost_data() -> 
     assert frontier["name"] == "Pareto frontier" and frontier["line"]["color"] == FRONTIER_COLOR
     assert all(t["text"] and t["text"][0].startswith("c=") for t in figs["pareto"]["data"][:-1])
     # one colour per backend, on every chart
-    colours = {t["name"].split()[0]: t["line"]["color"] for t in figs["throughput"]["data"]}
-    assert colours["vllm"] == backend_color("vllm") != colours["sglang"]
+    colours: dict[str, list[str]] = {}
+    for t in figs["throughput"]["data"]:
+        colours.setdefault(t["name"].split()[0], []).append(t["line"]["color"])
+    assert colours["vllm"][0] == backend_color("vllm") != colours["sglang"][0]
     assert figs["latency"]["layout"]["xaxis"]["type"] == "category"  # named percentiles draw
     cost = figs["cost"]["data"][0]
     assert cost["y"][0] == pytest.approx(cost_per_mtok(2.0, cost["customdata"][0]), rel=1e-3)
@@ -106,3 +112,22 @@ def test_every_known_backend_has_its_own_colour() -> None:
 
     colours = [backend_color(name) for name in BACKEND_SLOTS]
     assert len(set(colours)) == len(colours)
+
+
+def test_variants_of_one_backend_differ_in_colour_and_marker() -> None:
+    """llama.cpp Q4_1 and F16 in one chart: not one colour told apart by a dash the swatch cannot show."""
+    base = {"slug": ["a"], "backend": ["llama.cpp"], "out_tok_s": [10.0]}
+    runs = [dict(base, slug=[s], out_tok_s=[v]) for s, v in (("f16", 5.0), ("q4", 9.0), ("q8", 7.0))]
+    styles = _styles(by_peak_throughput(runs))  # type: ignore[arg-type]
+    assert styles["q4"]["color"] == backend_color("llama.cpp")  # the leader keeps the backend's colour
+    assert len({s["color"] for s in styles.values()}) == 3
+    assert len({s["symbol"] for s in styles.values()}) == 3
+    assert shade("#808080", -0.5) == "#404040" and shade("#000000", 0.5) == "#808080"
+
+
+def test_history_axis_turns_ordinal_when_runs_bunch() -> None:
+    day = 86_400.0
+    assert bunched([0.0, 0.002, 0.004])  # seconds apart: one stack on a date axis
+    assert bunched([0.0, 10 * day, 10 * day + 60])  # two runs a minute apart among weeks
+    assert not bunched([0.0, 7 * day, 14 * day])
+    assert not bunched([0.0])

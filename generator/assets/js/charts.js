@@ -32,8 +32,10 @@ function chartsView(root, data) {
     for (var i = 0; i < data.scopes.length; i++) if (data.scopes[i].key === select.value) return data.scopes[i];
     return data.scopes[0];
   }
+  var shown = root.querySelector(".ib-scope-label");
   function render() {
     var scope = current();
+    if (shown) shown.textContent = scope ? scope.label : "";
     if (!scope) return renderFigures(root, {});
     return loadData(scope.src).then(function (scopeFigs) {
       if (current() !== scope) return null; // the reader moved on while the file loaded

@@ -99,11 +99,14 @@ function drawCompare(v) {
 function lineFig(v, title, xTitle, yTitle, xi, yi, logX) {
   var traces = v.selected.map(function (slug) {
     var r = v.bySlug[slug];
+    // Points joined in load order (column 0): per-user speed falls as load rises, so sorting by x would
+    // join them out of order and zig-zag wherever two levels swap.
     var pts = r.levels.filter(function (l) { return l[xi] !== null && l[yi] !== null; })
-      .sort(function (a, b) { return a[xi] - b[xi]; });
+      .sort(function (a, b) { return a[0] - b[0]; });
     return { type: "scatter", mode: "lines+markers", name: ptext(r.label),
       line: { color: r.color }, marker: { color: r.color },
       x: pts.map(function (l) { return l[xi]; }), y: pts.map(function (l) { return l[yi]; }),
+      customdata: pts.map(function (l) { return l[0]; }), // each point's load, the order they are joined in
       hovertemplate: "%{fullData.name}<br>%{x}, %{y}<extra></extra>" };
   }).filter(function (t) { return t.x.length; });
   var xs = {};
@@ -118,32 +121,65 @@ function lineFig(v, title, xTitle, yTitle, xi, yi, logX) {
     xaxis: xaxis, yaxis: { title: { text: yTitle }, rangemode: "tozero" } } };
 }
 
-var NUMBERS = [[1, "Output tok/s", true], [2, "TTFT p50 (ms)", false], [3, "TPOT p50 (ms)", false], [4, "Per-user tok/s", true]];
-
 function renderNumbers(v) {
-  // Levels x metrics, each run against the first selected one (the run you came from).
+  // Levels x metrics, each run against the first selected one (the run you came from); columns, headers
+  // and which direction is better come from the column registry (payload.numbers).
   var table = v.root.querySelector(".ib-numbers");
   var thead = table.querySelector("thead"), tbody = table.querySelector("tbody");
   thead.textContent = ""; tbody.textContent = "";
   if (!v.selected.length) return;
   var head = el("tr"); head.appendChild(el("th", "Level")); head.appendChild(el("th", "Metric"));
-  v.selected.forEach(function (slug, i) { head.appendChild(el("th", v.bySlug[slug].label + (i === 0 ? " (reference)" : ""))); });
+  v.selected.forEach(function (slug, i) {
+    var th = el("th", shortLabel(v, slug) + (i === 0 ? " (reference)" : ""));
+    th.title = v.bySlug[slug].label;
+    head.appendChild(th);
+  });
   thead.appendChild(head);
   var loads = {};
   v.selected.forEach(function (slug) { v.bySlug[slug].levels.forEach(function (l) { if (l[0] !== null) loads[l[0]] = true; }); });
   Object.keys(loads).map(Number).sort(function (a, b) { return a - b; }).forEach(function (load) {
-    NUMBERS.forEach(function (m) {
+    v.data.numbers.forEach(function (m, k) {
       var tr = el("tr"); tr.appendChild(el("td", load)); tr.appendChild(el("td", m[1]));
       var ref = null;
       v.selected.forEach(function (slug, i) {
         var lv = v.bySlug[slug].levels.filter(function (l) { return l[0] === load; })[0];
-        var x = lv ? lv[m[0]] : null;
-        if (i === 0) ref = x;
-        tr.appendChild(el("td", fmt(x) + (i > 0 ? pct(x, ref) : ""), "ib-num"));
+        var cell = numberCell(lv, k, m[2], i > 0 ? ref : null);
+        if (i === 0) ref = lv;
+        tr.appendChild(cell);
       });
       tbody.appendChild(tr);
     });
   });
+}
+
+function shortLabel(v, slug) {
+  var r = v.bySlug[slug];
+  return r.label.split(" · ")[0] + " · " + r.short;
+}
+
+function numberCell(lv, k, higherIsBetter, ref) {
+  // The value, its 95% interval, the % difference against the reference coloured by the metric's direction
+  // (green better, red worse; no colour when the two intervals overlap: the difference may be noise), and
+  // a flag when the level may not decide a verdict.
+  var x = lv ? lv[1 + k] : null, lo = lv ? lv[6 + 2 * k] : null, hi = lv ? lv[7 + 2 * k] : null;
+  var td = el("td", fmt(x), "ib-num");
+  if (lo !== null && hi !== null && x !== null) td.appendChild(el("span", " [" + fmt(lo) + ", " + fmt(hi) + "]", "ib-ci"));
+  var rx = ref ? ref[1 + k] : null;
+  if (ref && x !== null && rx) {
+    var d = (x / rx - 1) * 100;
+    var span = el("span", " (" + (d >= 0 ? "+" : "") + d.toFixed(1) + "%)", "ib-delta");
+    var rlo = ref[6 + 2 * k], rhi = ref[7 + 2 * k];
+    var overlap = lo !== null && hi !== null && rlo !== null && rhi !== null && lo <= rhi && rlo <= hi;
+    if (d !== 0 && !overlap) {
+      var better = higherIsBetter ? d > 0 : d < 0;
+      span.className += better ? " ib-better" : " ib-worse";
+      span.title = (better ? "better" : "worse") + " than the reference (" + (higherIsBetter ? "higher" : "lower") + " is better)";
+    } else if (overlap) span.title = "the 95% intervals overlap: within noise";
+    td.appendChild(span);
+  }
+  var why = lv ? lv[14] : "";
+  if (why) { var flag = el("span", " ⚠", "ib-flag"); flag.title = "not clean: " + why; td.appendChild(flag); }
+  return td;
 }
 
 function renderMeta(v, metas) {
@@ -168,10 +204,26 @@ function renderMeta(v, metas) {
     if (v.onlyDiff.checked && !differs) return;
     var tr = el("tr", null, differs ? "ib-diff" : "");
     tr.appendChild(el("th", f));
-    values.forEach(function (x) { tr.appendChild(el("td", x)); });
+    values.forEach(function (x) { tr.appendChild(metaCell(x)); });
     frag.appendChild(tr);
   });
   tbody.appendChild(frag);
+  // With only differing fields shown, every row differs: highlighting them all would mark nothing.
+  v.root.querySelector(".ib-meta").classList.toggle("ib-only", v.onlyDiff.checked);
+}
+
+var FOLD_AT = 80;
+
+function metaCell(x) {
+  // A long value (a chat template, a launch line) is folded to its first line, the rest one click away,
+  // and wraps inside its cell instead of running past the right edge.
+  var td = el("td", null, "ib-meta-value");
+  if (x.length <= FOLD_AT && x.indexOf("\n") < 0) { td.textContent = x; return td; }
+  var details = el("details"), summary = el("summary", x.split("\n")[0].slice(0, FOLD_AT) + "… (" + x.length + " characters)");
+  details.appendChild(summary);
+  details.appendChild(el("div", x, "ib-folded"));
+  td.appendChild(details);
+  return td;
 }
 
 VIEWS.compare = initCompare;

@@ -42,12 +42,16 @@ function draw(Plotly, div, fig) {
     return Promise.resolve();
   }
   if (div.classList.contains("ib-empty")) { div.classList.remove("ib-empty"); div.textContent = ""; }
-  var layout = themed((fig && fig.layout) || {});
+  var layout = wrapTitle(themed((fig && fig.layout) || {}), div);
   if (layout.showlegend !== false) {
     // Legend as toggle chips above the plot (outside the plot area, wrapping on a phone) instead of
     // Plotly's legend, which eats plot height below the axis. Names already carry only differing fields.
     div.__ibOff = div.__ibOff || {};
-    data = data.map(function (t, i) { return div.__ibOff[i] ? Object.assign({}, t, { visible: "legendonly" }) : t; });
+    var capped = cappedIndexes(data, div);
+    data = data.map(function (t, i) {
+      if (capped[i]) return Object.assign({}, t, { visible: false });
+      return div.__ibOff[i] ? Object.assign({}, t, { visible: "legendonly" }) : t;
+    });
     chips(Plotly, div, data);
     layout.showlegend = false;
   }
@@ -67,13 +71,16 @@ function chips(Plotly, div, data) {
     div.parentNode.insertBefore(bar, div);
   }
   bar.textContent = "";
+  var hiddenByCap = 0;
   data.forEach(function (t, i) {
+    if (t.visible === false) { hiddenByCap++; return; }
     if (!t.name || t.showlegend === false) return;
     var on = !div.__ibOff[i];
     var chip = el("button", null, "ib-chip"); chip.type = "button";
+    chip.setAttribute("data-trace", String(i));
     chip.setAttribute("aria-pressed", on ? "true" : "false");
-    var swatch = el("span", null, "ib-swatch");
-    swatch.style.background = (t.line && t.line.color) || (t.marker && typeof t.marker.color === "string" && t.marker.color) || "#888";
+    var swatch = el("span", null, "ib-swatch ib-sym-" + symbolOf(t));
+    swatch.style.background = traceColor(t);
     chip.appendChild(swatch);
     chip.appendChild(document.createTextNode(unentity(t.name)));
     chip.addEventListener("click", function () {
@@ -83,6 +90,7 @@ function chips(Plotly, div, data) {
     });
     bar.appendChild(chip);
   });
+  if (hiddenByCap) bar.appendChild(showAllButton(Plotly, div, hiddenByCap));
   bar.hidden = !bar.childNodes.length;
 }
 
