@@ -18,6 +18,7 @@ BUNDLE_NAME = "inferboard.js"
 # The join order: the shared core, shared figure drawing, one module per view, then the dispatcher.
 MODULES: tuple[str, ...] = (
     "core.js",
+    "readouts.js",
     "figures.js",
     "charts.js",
     "leaderboard-data.js",
@@ -25,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "leaderboard-table.js",
     "compare.js",
     "decide.js",
+    "home.js",
     "runpage.js",
     "main.js",
 )

@@ -104,8 +104,8 @@ var TEXT_COLS = {
 };
 
 function rowCost(b, r) {
-  var tok = r[b.cc.out_tok_s];
-  return tok && tok > 0 ? b.state.price * runOf(b, r)[b.rc.devices] * 1e6 / (3600 * tok) : null;
+  var tok = r[b.cc.out_tok_s], devices = runOf(b, r)[b.rc.devices];
+  return devices > 0 ? costPerMillion(b.state.price, tok / devices) : null;
 }
 
 function sortValue(b, r, key) {
