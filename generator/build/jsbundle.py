@@ -24,6 +24,7 @@ MODULES: tuple[str, ...] = (
     "leaderboard-data.js",
     "leaderboard-controls.js",
     "leaderboard-table.js",
+    "leaderboard-views.js",
     "compare.js",
     "decide.js",
     "home.js",

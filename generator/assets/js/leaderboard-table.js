@@ -20,7 +20,9 @@ function renderBoard(b) {
   var frag = document.createDocumentFragment();
   rows.slice(b.state.page * PAGE, (b.state.page + 1) * PAGE).forEach(function (r) {
     var tr = el("tr");
-    visibleColumns(b).forEach(function (c) { tr.appendChild(boardCell(b, r, c)); });
+    visibleColumns(b).forEach(function (c) {
+      var td = boardCell(b, r, c); td.setAttribute("data-label", c.label); tr.appendChild(td); // phone cards
+    });
     frag.appendChild(tr);
   });
   b.tbody.textContent = "";
@@ -79,7 +81,7 @@ function boardQuery(b) {
   var hide = Object.keys(b.hidden).filter(function (k) { return b.hidden[k]; });
   if (hide.length) q.set("hide", hide.join(","));
   if (b.priceInput.value !== b.priceInput.defaultValue) q.set("price", String(state.price));
-  return q;
+  return columnSetQuery(b, q);
 }
 
 // ---- cells ------------------------------------------------------------------------------------------------
@@ -131,6 +133,7 @@ function metricCell(b, td, r, c) {
   var cc = b.cc, v = r[cc[c.key]];
   var why = r[cc.hidden] && r[cc.hidden][c.key];
   td.textContent = fmt(v);
+  labelMetricCell(b, td, r, c);
   if (why) td.title = why;  // a percentile this level's sample cannot support: "—", and why
   if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
   if (r[cc.unclean] && v !== null) {
