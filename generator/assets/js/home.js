@@ -192,8 +192,8 @@ function renderHomeReadouts(h) {
 
 function readoutRow(h, r, price) {
   var tr = el("tr"), at = r.at;
-  var td = el("td"), a = el("a", shortLabel(r.curve[0]));
-  a.title = r.curve[0]; a.href = runUrl(h.data.config_url, r.curve[1]); td.appendChild(a); tr.appendChild(td);
+  var td = el("td"), a = shortEl("a", r.curve[0]);
+  a.href = runUrl(h.data.config_url, r.curve[1]); td.appendChild(a); tr.appendChild(td);
   if (!at) {
     tr.appendChild(el("td", "none meets the targets"));
     ["", "", ""].forEach(function () { tr.appendChild(el("td", "—", "ib-num")); });
@@ -212,13 +212,6 @@ function readoutRow(h, r, price) {
   if (joules !== null && joules !== undefined) energy.title = "at " + at.levels[0][5] + ", the highest measured level that meets the targets";
   tr.appendChild(energy);
   return tr;
-}
-
-// Long labels shortened in one place; the full text goes in the title.
-function shortLabel(text, max) {
-  var n = max || 40;
-  text = String(text);
-  return text.length > n ? text.slice(0, n - 1) + "…" : text;
 }
 
 function drawFrontiers(h, set) {

@@ -119,10 +119,13 @@ function configurationCell(b, td, run) {
   pick.setAttribute("aria-label", "select (its most recent run) for Compare");
   pick.addEventListener("change", function () { b.picked[pick.value] = pick.checked; updateCompareLink(b); });
   td.appendChild(pick); td.appendChild(document.createTextNode(" "));
-  var a = el("a", run[rc.label]);
+  var a = shortEl("a", run[rc.label], 48);
   a.href = runUrl(b.data.config_url, run[rc.config]);
-  a.title = "configuration " + run[rc.config] + ": its runs, trials pooled";
+  a.title = (a.title ? a.title + " · " : "") + "configuration " + run[rc.config] + ": its runs, trials pooled";
   td.appendChild(a);
+  // what the set filters leave open (their columns are not in every column set): named under the label
+  var open = ["model", "hardware", "workload"].filter(function (k) { return !b.state.filters[k]; });
+  if (open.length) td.appendChild(el("span", " " + open.map(function (k) { return run[rc[k]]; }).join(" · "), "ib-trials"));
   td.appendChild(el("span", " " + run[rc.runs] + (run[rc.runs] === 1 ? " run" : " runs"), "ib-trials"));
   // Class badges (random weights, CPU, imported) right beside the name, where every row is read.
   if (run[rc.badges].length) td.appendChild(el("br"));
