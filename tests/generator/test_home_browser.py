@@ -93,6 +93,12 @@ def test_pickers_change_verdicts_and_the_address_restores_them(site_url: str, br
         page.wait_for_function("document.querySelector('.ib-home-verdicts h4').textContent.includes('CPU')")
         url = page.url
         assert "cpu" in url.lower()
+        page.go_back()  # back to the GPU comparison of the same model
+        page.wait_for_function(
+            "(h => h && h.textContent.includes('Llama-3.1-8B') && h.textContent.includes('H100'))"
+            "(document.querySelector('.ib-home-verdicts h4'))"
+        )
+        assert page.locator(".ib-pickers select[name=hardware]").input_value().endswith("H100 80GB HBM3")
         page.goto(url, wait_until="load")
         _ready(page)
         assert "CPU" in page.locator(".ib-home-verdicts h4").inner_text()
@@ -127,6 +133,19 @@ def test_highest_load_meeting_targets_is_read_off_the_curve(site_url: str, brows
         page.wait_for_function("document.querySelector('.ib-readout .ib-cost').textContent === '$1.712'")
         assert parse_qs(urlparse(page.url).query)["price"] == ["3.6"]
         assert "as you set it" in page.locator(".ib-price-source").inner_text()
+        ttft = page.locator(".ib-home-tools input[name=ttft]")
+        ttft.fill("150")  # every level meets it: the highest measured level, c=16, not interpolated
+        ttft.dispatch_event("change")
+        page.wait_for_function(
+            "document.querySelector('.ib-readout .ib-load').textContent.startsWith('c=16')"
+        )
+        assert page.locator(".ib-readout .ib-load").inner_text().startswith("c=16 (measured)")
+        ttft.fill("40")  # below TTFT at c=1 (46 ms): no level meets it, said so
+        ttft.dispatch_event("change")
+        page.wait_for_function(
+            "document.querySelector('.ib-readout tbody tr').textContent.includes('none meets the targets')"
+        )
+        assert parse_qs(urlparse(page.url).query)["ttft"] == ["40"]
         assert errors == []
     finally:
         context.close()
