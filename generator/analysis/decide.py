@@ -85,8 +85,11 @@ class Group:
     rankings: list[Ranking] = field(default_factory=list)
     undecidable: list[Undecidable] = field(default_factory=list)
     # per configuration: [label, key, [[per-user tok/s, tok/s per device, level, trials, requests, why not
-    # clean ("" when clean)], ...]], for the editable interactivity target (same rules as the built view)
+    # clean ("" when clean), load, TTFT p50 ms, TPOT p50 ms, J/token (valid NVML readings, else None)],
+    # ...], backend], for the editable interactivity target (same rules as the built view) and the home
+    # page's readouts (highest load meeting a latency target, cost, energy, the per-backend frontier)
     curves: list[list[Any]] = field(default_factory=list)
+    unit: str = "tok/s per GPU"  # the throughput unit: per GPU, or per host on CPU
 
     @property
     def title(self) -> str:
@@ -225,12 +228,18 @@ def _undecidable(config: Configuration) -> Undecidable | None:
     return Undecidable(config.label, config_link(config.key), reasons)
 
 
+def _digits(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(f"{value:.4g}")
+
+
 def _curve(config: Configuration) -> list[Any]:
     points = [
-        [float(f"{u:.4g}"), float(f"{t:.4g}"), lv.level, lv.trials, lv.requests, lv.reason_text]
+        [_digits(u), _digits(t), lv.level, lv.trials, lv.requests, lv.reason_text, lv.load]
+        + [_digits(est.value) if (est := lv.estimate(m)) else None for m in ("ttft_p50", "tpot_p50")]
+        + [_digits(lv.columns.get("j_per_tok"))]
         for u, t, lv in _points(config.levels)
     ]
-    return [config.label, config.key, points]
+    return [config.label, config.key, points, config.backend]
 
 
 def distinct_labels(part: list[Configuration]) -> None:
@@ -252,6 +261,7 @@ def _group(part: list[Configuration], runs: list[LoadedRun]) -> Group:
     group.curves = [_curve(c) for c in part]
     group.undecidable = [u for c in part if (u := _undecidable(c)) is not None]
     unit = "tok/s per GPU" if first.klass == REAL_GPU_CLASS or "cpu" not in first.klass else "tok/s per host"
+    group.unit = unit
     peaks = [peak_score(c) for c in part]
     best = max((s.value for s in peaks if s is not None), default=None)
     group.rankings.append(_rank("Peak output throughput", unit, peaks, _peak_blocker(part, best)))

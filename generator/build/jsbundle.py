@@ -18,15 +18,18 @@ BUNDLE_NAME = "inferboard.js"
 # The join order: the shared core, shared figure drawing, one module per view, then the dispatcher.
 MODULES: tuple[str, ...] = (
     "core.js",
+    "readouts.js",
     "figures.js",
     "legend.js",
     "charts.js",
     "leaderboard-data.js",
     "leaderboard-controls.js",
     "leaderboard-table.js",
+    "leaderboard-views.js",
     "compare.js",
     "runsindex.js",
     "decide.js",
+    "home.js",
     "runpage.js",
     "main.js",
 )

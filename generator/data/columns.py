@@ -131,6 +131,43 @@ LEVEL_METRICS: dict[str, tuple[str, str, bool]] = {
 }
 # Column -> its header with unit, for tables that name the unit in the header (the run page).
 HEADINGS = {c.key: c.heading for c in COLUMNS}
+# The leaderboard's column sets, one per question a reader brings (the switch above the table; the column
+# picker still shows or hides any column): the columns each shows first, and the sort it opens on. Keys are
+# registry columns plus the board's own: "run" (the configuration), "level", "n" (trials x requests),
+# "cost" ($/M tokens from the price box) and "capacity". "all" is every column.
+COLUMN_SETS: dict[str, dict[str, Any]] = {
+    "latency": {
+        "label": "Latency",
+        # capacity (when any run searched for it) is the load a latency SLO allows: a latency answer too
+        "columns": [
+            *("run", "level", "n", "ttft_p50", "ttft_p99", "tpot_p50", "e2e_p50", "user_tok_s"),
+            "capacity",
+        ],
+        "sort": "ttft_p50",
+    },
+    "throughput": {
+        "label": "Throughput",
+        "columns": [
+            "run",
+            "level",
+            "n",
+            "out_tok_s",
+            "out_tok_s_gpu",
+            "user_tok_s",
+            "rps",
+            "goodput_rps",
+            "capacity",
+        ],
+        "sort": "out_tok_s",
+    },
+    "cost": {
+        "label": "Cost and energy",
+        "columns": ["run", "level", "n", "out_tok_s_gpu", "cost", "j_per_tok", "tpot_p50"],
+        "sort": "cost",
+    },
+    "all": {"label": "All columns", "columns": None, "sort": "out_tok_s"},
+}
+DEFAULT_COLUMN_SET = "latency"
 # Leaderboard column -> its schema definition, shown on hover.
 COLUMN_DEFINITIONS = {c.key: c.definition_text() for c in BOARD_COLUMNS}
 

@@ -23,6 +23,11 @@ from generator.render.safe import plotly_text
 Figure = dict[str, Any]
 
 DEFAULT_PRICE_PER_HOUR = 2.0
+# Where the default price comes from, shown beside every price box: it is a placeholder, not a quote.
+DEFAULT_PRICE_SOURCE = (
+    "default $2.00 per GPU-hour (per host-hour on CPU): a round placeholder, not a quote from any provider;"
+    " type your own price"
+)
 
 # Okabe-Ito-like palette, readable on light and dark backgrounds; grey is kept for the Pareto frontier.
 PALETTE = (

@@ -17,10 +17,22 @@ import pandas as pd
 from collector.schema import mean_interval, percentile_supported
 from generator.analysis.configs import Configuration, PooledLevel, configurations
 from generator.analysis.decide import distinct_labels
-from generator.data.columns import COLUMN_DEFINITIONS, COLUMNS, LEVEL_METRICS
+from generator.data.columns import (
+    COLUMN_DEFINITIONS,
+    COLUMN_SETS,
+    COLUMNS,
+    DEFAULT_COLUMN_SET,
+    LEVEL_METRICS,
+)
 from generator.data.load import LoadedRun
 from generator.data.tables import INTERVAL_KEYS, PERCENTILE_COLUMNS, class_label, default_class
-from generator.figures.charts import DEFAULT_PRICE_PER_HOUR, Series, num, scope_figures
+from generator.figures.charts import (
+    DEFAULT_PRICE_PER_HOUR,
+    DEFAULT_PRICE_SOURCE,
+    Series,
+    num,
+    scope_figures,
+)
 from generator.pages.common import SiteContext
 from generator.render.assets_data import DataAssets, data_ref
 from generator.render.templates import md_link, relative_url, template
@@ -193,6 +205,9 @@ def leaderboard_payload(ctx: SiteContext, assets: DataAssets) -> dict[str, Any]:
     classes = sorted(set(ctx.runs_frame["klass"]))
     return {
         "definitions": COLUMN_DEFINITIONS,
+        "column_sets": COLUMN_SETS,
+        "default_column_set": DEFAULT_COLUMN_SET,
+        "price_source": DEFAULT_PRICE_SOURCE,
         "default_view": default_view(ctx.runs_frame),
         "compare_url": "compare/" if ctx.dir_urls else "compare.html",
         "run_cols": CONFIG_COLS,
@@ -225,6 +240,7 @@ def leaderboard_page(ctx: SiteContext, assets: DataAssets) -> str:
         data=data_ref("leaderboard", assets.write("leaderboard", leaderboard_payload(ctx, assets))),
         has_runs=bool(ctx.runs),
         default_price=DEFAULT_PRICE_PER_HOUR,
+        price_source=DEFAULT_PRICE_SOURCE,
         home_link=md_link("leaderboard.md", "index.md"),
         data_link=relative_url("leaderboard.md", "data.md", ctx.dir_urls),
         methodology_link=md_link("leaderboard.md", "methodology.md"),

@@ -38,7 +38,11 @@ def test_leaderboard_shows_one_row_per_configuration_and_level(site_url: str, wa
     page = watched.goto(site_url + "leaderboard/")
     page.wait_for_selector(".ib-leaderboard tbody tr td a[href*='configs/']")
     rows = page.locator(".ib-leaderboard tbody tr")
-    assert rows.count() == 2 * len(LEVELS)  # 13 runs, 2 configurations
+    assert rows.count() == 2  # 13 runs, 2 configurations: one row each by default
+    page = watched.goto(site_url + "leaderboard/?rows=levels")
+    page.wait_for_selector(".ib-leaderboard tbody tr td a[href*='configs/']")
+    rows = page.locator(".ib-leaderboard tbody tr")
+    assert rows.count() == 2 * len(LEVELS)  # and one per configuration and level on request
     body = page.inner_text(".ib-leaderboard tbody")
     assert "10 runs" in body and "3 runs" in body
     assert "20 × " in body and "3 × " in body  # n trials × m requests, summed over the runs

@@ -63,7 +63,8 @@ def _column(page: Any, index: int) -> list[str]:
 
 
 def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched: Watched) -> None:
-    page = watched.goto(site_url + "leaderboard/")
+    # every column and every level (the defaults show one question's columns, one row per configuration)
+    page = watched.goto(site_url + "leaderboard/?cols=all&rows=levels")
     page.wait_for_selector(".ib-leaderboard tbody tr td a")
     models = _column(page, 2)
     assert "tiny-random-llama" not in models  # CPU/random run not ranked with GPU runs by default
@@ -92,7 +93,9 @@ def test_leaderboard_sorts_filters_and_restores_from_url(site_url: str, watched:
     assert again.input_value("select[data-filter='backend']") == "sglang 0.3.5"
     assert set(_column(again, 3)) == {"sglang 0.3.5"}
     assert again.get_attribute("button[data-sort='ttft_p50'] >> xpath=..", "aria-sort") == "descending"
-    everything = watched.goto(site_url + "leaderboard/?class=all&model=tiny-random-llama")
+    everything = watched.goto(
+        site_url + "leaderboard/?class=all&model=tiny-random-llama&cols=all&rows=levels"
+    )
     everything.wait_for_selector(".ib-leaderboard tbody tr td a")
     labels = everything.inner_text(".ib-leaderboard tbody")
     assert "random weights" in labels and "CPU" in labels
@@ -353,7 +356,7 @@ def test_home_ranks_by_class_and_the_interactivity_target_is_editable(
 def test_leaderboard_loads_another_comparable_set_on_demand(site_url: str, watched: Watched) -> None:
     boards: list[str] = []
     watched.page.on("request", lambda r: boards.append(r.url) if "/data/board-" in r.url else None)
-    page = watched.goto(site_url + "leaderboard/")
+    page = watched.goto(site_url + "leaderboard/?cols=all")
     page.wait_for_selector(".ib-leaderboard tbody tr td a")
     assert len(boards) == 1  # only the comparable set in view, not every run
     page.select_option("select[data-filter='class']", "")

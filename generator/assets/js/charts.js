@@ -5,7 +5,7 @@ function costFigure(fig, price) {
   var copy = { data: fig.data.map(function (t) {
     var t2 = Object.assign({}, t);
     if (t.customdata) {
-      t2.y = t.customdata.map(function (v) { return v && v > 0 ? price * 1e6 / (3600 * v) : null; });
+      t2.y = t.customdata.map(function (v) { return costPerMillion(price, v); });
     }
     return t2;
   }), layout: fig.layout };

@@ -104,5 +104,14 @@ function readPrice(input, p) {
   return isFinite(v) && v >= 0 ? v : 0;
 }
 
+// Long labels and ids shortened in one place: at most `max` characters shown (40 unless given), the full
+// text in the title (hover) when cut.
+function shortEl(tag, text, max, cls) {
+  var full = String(text), n = max || 40;
+  var node = el(tag, full.length > n ? full.slice(0, n - 1) + "…" : full, cls);
+  if (full.length > n) node.title = full;
+  return node;
+}
+
 // data-ib kind -> function (root) returning a promise; filled by the view modules, read by main.js.
 var VIEWS = {};

@@ -16,7 +16,9 @@ function initLeaderboard(root) {
 
 function leaderboardView(root, data) {
   var b = newBoard(root, data);
+  applyColumnSet(b, params());
   buildFilters(b);
+  buildSetSwitch(b);
   buildColumnPicker(b);
   buildHeader(b);
   return updateBoard(b);
@@ -104,13 +106,14 @@ var TEXT_COLS = {
 };
 
 function rowCost(b, r) {
-  var tok = r[b.cc.out_tok_s];
-  return tok && tok > 0 ? b.state.price * runOf(b, r)[b.rc.devices] * 1e6 / (3600 * tok) : null;
+  var tok = r[b.cc.out_tok_s], devices = runOf(b, r)[b.rc.devices];
+  return devices > 0 ? costPerMillion(b.state.price, tok / devices) : null;
 }
 
 function sortValue(b, r, key) {
   var rc = b.rc, cc = b.cc;
   if (key === "cost") return rowCost(b, r);
+  if (key === "out_tok_s_gpu") return perDeviceValue(b, r);
   if (key === "capacity") return runOf(b, r)[rc.capacity];
   if (key === "run") return runOf(b, r)[rc.label];
   if (key === "n") return r[cc.requests];
@@ -144,7 +147,7 @@ function rowsInView(b) {
     if (typeof x === "number" && typeof y === "number") return (x - y) * dir;
     return String(x).localeCompare(String(y)) * dir;
   });
-  return rows;
+  return boardRows(b, rows);
 }
 
 VIEWS.leaderboard = initLeaderboard;

@@ -20,7 +20,9 @@ function renderBoard(b) {
   var frag = document.createDocumentFragment();
   rows.slice(b.state.page * PAGE, (b.state.page + 1) * PAGE).forEach(function (r) {
     var tr = el("tr");
-    visibleColumns(b).forEach(function (c) { tr.appendChild(boardCell(b, r, c)); });
+    visibleColumns(b).forEach(function (c) {
+      var td = boardCell(b, r, c); td.setAttribute("data-label", c.label); tr.appendChild(td); // phone cards
+    });
     frag.appendChild(tr);
   });
   b.tbody.textContent = "";
@@ -79,7 +81,7 @@ function boardQuery(b) {
   var hide = Object.keys(b.hidden).filter(function (k) { return b.hidden[k]; });
   if (hide.length) q.set("hide", hide.join(","));
   if (b.priceInput.value !== b.priceInput.defaultValue) q.set("price", String(state.price));
-  return q;
+  return columnSetQuery(b, q);
 }
 
 // ---- cells ------------------------------------------------------------------------------------------------
@@ -117,10 +119,13 @@ function configurationCell(b, td, run) {
   pick.setAttribute("aria-label", "select (its most recent run) for Compare");
   pick.addEventListener("change", function () { b.picked[pick.value] = pick.checked; updateCompareLink(b); });
   td.appendChild(pick); td.appendChild(document.createTextNode(" "));
-  var a = el("a", run[rc.label]);
+  var a = shortEl("a", run[rc.label], 48);
   a.href = runUrl(b.data.config_url, run[rc.config]);
-  a.title = "configuration " + run[rc.config] + ": its runs, trials pooled";
+  a.title = (a.title ? a.title + " · " : "") + "configuration " + run[rc.config] + ": its runs, trials pooled";
   td.appendChild(a);
+  // what the set filters leave open (their columns are not in every column set): named under the label
+  var open = ["model", "hardware", "workload"].filter(function (k) { return !b.state.filters[k]; });
+  if (open.length) td.appendChild(el("span", " " + open.map(function (k) { return run[rc[k]]; }).join(" · "), "ib-trials"));
   td.appendChild(el("span", " " + run[rc.runs] + (run[rc.runs] === 1 ? " run" : " runs"), "ib-trials"));
   // Class badges (random weights, CPU, imported) right beside the name, where every row is read.
   if (run[rc.badges].length) td.appendChild(el("br"));
@@ -131,6 +136,7 @@ function metricCell(b, td, r, c) {
   var cc = b.cc, v = r[cc[c.key]];
   var why = r[cc.hidden] && r[cc.hidden][c.key];
   td.textContent = fmt(v);
+  labelMetricCell(b, td, r, c);
   if (why) td.title = why;  // a percentile this level's sample cannot support: "—", and why
   if (c.key === "out_tok_s" && r[cc.saturated]) td.appendChild(badge("client saturated", "ib-sat"));
   if (r[cc.unclean] && v !== null) {
