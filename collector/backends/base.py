@@ -2,8 +2,9 @@
 
 An adapter describes one serving backend: its default port, how to tell it is ready, where it reports its
 version and configuration, which request extras it honours, its tokenize endpoint, its Prometheus metric
-names and how it is usually launched. Adapters are stateless; the caller passes an `httpx.AsyncClient`
-whose `base_url` is the server root and which already carries the API key header (never logged here).
+names and how it is usually launched (those declared facts are its entry in collector.schema.BACKEND_FACTS).
+Adapters are stateless; the caller passes an `httpx.AsyncClient` whose `base_url` is the server root and
+which already carries the API key header (never logged here).
 
 Rule: a version the server does not report is `None` (recorded as unknown), never guessed.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
+
+from collector.schema import BACKEND_FACTS, BackendFacts
 
 Scalar = str | int | float | bool | None
 
@@ -104,21 +107,46 @@ def int_list(value: object) -> list[int] | None:
 
 
 class BackendAdapter:
-    """Base adapter: subclasses set the class attributes and override what differs."""
+    """Base adapter: the declared facts come from `collector.schema.BACKEND_FACTS` (one table, also read by
+    the site); a subclass names its entry (`class X(BackendAdapter, facts=BACKEND_FACTS["x"])`) and overrides
+    the behaviour that differs (version, tokenize, request extras). Without an entry it keeps the generic
+    OpenAI-compatible server's facts."""
 
-    name: ClassVar[str] = "openai"
-    display_name: ClassVar[str] = "OpenAI-compatible"
-    default_port: ClassVar[int] = 8000
-    readiness_paths: ClassVar[tuple[str, ...]] = ("/v1/models",)
-    supports_ignore_eos: ClassVar[bool] = True
-    supports_min_tokens: ClassVar[bool] = False
-    has_tokenize: ClassVar[bool] = False
-    docs_url: ClassVar[str] = ""
+    facts: ClassVar[BackendFacts] = BACKEND_FACTS["openai"]
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    default_port: ClassVar[int]
+    readiness_paths: ClassVar[tuple[str, ...]]
+    supports_ignore_eos: ClassVar[bool]
+    supports_min_tokens: ClassVar[bool]
+    has_tokenize: ClassVar[bool]
+    docs_url: ClassVar[str]
     # Where the Prometheus text lives; empty when the backend exposes none.
-    metrics_paths: ClassVar[tuple[str, ...]] = ("/metrics",)
+    metrics_paths: ClassVar[tuple[str, ...]]
     # Canonical name -> Prometheus names it may have (versions differ); the first present wins.
-    metric_names: ClassVar[Mapping[str, tuple[str, ...]]] = {}
-    launch_template: ClassVar[str] = ""
+    metric_names: ClassVar[Mapping[str, tuple[str, ...]]]
+    launch_template: ClassVar[str]
+
+    def __init_subclass__(cls, *, facts: BackendFacts | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if facts is not None:
+            cls._adopt(facts)
+
+    @classmethod
+    def _adopt(cls, facts: BackendFacts) -> None:
+        """Set the class attributes the collector reads from the backend's entry in BACKEND_FACTS."""
+        cls.facts = facts
+        cls.name = facts.name
+        cls.display_name = facts.display_name
+        cls.default_port = facts.default_port
+        cls.readiness_paths = facts.readiness_paths
+        cls.supports_ignore_eos = facts.ignore_eos
+        cls.supports_min_tokens = facts.min_tokens
+        cls.has_tokenize = facts.tokenize
+        cls.docs_url = facts.docs_url
+        cls.metrics_paths = facts.metrics_paths
+        cls.metric_names = facts.metric_names
+        cls.launch_template = facts.launch_template
 
     def request_extras(self, *, ignore_eos: bool, output_tokens: int | None) -> dict[str, object]:
         """Body fields that make the output length exact here (empty when not asked for or unsupported)."""
@@ -154,3 +182,7 @@ class BackendAdapter:
     def launch_command(self, *, model: str, port: int | None = None) -> str:
         """The launch template filled in, e.g. for the docs or a suite file."""
         return self.launch_template.format(model=model, port=port or self.default_port)
+
+
+# The base's own defaults are the generic server's entry (__init_subclass__ runs for subclasses only).
+BackendAdapter._adopt(BackendAdapter.facts)

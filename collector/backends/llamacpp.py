@@ -12,7 +12,6 @@ Sources:
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ from collector.backends.base import (
     scalar_fields,
     version_string,
 )
+from collector.schema import BACKEND_FACTS
 
 
 def known_build(build_info: str | None) -> str | None:
@@ -37,27 +37,7 @@ def known_build(build_info: str | None) -> str | None:
     return build_info
 
 
-class LlamaCppAdapter(BackendAdapter):
-    name = "llama.cpp"
-    display_name = "llama.cpp"
-    default_port = 8080
-    readiness_paths = ("/health",)
-    supports_ignore_eos = True
-    supports_min_tokens = False
-    has_tokenize = True
-    docs_url = "https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md"
-    metric_names = MappingProxyType(
-        {
-            "running_requests": ("llamacpp:requests_processing",),
-            "waiting_requests": ("llamacpp:requests_deferred",),
-            "kv_cache_usage": ("llamacpp:kv_cache_usage_ratio",),
-            "prefix_cache_hits": ("llamacpp:prompt_tokens_cached",),
-            "prompt_tokens": ("llamacpp:prompt_tokens",),
-            "generation_tokens": ("llamacpp:tokens_predicted",),
-        }
-    )
-    launch_template = "llama-server -m {model} --host 127.0.0.1 --port {port} --metrics"
-
+class LlamaCppAdapter(BackendAdapter, facts=BACKEND_FACTS["llama.cpp"]):
     async def version(self, client: httpx.AsyncClient) -> VersionInfo:
         props: Any = await get_json(client, "/props")
         reported: dict[str, Scalar] = {}

@@ -12,35 +12,13 @@ Sources:
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import httpx
 
 from collector.backends.base import UNKNOWN_VERSION, BackendAdapter, VersionInfo
+from collector.schema import BACKEND_FACTS
 
 
-class LmdeployAdapter(BackendAdapter):
-    name = "lmdeploy"
-    display_name = "LMDeploy"
-    default_port = 23333
-    readiness_paths = ("/health", "/v1/models")
-    supports_ignore_eos = True
-    supports_min_tokens = True
-    has_tokenize = False
-    docs_url = "https://lmdeploy.readthedocs.io/en/latest/llm/api_server.html"
-    metric_names = MappingProxyType(
-        {
-            "running_requests": ("lmdeploy:num_requests_running",),
-            "waiting_requests": ("lmdeploy:num_requests_waiting",),
-            "kv_cache_usage": ("lmdeploy:gpu_cache_usage_perc",),
-            "prompt_tokens": ("lmdeploy:prompt_tokens",),
-            "generation_tokens": ("lmdeploy:generation_tokens",),
-        }
-    )
-    launch_template = (
-        "lmdeploy serve api_server {model} --server-name 127.0.0.1 --server-port {port} --enable-metrics"
-    )
-
+class LmdeployAdapter(BackendAdapter, facts=BACKEND_FACTS["lmdeploy"]):
     def request_extras(self, *, ignore_eos: bool, output_tokens: int | None) -> dict[str, object]:
         # LMDeploy spells the minimum-length knob `min_new_tokens`.
         if not ignore_eos:

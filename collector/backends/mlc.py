@@ -13,27 +13,10 @@ Sources:
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from collector.backends.base import BackendAdapter
+from collector.schema import BACKEND_FACTS
 
 
-class MlcAdapter(BackendAdapter):
-    name = "mlc"
-    display_name = "MLC-LLM"
-    default_port = 8000
-    readiness_paths = ("/v1/models",)
-    supports_ignore_eos = True
-    supports_min_tokens = False
-    has_tokenize = False
-    docs_url = "https://llm.mlc.ai/docs/deploy/rest.html"
-    metric_names = MappingProxyType(
-        {
-            "prompt_tokens": ("prompt_tokens_sum",),
-            "generation_tokens": ("completion_tokens_sum",),
-        }
-    )
-    launch_template = "mlc_llm serve {model} --host 127.0.0.1 --port {port}"
-
+class MlcAdapter(BackendAdapter, facts=BACKEND_FACTS["mlc"]):
     def request_extras(self, *, ignore_eos: bool, output_tokens: int | None) -> dict[str, object]:
         return {"debug_config": {"ignore_eos": True}} if ignore_eos else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from collector.backends.base import BackendAdapter
+from collector.schema import BACKEND_FACTS
 
 
 def merged_metric_names(adapters: Iterable[BackendAdapter]) -> dict[str, tuple[str, ...]]:
@@ -23,13 +24,5 @@ def merged_metric_names(adapters: Iterable[BackendAdapter]) -> dict[str, tuple[s
     return merged
 
 
-class OpenAIAdapter(BackendAdapter):
-    name = "openai"
-    display_name = "OpenAI-compatible (generic)"
-    default_port = 8000
-    readiness_paths = ("/v1/models",)
-    supports_ignore_eos = True
-    supports_min_tokens = False
-    has_tokenize = False
-    docs_url = "https://platform.openai.com/docs/api-reference/completions"
-    launch_template = ""
+class OpenAIAdapter(BackendAdapter, facts=BACKEND_FACTS["openai"]):
+    """The base adapter's behaviour; `metric_names` becomes the union of all (see backends/__init__.py)."""

@@ -24,7 +24,6 @@ label sets are summed); `token_usage` is a 0-1 fraction. There is no preemption 
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -38,6 +37,7 @@ from collector.backends.base import (
     scalar_fields,
     version_string,
 )
+from collector.schema import BACKEND_FACTS
 
 _SERVER_KEYS = (
     "model_path",
@@ -65,29 +65,7 @@ _SERVER_INFO_PATHS = ("/server_info", "/get_server_info")
 _MODEL_INFO_PATHS = ("/model_info", "/get_model_info")
 
 
-class SglangAdapter(BackendAdapter):
-    name = "sglang"
-    display_name = "SGLang"
-    default_port = 30000
-    readiness_paths = ("/health",)
-    supports_ignore_eos = True
-    supports_min_tokens = True
-    has_tokenize = True
-    docs_url = "https://docs.sglang.io/basic_usage/native_api.html"
-    metric_names = MappingProxyType(
-        {
-            "running_requests": ("sglang:num_running_reqs",),
-            "waiting_requests": ("sglang:num_queue_reqs",),
-            "kv_cache_usage": ("sglang:token_usage",),
-            "prefix_cache_hits": ("sglang:cached_tokens",),
-            "prompt_tokens": ("sglang:prompt_tokens",),
-            "generation_tokens": ("sglang:generation_tokens",),
-        }
-    )
-    launch_template = (
-        "python -m sglang.launch_server --model-path {model} --host 127.0.0.1 --port {port} --enable-metrics"
-    )
-
+class SglangAdapter(BackendAdapter, facts=BACKEND_FACTS["sglang"]):
     async def version(self, client: httpx.AsyncClient) -> VersionInfo:
         for path in _SERVER_INFO_PATHS:
             body: Any = await get_json(client, path)

@@ -15,8 +15,6 @@ Sources:
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import httpx
 
 from collector.backends.base import (
@@ -27,6 +25,7 @@ from collector.backends.base import (
     scalar_fields,
     version_string,
 )
+from collector.schema import BACKEND_FACTS
 
 _INFO_KEYS = (
     "model_id",
@@ -44,26 +43,7 @@ _INFO_KEYS = (
 )
 
 
-class TgiAdapter(BackendAdapter):
-    name = "tgi"
-    display_name = "Hugging Face TGI"
-    default_port = 3000
-    readiness_paths = ("/health",)
-    supports_ignore_eos = False
-    supports_min_tokens = False
-    has_tokenize = True
-    docs_url = "https://huggingface.github.io/text-generation-inference/"
-    metric_names = MappingProxyType(
-        {
-            "running_requests": ("tgi_batch_current_size",),
-            "waiting_requests": ("tgi_queue_size",),
-            # Histogram sums: cumulative input / generated tokens of finished requests.
-            "prompt_tokens": ("tgi_request_input_length_sum",),
-            "generation_tokens": ("tgi_request_generated_tokens_sum",),
-        }
-    )
-    launch_template = "text-generation-launcher --model-id {model} --hostname 127.0.0.1 --port {port}"
-
+class TgiAdapter(BackendAdapter, facts=BACKEND_FACTS["tgi"]):
     async def version(self, client: httpx.AsyncClient) -> VersionInfo:
         body = await get_json(client, "/info")
         if not isinstance(body, dict):

@@ -19,16 +19,8 @@ Docs: https://huggingface.co/docs/transformers/main/en/serving
 from __future__ import annotations
 
 from collector.backends.base import BackendAdapter
+from collector.schema import BACKEND_FACTS
 
 
-class TransformersAdapter(BackendAdapter):
-    name = "transformers"
-    display_name = "Hugging Face transformers serve"
-    default_port = 8000
-    readiness_paths = ("/health",)
-    supports_ignore_eos = False
-    supports_min_tokens = False
-    has_tokenize = False
-    docs_url = "https://huggingface.co/docs/transformers/main/en/serving"
-    metrics_paths = ()
-    launch_template = "transformers serve {model} --host 127.0.0.1 --port {port}"
+class TransformersAdapter(BackendAdapter, facts=BACKEND_FACTS["transformers"]):
+    """No request extras, version, tokenize or metrics: the base adapter's behaviour with these facts."""

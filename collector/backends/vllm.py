@@ -18,8 +18,6 @@ statement above holds; the first metric name of each list is the one 0.32 expose
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import httpx
 
 from collector.backends.base import (
@@ -30,31 +28,10 @@ from collector.backends.base import (
     post_json,
     version_string,
 )
+from collector.schema import BACKEND_FACTS
 
 
-class VllmAdapter(BackendAdapter):
-    name = "vllm"
-    display_name = "vLLM"
-    default_port = 8000
-    readiness_paths = ("/health",)
-    supports_ignore_eos = True
-    supports_min_tokens = True
-    has_tokenize = True
-    docs_url = "https://docs.vllm.ai/en/stable/serving/openai_compatible_server.html"
-    metric_names = MappingProxyType(
-        {
-            "running_requests": ("vllm:num_requests_running",),
-            "waiting_requests": ("vllm:num_requests_waiting",),
-            "kv_cache_usage": ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"),
-            "preemptions": ("vllm:num_preemptions", "vllm:num_preemptions_total"),
-            "prefix_cache_hits": ("vllm:prefix_cache_hits", "vllm:gpu_prefix_cache_hits"),
-            "prefix_cache_queries": ("vllm:prefix_cache_queries", "vllm:gpu_prefix_cache_queries"),
-            "prompt_tokens": ("vllm:prompt_tokens",),
-            "generation_tokens": ("vllm:generation_tokens",),
-        }
-    )
-    launch_template = "vllm serve {model} --host 127.0.0.1 --port {port}"
-
+class VllmAdapter(BackendAdapter, facts=BACKEND_FACTS["vllm"]):
     async def version(self, client: httpx.AsyncClient) -> VersionInfo:
         body = await get_json(client, "/version")
         version = version_string(body.get("version")) if isinstance(body, dict) else None

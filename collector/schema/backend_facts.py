@@ -1,9 +1,12 @@
-"""What each backend adapter declares, as plain data the site can read (it imports only collector.schema).
+"""What each backend adapter declares, stated once, as plain data the site can read (it imports only
+collector.schema).
 
-The adapters in `collector/backends/` act on these facts (ports, readiness, request extras, metric names);
-this table states them once more for readers, each API fact with where it comes from: "documented" (the
-page or source file the adapter's docstring cites) or "checked here" (a test of this repository against the
-real server). tests/collector/backends/test_backend_facts.py fails when an adapter and this table disagree.
+The adapters in `collector/backends/` take these facts as their attributes (`class VllmAdapter(BackendAdapter,
+facts=BACKEND_FACTS["vllm"])`) and act on them (ports, readiness, request extras, metric names); their own
+code is the behaviour (version, tokenize, request bodies). Each API fact says where it comes from:
+"documented" (the page or source file the adapter's docstring cites) or "checked here" (a test of this
+repository against the real server). tests/collector/backends/test_backend_facts.py fails when an adapter's
+behaviour disagrees with its flags, or an adapter has no entry here.
 """
 
 from __future__ import annotations
@@ -254,7 +257,7 @@ def _documented() -> tuple[BackendFacts, ...]:
             "tgi", "Hugging Face TGI", tgi, 3000, ("/health",),
             "text-generation-launcher --model-id {model} --hostname 127.0.0.1 --port {port}",
             (False, False, True),
-            {
+            {  # the token counters are histogram sums: cumulative tokens of finished requests
                 "running_requests": ("tgi_batch_current_size",),
                 "waiting_requests": ("tgi_queue_size",),
                 "prompt_tokens": ("tgi_request_input_length_sum",),
@@ -271,6 +274,7 @@ def _documented() -> tuple[BackendFacts, ...]:
         ),
         _documented_only(
             "ollama", "Ollama", ollama, 11434, ("/api/version",),
+            # Ollama reads its listen address from the environment; the model must be pulled first.
             "env OLLAMA_HOST=127.0.0.1:{port} ollama serve  # then: ollama pull {model}",
             (False, False, False),
             {}, chat_url="https://docs.ollama.com/api/openai-compatibility", metrics_paths=(),
