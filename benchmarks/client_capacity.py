@@ -32,6 +32,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,85 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(vals) if vals else None
 
 
+def _level_row(
+    name: str,
+    c: int,
+    results: list[ClientResult],
+    base: float | None,
+    server: Truth | TimingServer,
+) -> dict[str, Any]:
+    """One client's medians over the trials at one level, with the server's worst lateness in them."""
+    rs = [r for r in results if r.client == name and r.concurrency == c]
+    good = [r for r in rs if r.ok]
+    per_k = [
+        ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks
+    ]
+    per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
+    lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
+    return {
+        "client": name,
+        "concurrency": c,
+        "trials": len(rs),
+        "ok_trials": len(good),
+        "errors": [r.error for r in rs if not r.ok],
+        "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
+        "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
+        if good
+        else None,
+        "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
+        "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
+        "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
+        if good
+        else None,
+        "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
+        "ideal_tok_s": ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens),
+        "cpu_s_per_1k_chunks": _median(per_k),
+        "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
+        "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
+        "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
+    }
+
+
+def _compare_with_floor(row: dict[str, Any], floor: dict[str, Any] | None, itl_ms: float) -> None:
+    """Add to a row its errors against the floor's row at the same level and whether it holds the load."""
+    for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
+        row[f"{key}_vs_floor"] = (
+            (row[key] - floor[key]) if floor and floor[key] is not None and row[key] is not None else None
+        )
+    row["throughput_vs_floor"] = (
+        row["throughput_tok_s"] / floor["throughput_tok_s"]
+        if floor and floor["throughput_tok_s"] and row["throughput_tok_s"]
+        else None
+    )
+    row["throughput_vs_ideal"] = (
+        row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
+    )
+    row["tpot_within_tolerance"] = (
+        row["ok_trials"] == row["trials"]
+        and row["tpot_p50_ms"] is not None
+        and abs(row["tpot_p50_ms"] - itl_ms) <= TPOT_TOLERANCE_MS
+    )
+    # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
+    # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
+    row["holds_load"] = bool(
+        row["tpot_within_tolerance"]
+        and row["ttft_p50_ms_vs_floor"] is not None
+        and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
+        and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
+    )
+
+
+def _ceiling(rows: list[dict[str, Any]], levels: list[int], name: str, key: str) -> int | None:
+    """The highest level up to which every level of this client passes the row's `key` test."""
+    ceiling = None
+    for c in sorted(levels):
+        row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
+        if not row[key]:
+            break
+        ceiling = c
+    return ceiling
+
+
 def summarise(
     results: list[ClientResult],
     baselines: dict[str, float | None],
@@ -110,83 +190,16 @@ def summarise(
     floor: dict[int, dict[str, Any]] = {}
     for name in clients:
         for c in levels:
-            rs = [r for r in results if r.client == name and r.concurrency == c]
-            good = [r for r in rs if r.ok]
-            ideal = ideal_throughput(c, server.ttft_ms, server.itl_ms, server.tokens)
-            base = baselines.get(name)
-            per_k = [
-                ((r.cpu_s - (base or 0.0)) / r.chunks * 1000.0)
-                for r in good
-                if r.cpu_s is not None and r.chunks
-            ]
-            per_k_whole = [(r.cpu_s / r.chunks * 1000.0) for r in good if r.cpu_s is not None and r.chunks]
-            lat = [r.server.get("lateness_us", {}) for r in rs if r.server]
-            row = {
-                "client": name,
-                "concurrency": c,
-                "trials": len(rs),
-                "ok_trials": len(good),
-                "errors": [r.error for r in rs if not r.ok],
-                "ttft_p50_ms": _median([r.ttft_p50_ms for r in good]),
-                "ttft_p50_range_ms": [min(r.ttft_p50_ms for r in good), max(r.ttft_p50_ms for r in good)]
-                if good
-                else None,
-                "ttft_p99_ms": _median([r.ttft_p99_ms for r in good]),
-                "tpot_p50_ms": _median([r.tpot_p50_ms for r in good]),
-                "tpot_p50_range_ms": [min(r.tpot_p50_ms for r in good), max(r.tpot_p50_ms for r in good)]
-                if good
-                else None,
-                "throughput_tok_s": _median([r.throughput_tok_s for r in good]),
-                "ideal_tok_s": ideal,
-                "cpu_s_per_1k_chunks": _median(per_k),
-                "cpu_s_per_1k_chunks_whole_process": _median(per_k_whole),
-                "server_lateness_p99_us_max": max((x.get("p99", 0) for x in lat), default=None),
-                "server_lateness_max_us": max((x.get("max", 0) for x in lat), default=None),
-            }
+            row = _level_row(name, c, results, baselines.get(name), server)
             if name == "floor":
                 floor[c] = row
             rows.append(row)
     for row in rows:
-        f = floor.get(row["concurrency"])
-        for key in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms"):
-            row[f"{key}_vs_floor"] = (
-                (row[key] - f[key]) if f and f[key] is not None and row[key] is not None else None
-            )
-        row["throughput_vs_floor"] = (
-            row["throughput_tok_s"] / f["throughput_tok_s"]
-            if f and f["throughput_tok_s"] and row["throughput_tok_s"]
-            else None
-        )
-        row["throughput_vs_ideal"] = (
-            row["throughput_tok_s"] / row["ideal_tok_s"] if row["throughput_tok_s"] else None
-        )
-        row["tpot_within_tolerance"] = (
-            row["ok_trials"] == row["trials"]
-            and row["tpot_p50_ms"] is not None
-            and abs(row["tpot_p50_ms"] - server.itl_ms) <= TPOT_TOLERANCE_MS
-        )
-        # TPOT alone can look right while a client delivers a fraction of the load it was asked for (its
-        # users wait in its own queues, which shows up in TTFT and throughput): the strict test adds both.
-        row["holds_load"] = bool(
-            row["tpot_within_tolerance"]
-            and row["ttft_p50_ms_vs_floor"] is not None
-            and row["ttft_p50_ms_vs_floor"] <= STRICT_TTFT_MS
-            and (row["throughput_vs_floor"] or 0.0) >= STRICT_THROUGHPUT
-        )
-
-    def ceiling_of(name: str, key: str) -> int | None:
-        ceiling = None
-        for c in sorted(levels):
-            row = next(r for r in rows if r["client"] == name and r["concurrency"] == c)
-            if not row[key]:
-                break
-            ceiling = c
-        return ceiling
-
+        _compare_with_floor(row, floor.get(row["concurrency"]), server.itl_ms)
     return {
         "rows": rows,
-        "ceilings": {name: ceiling_of(name, "tpot_within_tolerance") for name in clients},
-        "strict_ceilings": {name: ceiling_of(name, "holds_load") for name in clients},
+        "ceilings": {name: _ceiling(rows, levels, name, "tpot_within_tolerance") for name in clients},
+        "strict_ceilings": {name: _ceiling(rows, levels, name, "holds_load") for name in clients},
     }
 
 
@@ -197,8 +210,18 @@ def _fmt(v: float | None, nd: int = 1, signed: bool = False) -> str:
 
 
 def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The page: setup, results table, ceilings, targets, server lateness, failures."""
+    lines = [*_setup_lines(meta), *_results_table(meta, summary), *_ceiling_section(meta, summary)]
+    lines += targets_section(meta, summary)
+    lines += _server_section(meta)
+    lines += _failures_section(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _setup_lines(meta: dict[str, Any]) -> list[str]:
+    """The page's title and how the run was set up: machine, server timing, levels, versions."""
     s = meta["server"]
-    lines = [
+    return [
         "# Benchmarks: client capacity",
         "",
         "How far each benchmark client can push a server before its own numbers stop being true. All figures "
@@ -217,6 +240,13 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; inferboard source: "
         f"{meta.get('source', 'not recorded')}",
         "",
+    ]
+
+
+def _results_table(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """How the figures are defined, then one table row per (level, client)."""
+    s = meta["server"]
+    lines = [
         "Errors are against the floor client at the same level (median over trials). Ideal throughput at C "
         f"users = C × {s['tokens']} / (TTFT + {s['tokens'] - 1} × ITL). CPU is the client process's own "
         "user+system time (children included) minus its start-up cost (a 2-request run), per 1,000 content "
@@ -232,31 +262,39 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
     for row in sorted(summary["rows"], key=lambda r: (r["concurrency"], meta["clients"].index(r["client"]))):
         if row["trials"] == 0 and row["concurrency"] in worker_levels:
             continue  # the peers are not run at the worker levels
-        rng = row["ttft_p50_range_ms"]
-        rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
-        fail = (
-            f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**"
-            if row["errors"]
-            else ""
-        )
-        if row["trials"] == 0:
-            fail = " (not run: it failed or timed out at a lower level)"
-        elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
-            fail = " **failed** (later trials skipped)"
-        lines.append(
-            f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
-            f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
-            f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
-            f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
-            f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
-            f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
-        )
-    lines += [
+        lines.append(_table_row(row))
+    return lines
+
+
+def _table_row(row: dict[str, Any]) -> str:
+    """One (level, client) row of the results table, its failed trials named after the client."""
+    rng = row["ttft_p50_range_ms"]
+    rng_s = f" ({rng[0]:.1f}–{rng[1]:.1f})" if rng and len({round(x, 1) for x in rng}) > 1 else ""
+    fail = (
+        f" **{row['trials'] - row['ok_trials']} of {row['trials']} trials failed**" if row["errors"] else ""
+    )
+    if row["trials"] == 0:
+        fail = " (not run: it failed or timed out at a lower level)"
+    elif row["errors"] and row["trials"] == 1 and row["ok_trials"] == 0:
+        fail = " **failed** (later trials skipped)"
+    return (
+        f"| {row['concurrency']} | {row['client']}{fail} | {_fmt(row['ttft_p50_ms'])}{rng_s} | "
+        f"{_fmt(row['ttft_p50_ms_vs_floor'], 1, True)} | {_fmt(row['ttft_p99_ms'])} | "
+        f"{_fmt(row['ttft_p99_ms_vs_floor'], 1, True)} | {_fmt(row['tpot_p50_ms'], 2)} | "
+        f"{_fmt(row['tpot_p50_ms_vs_floor'], 2, True)} | {_fmt(row['throughput_tok_s'], 0)} | "
+        f"{_fmt(row['throughput_vs_ideal'], 2)} | {_fmt(row['cpu_s_per_1k_chunks'], 3)} | "
+        f"{_fmt(row['server_lateness_p99_us_max'], 0)} / {_fmt(row['server_lateness_max_us'], 0)} |"
+    )
+
+
+def _ceiling_section(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """Each client's ceiling and strict ceiling, with what the two mean."""
+    lines = [
         "",
         "## Ceiling",
         "",
         f"*Ceiling*: the highest level up to which TPOT p50 stays within {TPOT_TOLERANCE_MS} ms of the "
-        f"truth ({s['itl_ms']} ms). *Strict ceiling*: the same, and also TTFT p50 at most "
+        f"truth ({meta['server']['itl_ms']} ms). *Strict ceiling*: the same, and also TTFT p50 at most "
         f"{STRICT_TTFT_MS:g} ms above the floor's and throughput at least {STRICT_THROUGHPUT:g}× the "
         "floor's — a client whose users queue inside the client keeps a true TPOT while its TTFT and "
         "throughput are wrong.",
@@ -269,9 +307,13 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         strict = summary.get("strict_ceilings", {}).get(name)
         shown = [below if v is None else str(v) for v in (ceiling, strict)]
         lines.append(f"| {name} | {shown[0]} | {shown[1]} |")
-    lines += targets_section(meta, summary)
+    return lines
+
+
+def _server_section(meta: dict[str, Any]) -> list[str]:
+    """The timing server's own lateness over all runs: proof that it kept time, or where it did not."""
     lat = meta["server_total"].get("lateness_us", {}) if meta.get("server_total") else {}
-    lines += [
+    return [
         "",
         "## Did the server keep time?",
         "",
@@ -285,14 +327,17 @@ def markdown_report(meta: dict[str, Any], summary: dict[str, Any]) -> str:
         "",
         f"Raw figures: `{meta['raw_json']}` (not committed; re-run the command to reproduce).",
     ]
-    if any(r["errors"] for r in summary["rows"]):
-        lines += ["", "## Failures", ""]
-        for row in summary["rows"]:
-            for e in row["errors"]:
-                lines.append(
-                    f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`"
-                )
-    return "\n".join(lines) + "\n"
+
+
+def _failures_section(summary: dict[str, Any]) -> list[str]:
+    """Every failed trial's error, by client and level (none: no section)."""
+    if not any(r["errors"] for r in summary["rows"]):
+        return []
+    lines = ["", "## Failures", ""]
+    for row in summary["rows"]:
+        for e in row["errors"]:
+            lines.append(f"- {row['client']} at {row['concurrency']}: `{(e or '').replace('`', ' ')[:300]}`")
+    return lines
 
 
 def worker_lines(meta: dict[str, Any]) -> list[str]:
@@ -402,7 +447,17 @@ def event_loop() -> str:
     return f"uvloop {uvloop.__version__}"
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Plan:
+    """What one run measures: the levels (worker levels last), how those are split, and the clients."""
+
+    levels: list[int]
+    worker_levels: dict[int, int]  # users -> client processes
+    worker_cpus: str
+    clients: list[str]
+
+
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levels", default="1,16,128,512", help="concurrency levels (comma-separated)")
     ap.add_argument("--trials", type=int, default=3, help="repeats of each level")
@@ -438,9 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="levels 1,16,128, 1 trial, 2 rounds")
     ap.add_argument("--from-json", type=Path, help="re-render the report from a raw JSON of an earlier run")
     ap.add_argument("--write-docs", action="store_true", help=f"write {DOC.relative_to(REPO)}")
-    args = ap.parse_args(argv)
-    if args.from_json:
-        return rerender(args.from_json, args.write_docs)
+    return ap
+
+
+def plan_of(args: argparse.Namespace, ap: argparse.ArgumentParser) -> Plan:
+    """The levels and clients the options ask for (the floor always; inferboard only where installed)."""
     if args.quick:
         args.levels, args.trials, args.rounds, args.worker_levels = "1,16,128", 1, 2, ""
     levels = [int(x) for x in args.levels.split(",") if x]
@@ -465,60 +522,66 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         clients.remove("inferboard")
+    return Plan(levels, worker_levels, worker_cpus, clients)
 
-    bench_lib.CHILD_TIMEOUT_S = args.run_timeout
-    source_at_start, digest_at_start = bench_lib.source_state(), bench_lib.collector_digest()
-    server = start_server(
-        args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
-    )
-    results: list[ClientResult] = []
-    try:
-        print(f"timing server on {server.base_url}", file=sys.stderr)
-        given_up: dict[int, set[str]] = {}
-        timed_out: set[str] = set()
-        baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in clients}
+
+def measure_once(
+    server: TimingServer, name: str, c: int, n: int, trial: int, plan: Plan, args: argparse.Namespace
+) -> ClientResult:
+    """One client's trial at one level, repeated (up to --retries) while the server itself ran late."""
+    for attempt in range(1 + args.retries):
         server.stats(reset=True)
-        for c in levels:
-            n = requests_for(c, args.rounds, args.min_requests)
-            for trial in range(args.trials):
-                for name in clients:
-                    if name in given_up.get(c, set()) or name in timed_out:
-                        continue
-                    if c in worker_levels and name not in ("floor", "inferboard"):
-                        continue
-                    for attempt in range(1 + args.retries):
-                        server.stats(reset=True)
-                        if c in worker_levels:
-                            res = RUNNERS[name](server, c, n, trial, worker_cpus, worker_levels[c])
-                        else:
-                            res = RUNNERS[name](server, c, n, trial, args.client_cpu)
-                        res.server = server.stats()
-                        res.self_report["attempt"] = attempt
-                        # Other work on the machine can delay even a real-time server; such a run measures
-                        # the machine, not the client, so it is repeated (and the repeat is recorded).
-                        if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
-                            break
-                    results.append(res)
-                    if not res.ok:
-                        # A failed trial settles the level for this client; a timeout settles the higher ones.
-                        given_up.setdefault(c, set()).add(name)
-                        if "timed out" in (res.error or ""):
-                            timed_out.add(name)
-                    print(
-                        f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
-                        f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
-                        f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
-                        f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
-                        + (f" ERROR {res.error}" if res.error else ""),
-                        file=sys.stderr,
-                        flush=True,
-                    )
-    finally:
-        server_total = server.stop() or {}
+        if c in plan.worker_levels:
+            res = RUNNERS[name](server, c, n, trial, plan.worker_cpus, plan.worker_levels[c])
+        else:
+            res = RUNNERS[name](server, c, n, trial, args.client_cpu)
+        res.server = server.stats()
+        res.self_report["attempt"] = attempt
+        # Other work on the machine can delay even a real-time server; such a run measures
+        # the machine, not the client, so it is repeated (and the repeat is recorded).
+        if res.server.get("lateness_us", {}).get("p99", 0) <= args.max_server_late_us:
+            break
+    return res
+
+
+def measure_levels(
+    server: TimingServer, plan: Plan, args: argparse.Namespace, results: list[ClientResult]
+) -> None:
+    """Every level, trial and client in turn, appended to `results` as measured."""
+    given_up: dict[int, set[str]] = {}
+    timed_out: set[str] = set()
+    for c in plan.levels:
+        n = requests_for(c, args.rounds, args.min_requests)
+        for trial in range(args.trials):
+            for name in plan.clients:
+                if name in given_up.get(c, set()) or name in timed_out:
+                    continue
+                if c in plan.worker_levels and name not in ("floor", "inferboard"):
+                    continue
+                res = measure_once(server, name, c, n, trial, plan, args)
+                results.append(res)
+                if not res.ok:
+                    # A failed trial settles the level for this client; a timeout settles the higher ones.
+                    given_up.setdefault(c, set()).add(name)
+                    if "timed out" in (res.error or ""):
+                        timed_out.add(name)
+                print(progress_line(c, trial, name, res), file=sys.stderr, flush=True)
+
+
+def progress_line(c: int, trial: int, name: str, res: ClientResult) -> str:
+    return (
+        f"c={c:<4} trial={trial} {name:<10} ok={res.ok} ttft_p50={_fmt(res.ttft_p50_ms, 2)} "
+        f"tpot_p50={_fmt(res.tpot_p50_ms, 3)} tok/s={_fmt(res.throughput_tok_s, 0)} "
+        f"cpu={_fmt(res.cpu_s, 2)}s wall={_fmt(res.wall_s, 1)}s "
+        f"server_p99={res.server.get('lateness_us', {}).get('p99')}us"
+        + (f" ERROR {res.error}" if res.error else "")
+    )
+
+
+def server_total(results: list[ClientResult]) -> dict[str, Any]:
     # The final stats only cover the window since the last reset; sum the per-run windows for the total.
-    total_chunks = sum(r.server.get("chunks", 0) for r in results)
-    server_total = {
-        "chunks": total_chunks,
+    return {
+        "chunks": sum(r.server.get("chunks", 0) for r in results),
         "backpressured_chunks": sum(r.server.get("backpressured_chunks", 0) for r in results),
         "lateness_us": {
             k: max((r.server.get("lateness_us", {}).get(k, 0) for r in results), default=0)
@@ -526,10 +589,20 @@ def main(argv: list[str] | None = None) -> int:
         },
         "note": "worst per-run percentile over all runs (each run's window measured separately)",
     }
-    summary = summarise(results, baselines, server, levels, clients)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    raw = OUT / f"client_capacity-{stamp}.json"
-    meta = {
+
+
+def run_meta(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    plan: Plan,
+    baselines: dict[str, float | None],
+    totals: dict[str, Any],
+    source_at_start: tuple[str, str],
+    raw: Path,
+) -> dict[str, Any]:
+    """Everything the report says about how the run was made; `source_at_start` is (state, digest)."""
+    source, digest = source_at_start
+    return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "machine": machine_description(),
         "command": "python benchmarks/client_capacity.py "
@@ -539,20 +612,24 @@ def main(argv: list[str] | None = None) -> int:
         "client_cpu": args.client_cpu,
         "realtime": not args.no_realtime,
         "max_server_late_us": args.max_server_late_us,
-        "levels": levels,
-        "worker_levels": worker_levels,
-        "worker_cpus": worker_cpus,
+        "levels": plan.levels,
+        "worker_levels": plan.worker_levels,
+        "worker_cpus": plan.worker_cpus,
         "trials": args.trials,
-        "clients": clients,
-        "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in levels},
-        "versions": versions(clients),
-        "source": source_at_start
-        if digest_at_start == bench_lib.collector_digest()
-        else f"CHANGED DURING THE RUN: {source_at_start} -> {bench_lib.source_state()}",
+        "clients": plan.clients,
+        "requests_per_level": {c: requests_for(c, args.rounds, args.min_requests) for c in plan.levels},
+        "versions": versions(plan.clients),
+        "source": source
+        if digest == bench_lib.collector_digest()
+        else f"CHANGED DURING THE RUN: {source} -> {bench_lib.source_state()}",
         "baseline_cpu_s": baselines,
-        "server_total": server_total,
+        "server_total": totals,
         "raw_json": str(raw.relative_to(REPO)),
     }
+
+
+def write_raw(raw: Path, meta: dict[str, Any], summary: dict[str, Any], results: list[ClientResult]) -> None:
+    """The run's raw JSON (meta, summary, target checks, every run), written whole or not at all."""
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = raw.with_suffix(".tmp")
     tmp.write_text(
@@ -560,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "meta": meta,
                 "summary": summary,
-                "targets": target_checks(summary, [TARGET_LEVEL, *worker_levels]),
+                "targets": target_checks(summary, [TARGET_LEVEL, *meta["worker_levels"]]),
                 "runs": [r.to_dict() for r in results],
             },
             indent=2,
@@ -568,6 +645,32 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     tmp.replace(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser()
+    args = ap.parse_args(argv)
+    if args.from_json:
+        return rerender(args.from_json, args.write_docs)
+    plan = plan_of(args, ap)
+    bench_lib.CHILD_TIMEOUT_S = args.run_timeout
+    source_at_start = bench_lib.source_state(), bench_lib.collector_digest()
+    server = start_server(
+        args.ttft_ms, args.itl_ms, args.tokens, cpu=args.server_cpu, realtime=not args.no_realtime
+    )
+    results: list[ClientResult] = []
+    try:
+        print(f"timing server on {server.base_url}", file=sys.stderr)
+        baselines = {name: baseline_cpu(name, server, args.client_cpu) for name in plan.clients}
+        server.stats(reset=True)
+        measure_levels(server, plan, args, results)
+    finally:
+        server.stop()
+    summary = summarise(results, baselines, server, plan.levels, plan.clients)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    raw = OUT / f"client_capacity-{stamp}.json"
+    meta = run_meta(args, argv, plan, baselines, server_total(results), source_at_start, raw)
+    write_raw(raw, meta, summary, results)
     emit(markdown_report(meta, summary), args.write_docs)
     return 0
 

@@ -107,6 +107,93 @@ def _scan_events(u: _User, now: int) -> None:
                 u.tokens = int(m2.group(1))
 
 
+@dataclass
+class _Tally:
+    """The figures of the requests that ended so far (a response without content or usage failed)."""
+
+    ttft: list[float] = field(default_factory=list)
+    tpot: list[float] = field(default_factory=list)
+    output_tokens: int = 0
+    chunks: int = 0
+    completed: int = 0
+    failed: int = 0
+    last_done: int = 0  # perf_counter_ns of the last content chunk of the last request completed
+
+    def add(self, u: _User) -> None:
+        """Count the request whose response just ended on this user's connection."""
+        if u.tokens < 0 or u.chunks == 0:
+            self.failed += 1
+            return
+        self.completed += 1
+        self.output_tokens += u.tokens
+        self.chunks += u.chunks
+        self.ttft.append((u.first - u.t0) / 1e6)
+        if u.tokens > 1:
+            self.tpot.append((u.last - u.first) / 1e6 / (u.tokens - 1))
+        self.last_done = u.last
+
+
+def _connect_users(host: str, port: int, concurrency: int, ep: select.epoll) -> dict[int, _User]:
+    """One keep-alive connection per user, opened before the clock starts, registered for reads."""
+    users: dict[int, _User] = {}
+    for _ in range(concurrency):
+        s = socket.create_connection((host, port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        users[s.fileno()] = _User(s)
+        ep.register(s.fileno(), select.EPOLLIN)
+    return users
+
+
+def _send(u: _User, payload: bytes) -> None:
+    """Start the user's next request: clear what the last response left, stamp the send."""
+    u.buf.clear()
+    u.scanned = u.chunks = 0
+    u.tokens = -1
+    u.done_seen = u.header_done = False
+    u.t0 = time.perf_counter_ns()
+    u.sock.sendall(payload)  # a few hundred bytes: fits the empty send buffer at once
+
+
+def _closed_loop(
+    ep: select.epoll,
+    users: dict[int, _User],
+    payload: bytes,
+    requests: int,
+    timeout_s: float,
+    tally: _Tally,
+) -> None:
+    """Every user sends, then sends again as soon as its response ends, until `requests` requests ended."""
+    perf = time.perf_counter_ns
+    sent = 0
+    for u in users.values():
+        if sent < requests:
+            _send(u, payload)
+            sent += 1
+    deadline = time.monotonic() + timeout_s
+    while tally.completed + tally.failed < requests:
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"floor client: {tally.completed} of {requests} requests completed in {timeout_s} s"
+            )
+        for fd, _ev in ep.poll(1.0):
+            u = users[fd]
+            try:
+                data = u.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            now = perf()
+            if not data:
+                raise ConnectionError("floor client: server closed a keep-alive connection mid-run")
+            u.buf += data
+            _scan_events(u, now)
+            if u.done_seen and u.buf.endswith(_END):
+                tally.add(u)
+                if sent < requests:
+                    _send(u, payload)
+                    sent += 1
+
+
 def measure(
     host: str,
     port: int,
@@ -120,82 +207,25 @@ def measure(
     """Drive `concurrency` closed-loop users until `requests` requests completed; return the raw figures."""
     payload = _request_bytes(host, port, model, max_tokens, prompt)
     ep = select.epoll()
-    users: dict[int, _User] = {}
-    for _ in range(concurrency):
-        s = socket.create_connection((host, port))
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.setblocking(False)
-        users[s.fileno()] = _User(s)
-        ep.register(s.fileno(), select.EPOLLIN)
-
-    ttft: list[float] = []
-    tpot: list[float] = []
-    out_tokens = 0
-    chunks_total = 0
-    failed = 0
-    sent = 0
-    completed = 0
-    t_first_send = 0
-    t_last_done = 0
-    perf = time.perf_counter_ns
-
-    def send(u: _User) -> None:
-        nonlocal sent
-        u.buf.clear()
-        u.scanned = u.chunks = 0
-        u.tokens = -1
-        u.done_seen = u.header_done = False
-        u.t0 = perf()
-        u.sock.sendall(payload)  # a few hundred bytes: fits the empty send buffer at once
-        sent += 1
-
+    users = _connect_users(host, port, concurrency, ep)
+    tally = _Tally()
     cpu0 = time.process_time()
-    t_first_send = perf()
-    for u in users.values():
-        if sent < requests:
-            send(u)
-    deadline = time.monotonic() + timeout_s
-    while completed + failed < requests:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"floor client: {completed} of {requests} requests completed in {timeout_s} s")
-        for fd, _ev in ep.poll(1.0):
-            u = users[fd]
-            try:
-                data = u.sock.recv(262144)
-            except BlockingIOError:
-                continue
-            now = perf()
-            if not data:
-                raise ConnectionError("floor client: server closed a keep-alive connection mid-run")
-            u.buf += data
-            _scan_events(u, now)
-            if u.done_seen and u.buf.endswith(_END):
-                if u.tokens < 0 or u.chunks == 0:
-                    failed += 1
-                else:
-                    completed += 1
-                    out_tokens += u.tokens
-                    chunks_total += u.chunks
-                    ttft.append((u.first - u.t0) / 1e6)
-                    if u.tokens > 1:
-                        tpot.append((u.last - u.first) / 1e6 / (u.tokens - 1))
-                    t_last_done = u.last
-                if sent < requests:
-                    send(u)
+    t_first_send = time.perf_counter_ns()
+    _closed_loop(ep, users, payload, requests, timeout_s, tally)
     cpu_s = time.process_time() - cpu0
     for u in users.values():
         u.sock.close()
     ep.close()
     return {
         "concurrency": concurrency,
-        "completed": completed,
-        "failed": failed,
-        "ttft": ttft,
-        "tpot": tpot,
-        "output_tokens": out_tokens,
-        "chunks": chunks_total,
+        "completed": tally.completed,
+        "failed": tally.failed,
+        "ttft": tally.ttft,
+        "tpot": tally.tpot,
+        "output_tokens": tally.output_tokens,
+        "chunks": tally.chunks,
         "first_send_ns": t_first_send,
-        "last_done_ns": t_last_done,
+        "last_done_ns": tally.last_done,
         "cpu_s_in_loop": cpu_s,
     }
 
