@@ -34,6 +34,8 @@ _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 def clean_text(value: object) -> str:
     """A run-file value as displayable text: no control characters, no lone surrogates."""
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked at C speed: none of the characters replaced below
     text = _CONTROL.sub("\ufffd", text)
     text = _INVISIBLE.sub("\ufffd", text)
     return _SURROGATE.sub("\ufffd", text)
@@ -76,8 +78,9 @@ def json_for_script(value: Any) -> str:
 
 
 def json_text(value: Any) -> str:
-    """Plain JSON (for downloadable data files), with non-finite floats as null."""
-    return json.dumps(_jsonable(value), ensure_ascii=False, indent=1, allow_nan=False)
+    """Plain compact JSON (for downloadable data files), with non-finite floats as null."""
+    # Compact: without `indent` the standard library encodes in C, ~10x faster on thousands of runs.
+    return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def safe_url(value: object) -> str | None:

@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "00a3972099d5ec9fe32440e9452271f4ef95e7330c08b4ce55b0e81857f0154f"
+MEASURING_DIGEST = "0dff7cf9cc35abc4a775e5df9505f01a1d6a596633a1aeba518b3232c8f43e2f"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
