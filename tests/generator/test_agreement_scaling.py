@@ -136,3 +136,35 @@ def test_the_badge_and_the_page_share_one_pass() -> None:
     runs = loaded(smol_family())
     assert agreement_groups(runs) is agreement_groups(runs)
     assert agreement_groups(loaded(smol_family())) is not agreement_groups(runs)
+
+
+def test_agreement_page_of_a_huge_group_lists_by_answer_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond AGREEMENT_ROWS runs a group lists the reference and the diverging runs first, and one
+    differing-answers column per distinct answer set: the page grows with answer sets, not runs."""
+    from datetime import UTC, datetime
+
+    import generator.pages.quality as quality
+    from generator.data.tables import level_frame, run_frame
+    from generator.pages.common import SiteContext
+
+    monkeypatch.setattr(quality, "AGREEMENT_ROWS", 5)
+    ref, q4, _, broken = smol_family()
+    records = [ref] + [
+        template.model_copy(update={"run_id": f"copy{i:05d}"})
+        for i in range(30)
+        for template in [(q4, broken)[i % 2]]
+    ]
+    runs = loaded(records)
+    ctx = SiteContext(runs, run_frame(runs), level_frame(runs), [], True, datetime(2026, 12, 7, tzinfo=UTC))
+    (group,) = agreement_groups(runs)
+    page = quality._group_context(ctx, group, "agreement.md")
+    assert page["run_count"] == 31 and page["unlisted"] == 26
+    assert page["rows"][0]["slug"] == "ref0bf16"
+    assert all(r["diverges"] for r in page["rows"][1:])  # the diverging runs come before the agreeing ones
+    assert page["slugs"] == [
+        "1 run (ref0bf16)",
+        "15 runs (copy00001, copy00003, …)",  # the broken copies: 16 bits, before the 4-bit ones
+        "15 runs (copy00000, copy00002, …)",
+    ]
+    for row in page["differing"]:
+        assert len(row["cells"]) == 3 and not row["cells"][0]["differs"]
