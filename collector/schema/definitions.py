@@ -319,6 +319,8 @@ def definition(key: str) -> MetricDefinition:
 # published definitions and the code that applies them cannot drift apart.
 DIVERGE_MAX_EXACT_MATCH = 0.2
 DIVERGE_MIN_GAP = 0.3
+# A group with more distinct answer sets than this compares each against the most common ones only.
+AGREEMENT_MAX_ANSWER_SETS = 64
 REGRESSION_THRESHOLD = 0.10
 
 QUALITY_DEFINITIONS: tuple[MetricDefinition, ...] = (
@@ -396,7 +398,9 @@ QUALITY_DEFINITIONS: tuple[MetricDefinition, ...] = (
         "badge",
         "site",
         f"A run's agreement is the median of its exact-match rates against every other run of the same "
-        f"weights. With three or more runs, a run is badged when its agreement is below "
+        f"weights (when the group's runs gave more than {AGREEMENT_MAX_ANSWER_SETS} different answer sets: "
+        f"against the runs that gave the {AGREEMENT_MAX_ANSWER_SETS} most common ones). With three or more "
+        f"runs, a run is badged when its agreement is below "
         f"{DIVERGE_MAX_EXACT_MATCH:.0%} while the best-agreeing run of the group is at least "
         f"{DIVERGE_MIN_GAP:.0%} higher; with two runs, the non-reference run is badged when its exact-match "
         f"rate against the reference is below {DIVERGE_MAX_EXACT_MATCH:.0%}.",

@@ -3,6 +3,7 @@ verdicts use this one definition (the site may import only `collector.schema`, s
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -50,6 +51,8 @@ def t_cdf(t: float, df: int) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+# Pure, and asked for the same few (level, degrees of freedom) thousands of times by one site build.
+@functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: int) -> float:
     """Quantile of Student's t distribution by bisection on `t_cdf` (monotone, so bisection converges)."""
     if not 0.0 < p < 1.0:

@@ -12,11 +12,16 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pandas as pd
 
 from collector.schema import RunRecord
-from collector.schema.definitions import DIVERGE_MAX_EXACT_MATCH, DIVERGE_MIN_GAP
+from collector.schema.definitions import (
+    AGREEMENT_MAX_ANSWER_SETS,
+    DIVERGE_MAX_EXACT_MATCH,
+    DIVERGE_MIN_GAP,
+)
 from generator.data.load import LoadedRun
 from generator.data.tables import as_utc
 
@@ -106,12 +111,21 @@ def answers(record: RunRecord) -> dict[str, str]:
 
 
 def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """Length of the longest common prefix: a binary search on slice equality (C speed, not per char)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _exact_rate(a: dict[str, str], b: dict[str, str]) -> float | None:
+    """compare()'s exact-match rate alone (the median needs no prefixes)."""
+    shared = a.keys() & b.keys()
+    return sum(a[k] == b[k] for k in shared) / len(shared) if shared else None
 
 
 def compare(a: dict[str, str], b: dict[str, str]) -> tuple[float | None, float | None, int]:
@@ -193,8 +207,85 @@ def _differing(group: list[RunAgreement], reference: RunAgreement) -> list[Diffe
     return rows
 
 
+# Beyond AGREEMENT_MAX_ANSWER_SETS distinct answer sets in one group, comparing every pair of them would be
+# quadratic in the runs of one popular model: each set is then compared with the most common ones only.
+
+AnswerSet = tuple[tuple[str, str], ...]
+
+
+def _answer_set(got: dict[str, str]) -> AnswerSet:
+    """A run's answers as a hashable value: runs that answered alike share one entry in every cache."""
+    return tuple(sorted(got.items()))
+
+
+def _weighted_median(values: list[tuple[float, int]]) -> float | None:
+    """statistics.median of a list given as (value, times it occurs), without expanding it."""
+    ordered = sorted((v, k) for v, k in values if k > 0)
+    total = sum(k for _, k in ordered)
+    if total == 0:
+        return None
+
+    def at(index: int) -> float:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if index < seen:
+                return value
+        raise IndexError(index)  # unreachable: index < total
+
+    if total % 2:
+        return at(total // 2)
+    return (at(total // 2 - 1) + at(total // 2)) / 2
+
+
+def _score_group(group: list[RunAgreement]) -> RunAgreement:
+    """Fill each member's figures against the reference and against the rest of the group; returns the
+    reference. Each distinct answer set is compared with the reference once and with at most
+    AGREEMENT_MAX_ANSWER_SETS others, so a group costs O(n log n) in its runs, not O(n^2)."""
+    reference = _reference(group)
+    ref_answers = answers(reference.record)
+    sets: dict[AnswerSet, dict[str, str]] = {}
+    count: dict[AnswerSet, int] = {}
+    member_set: list[AnswerSet] = []
+    for member in group:
+        got = answers(member.record)
+        key = _answer_set(got)
+        sets.setdefault(key, got)
+        count[key] = count.get(key, 0) + 1
+        member_set.append(key)
+    against_ref = {key: compare(got, ref_answers) for key, got in sets.items()}
+    peers = sorted(sets, key=lambda k: (-count[k], k))[:AGREEMENT_MAX_ANSWER_SETS]
+    agreement: dict[AnswerSet, float | None] = {}
+    for key, got in sets.items():
+        weighted = []
+        for peer in peers:
+            rate = _exact_rate(got, sets[peer])
+            if rate is not None:
+                weighted.append((rate, count[peer] - (1 if peer == key else 0)))
+        agreement[key] = _weighted_median(weighted)
+    for member, key in zip(group, member_set, strict=True):
+        member.exact_match, member.prefix_chars, member.compared = against_ref[key]
+        member.agreement = agreement[key]
+    return reference
+
+
 def agreement_groups(runs: Iterable[LoadedRun]) -> list[AgreementGroup]:
     """Groups of two or more runs with answers from the same weights and prompt-set version."""
+    runs = list(runs)
+    last_runs, last_groups = _last_pass
+    if len(last_runs) == len(runs) and all(a is b for a, b in zip(last_runs, runs, strict=True)):
+        return cast(
+            list[AgreementGroup], last_groups
+        )  # the badge and the agreement page of one build share one pass
+    groups = _agreement_groups(runs)
+    _last_pass[:] = [runs, groups]
+    return groups
+
+
+_last_pass: list[Any] = [[], []]  # [runs, their groups] of the latest call
+
+
+def _agreement_groups(runs: list[LoadedRun]) -> list[AgreementGroup]:
     buckets: dict[tuple[str, str, str], list[RunAgreement]] = {}
     for run in runs:
         quality = run.record.quality
@@ -210,14 +301,7 @@ def agreement_groups(runs: Iterable[LoadedRun]) -> list[AgreementGroup]:
     for (basis, identity, version), group in sorted(buckets.items()):
         if len(group) < 2:
             continue
-        reference = _reference(group)
-        ref_answers = answers(reference.record)
-        for member in group:
-            mine = answers(member.record)
-            member.exact_match, member.prefix_chars, member.compared = compare(mine, ref_answers)
-            rates = [compare(mine, answers(o.record))[0] for o in group if o is not member]
-            numbers = [r for r in rates if r is not None]
-            member.agreement = statistics.median(numbers) if numbers else None
+        reference = _score_group(group)
         _flag(group, reference)
         group.sort(key=lambda r: (r is not reference, -r.bits, r.slug))
         name = weights_name(reference.record)

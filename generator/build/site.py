@@ -26,6 +26,7 @@ from collector.schema import InferboardError
 from generator.analysis.agreement import diverging_slugs, with_divergence_badge
 from generator.build.jsbundle import write_bundle
 from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
+from generator.build.stages import stage
 from generator.data.load import LoadResult, load_runs
 from generator.data.tables import level_frame, run_frame
 from generator.pages.common import SiteContext
@@ -272,7 +273,8 @@ def _build_unlocked(
     file_urls: bool,
     started: float,
 ) -> BuildReport:
-    loaded = load_runs(runs_dir)
+    with stage("load+validate"):
+        loaded = load_runs(runs_dir)
     report = BuildReport(
         site_dir=site_dir,
         runs_loaded=len(loaded.runs),
@@ -300,28 +302,35 @@ def _build_in(
 ) -> None:
     dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
-    diverging = diverging_slugs(loaded.runs)
-    ctx = SiteContext(
-        runs=loaded.runs,
-        runs_frame=with_divergence_badge(run_frame(loaded.runs), diverging),
-        levels=with_divergence_badge(level_frame(loaded.runs), diverging),
-        problems=shown_problems,
-        dir_urls=dir_urls,
-        built_at=datetime.now(UTC),
-    )
-    generated = write_pages(ctx, docs)
-    generated += [(title, path) for path, title in write_quality_pages(ctx, docs)]
-    copy_assets(docs)
-    guides = copy_guides(guide_dir or config.parent / "docs", docs)
+    with stage("agreement"):
+        diverging = diverging_slugs(loaded.runs)
+    with stage("frames"):
+        ctx = SiteContext(
+            runs=loaded.runs,
+            runs_frame=with_divergence_badge(run_frame(loaded.runs), diverging),
+            levels=with_divergence_badge(level_frame(loaded.runs), diverging),
+            problems=shown_problems,
+            dir_urls=dir_urls,
+            built_at=datetime.now(UTC),
+        )
+    with stage("pages"):
+        generated = write_pages(ctx, docs)
+    with stage("quality-pages"):
+        generated += [(title, path) for path, title in write_quality_pages(ctx, docs)]
+    with stage("assets+guides"):
+        copy_assets(docs)
+        guides = copy_guides(guide_dir or config.parent / "docs", docs)
     nav: list[Any] = [{title: path} for title, path in generated]
     if guides:
         nav.append({"Guides": [{title: path} for title, path in guides]})
 
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
-        report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, ctx.fragments, site_url, dir_urls)
-        mark(staging)
-        _swap_in(staging, site_dir)
+        with stage("mkdocs"):
+            report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, ctx.fragments, site_url, dir_urls)
+        with stage("swap-in"):
+            mark(staging)
+            _swap_in(staging, site_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -34,6 +34,9 @@ _PANDAS_DTYPES = {
 }  # fmt: skip
 # The same zip for the same reports: fixed timestamps, sorted names.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# The Data page lists each run's files up to this many runs (~0.6 KB a row); beyond, it gives the file-name
+# patterns instead, so the page stays under 1.5 MB at 10,000 runs (issue 24).
+DATA_PAGE_RUN_ROWS = 1000
 
 
 def level_table(runs: list[LoadedRun]) -> pd.DataFrame:
@@ -156,6 +159,8 @@ def data_page(ctx: SiteContext, docs: Path) -> str:
         columns=column_rows(),
         downloads=[
             {"slug": run.slug, "run": f"data/runs/{run.slug}.json", "llmd": llmd_zip_name(run)}
-            for run in ctx.runs
+            for run in (ctx.runs if len(ctx.runs) <= DATA_PAGE_RUN_ROWS else [])
         ],
+        run_count=len(ctx.runs),
+        llmd_format=FORMAT,
     )

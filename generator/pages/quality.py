@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.schema import QUALITY_DEFINITIONS, RunRecord
-from generator.analysis.agreement import AgreementGroup, agreement_groups
+from generator.analysis.agreement import AgreementGroup, RunAgreement, agreement_groups
 from generator.analysis.history import METRICS, Change, all_changes, config_key, histories
 from generator.data.load import LoadedRun
 from generator.data.tables import as_utc, hardware_text, quant_text, short_backend, short_id, workload_text
@@ -60,38 +60,65 @@ def _answer_text(text: str | None) -> str:
     return text or "(empty answer)"
 
 
+# A weights group with more runs than this lists the reference, every diverging run and then the others up
+# to this many rows, and shows one differing-answers column per distinct set of answers instead of per run:
+# a popular model measured thousands of times would otherwise make a page of many megabytes (issue 24).
+AGREEMENT_ROWS = 200
+
+
+def _run_row(ctx: SiteContext, group: AgreementGroup, run: RunAgreement, page: str) -> dict[str, Any]:
+    r = run.record
+    return {
+        "slug": run.slug,
+        "short": short_id(run.slug),
+        "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
+        "reference": run.slug == group.reference,
+        "backend": clean_text(short_backend(r.backend.name, r.backend.version or "unknown")),
+        "quant": quant_text(r),
+        "bits": run.bits or "unknown",
+        "exact": _pct(run.exact_match),
+        "prefix": _num(run.prefix_chars),
+        "compared": run.compared,
+        "agreement": _pct(run.agreement),
+        "perplexity": _perplexity(r),
+        "diverges": run.diverges,
+        "by_name": run.by_name,
+    }
+
+
+def _answer_columns(group: AgreementGroup) -> list[tuple[str, list[str]]]:
+    """(column heading, slugs) of the differing-answers table: one per run, or, in a group too large for
+    that, one per distinct set of differing answers (the reference's first), headed by its run count."""
+    slugs = [run.slug for run in group.runs]  # the reference first (agreement_groups sorts it there)
+    if len(slugs) <= AGREEMENT_ROWS:
+        return [(short_id(s), [s]) for s in slugs]
+    by_answers: dict[tuple[str | None, ...], list[str]] = {}
+    for slug in slugs:
+        by_answers.setdefault(tuple(d.answers.get(slug) for d in group.differing), []).append(slug)
+    return [(f"{_runs(len(members))} ({_first_two(members)})", members) for members in by_answers.values()]
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
+def _first_two(slugs: list[str]) -> str:
+    return ", ".join(short_id(s) for s in slugs[:2]) + (", …" if len(slugs) > 2 else "")
+
+
 def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[str, Any]:
-    rows = []
-    for run in group.runs:
-        r = run.record
-        rows.append(
-            {
-                "slug": run.slug,
-                "short": short_id(run.slug),
-                "href": relative_url(page, f"runs/{run.slug}.md", ctx.dir_urls),
-                "reference": run.slug == group.reference,
-                "backend": clean_text(short_backend(r.backend.name, r.backend.version or "unknown")),
-                "quant": quant_text(r),
-                "bits": run.bits or "unknown",
-                "exact": _pct(run.exact_match),
-                "prefix": _num(run.prefix_chars),
-                "compared": run.compared,
-                "agreement": _pct(run.agreement),
-                "perplexity": _perplexity(r),
-                "diverges": run.diverges,
-                "by_name": run.by_name,
-            }
-        )
-    slugs = [run.slug for run in group.runs]
+    listed = sorted(group.runs, key=lambda r: (r.slug != group.reference, not r.diverges))[:AGREEMENT_ROWS]
+    listed_slugs = {r.slug for r in listed}
+    columns = _answer_columns(group)
     differing = [
         {
             "prompt": d.prompt,
             "cells": [
                 {
-                    "text": _answer_text(d.answers.get(s)),
-                    "differs": s != group.reference and d.answers.get(s) != d.reference,
+                    "text": _answer_text(d.answers.get(members[0])),
+                    "differs": group.reference not in members and d.answers.get(members[0]) != d.reference,
                 }
-                for s in slugs
+                for _, members in columns
             ],
         }
         for d in group.differing
@@ -100,8 +127,10 @@ def _group_context(ctx: SiteContext, group: AgreementGroup, page: str) -> dict[s
         "title": clean_text(group.weights),
         "basis": clean_text(group.basis),
         "prompt_set_version": group.prompt_set_version,
-        "rows": rows,
-        "slugs": [short_id(slug) for slug in slugs],
+        "rows": [_run_row(ctx, group, run, page) for run in group.runs if run.slug in listed_slugs],
+        "run_count": len(group.runs),
+        "unlisted": len(group.runs) - len(listed),
+        "slugs": [heading for heading, _ in columns],
         "differing": differing,
     }
 

@@ -34,6 +34,8 @@ _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 def clean_text(value: object) -> str:
     """A run-file value as displayable text: no control characters, no lone surrogates."""
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked at C speed: none of the characters replaced below
     text = _CONTROL.sub("\ufffd", text)
     text = _INVISIBLE.sub("\ufffd", text)
     return _SURROGATE.sub("\ufffd", text)
@@ -75,9 +77,24 @@ def json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# In encoded JSON, a sign that some string holds what clean_text replaces: an escaped C0 control other than
+# tab and newline, a raw C1 control, an invisible character or a surrogate. A false alarm only costs time.
+_NEEDS_CLEANING = re.compile(
+    r"\\u00[01][0-9a-fA-F]|\\[rbf]|\\u007[fF]|[\x7f-\x9f\ud800-\udfff]|" + _INVISIBLE.pattern
+)
+
+
 def json_text(value: Any) -> str:
-    """Plain JSON (for downloadable data files), with non-finite floats as null."""
-    return json.dumps(_jsonable(value), ensure_ascii=False, indent=1, allow_nan=False)
+    """Plain compact JSON (for downloadable data files), with non-finite floats as null."""
+    # Compact: without `indent` the standard library encodes in C, ~10x faster on thousands of runs; the
+    # value is walked in Python (_jsonable) only when the fast encoding shows something to clean.
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere
+        text = None
+    if text is not None and not _NEEDS_CLEANING.search(text):
+        return text
+    return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def safe_url(value: object) -> str | None:

@@ -93,3 +93,19 @@ def test_data_page_shows_the_reads_the_columns_and_each_runs_reports(tmp_path: P
         assert f"(data/runs/{run.slug}.json)" in page and f"({llmd_zip_name(run)})" in page
     for column in level_table_columns():
         assert f"| {column.name.replace('_', '&#95;')} |" in page or f"| {column.name} |" in page
+
+
+def test_data_page_gives_file_patterns_instead_of_a_row_per_run_beyond_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.pages.downloads as downloads
+    from generator.pages.write import write_pages
+
+    monkeypatch.setattr(downloads, "DATA_PAGE_RUN_ROWS", 1)
+    runs = load_runs(ROOT / "runs").runs[:2]
+    ctx = SiteContext(runs, run_frame(runs), level_frame(runs), [], True, datetime(2026, 12, 7, tzinfo=UTC))
+    write_pages(ctx, tmp_path)
+    page = (tmp_path / "data.md").read_text()
+    assert "| Run | Run file |" not in page and f"({llmd_zip_name(runs[0])})" not in page
+    assert "`data/runs/<run>.json`" in page and "`data/llmd/<run>." in page
+    assert (tmp_path / "data" / "runs" / f"{runs[0].slug}.json").is_file()  # still written, only not listed

@@ -76,3 +76,19 @@ def test_plotly_text_and_csv_cells() -> None:
     assert csv_cell("-1+2") == "'-1+2"
     assert csv_cell(-1.5) == -1.5
     assert csv_cell(math.nan) is None
+
+
+def test_json_text_fast_path_equals_the_cleaning_walk() -> None:
+    """json_text skips the Python walk when the C encoding shows nothing to clean: same text either way."""
+    import random
+
+    from generator.render.safe import _jsonable, json_text
+
+    rng = random.Random(7)
+    alphabet = [*range(0, 0x250), *range(0x2000, 0x2070), 0xFEFF, 0x061C, 0xD800, 0xDFFF]
+    values: list[object] = ["a\rb", "\x85", "\u202e", "\ud800", "tab\tnl\n", "back\\rslash", float("nan")]
+    values += ["".join(chr(rng.choice(alphabet)) for _ in range(rng.randrange(6))) for _ in range(3000)]
+    for v in values:
+        data = {str(v): [v, 1.5]}
+        expected = json.dumps(_jsonable(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        assert json_text(data) == expected, repr(v)
