@@ -34,6 +34,9 @@ from generator.pages.write import write_pages
 from generator.render.templates import FragmentStore
 
 ASSETS = Path(__file__).parents[1] / "assets"
+# Theme templates put before Material's own (as a `custom_dir` would be): a head script that keeps the search
+# index and the sitemap off a first visit (generator/overrides/partials/ib-lazyload.html).
+THEME_OVERRIDES = Path(__file__).parents[1] / "overrides"
 GENERATED_MARK = ".inferboard-generated"
 # plotly.js "basic" partial bundle (scatter, bar; MIT, vendored in generator/assets with its licence):
 # 1.2 MB instead of the full 4.8 MB build, loaded by the page script only on pages that have charts.
@@ -186,6 +189,7 @@ def run_mkdocs(
             **overrides,
         )
         config.plugins["inferboard-fragments"] = FragmentPlugin(fragments)
+        config.theme.dirs.insert(0, str(THEME_OVERRIDES))
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
