@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from generator.build.engines import ENGINES
 from generator.build.site import BuildError, BuildReport, build_site
 
 
@@ -33,14 +34,22 @@ def _terminate(_signum: int, _frame: object) -> None:
 
 
 def _build(
-    runs: Path, site: Path, strict: bool, site_url: str | None, docs: Path | None, file_urls: bool = False
+    runs: Path,
+    site: Path,
+    strict: bool,
+    site_url: str | None,
+    docs: Path | None,
+    file_urls: bool = False,
+    engine: str = "mkdocs",
 ) -> BuildReport:
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: SIGTERM keeps its handler
         previous = None
     try:
-        return build_site(runs, site, strict, site_url=site_url, docs_dir=docs, file_urls=file_urls)
+        return build_site(
+            runs, site, strict, site_url=site_url, docs_dir=docs, file_urls=file_urls, engine=engine
+        )
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -96,11 +105,26 @@ def _build(
     is_flag=True,
     help="Link pages as page.html instead of page/, so the site also works opened from disk (file://).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    metavar="NAME",
+    default="mkdocs",
+    show_default=True,
+    help="Static-site engine that turns the generated pages into the site: mkdocs (MkDocs + Material) or "
+    "zensical (needs the `zensical` extra: pip install 'inferboard[zensical]'). Both build the same pages.",
+)
 def build(
-    runs: Path, site: Path, strict: bool, site_url: str | None, docs: Path | None, file_urls: bool
+    runs: Path,
+    site: Path,
+    strict: bool,
+    site_url: str | None,
+    docs: Path | None,
+    file_urls: bool,
+    engine: str,
 ) -> None:
     """Validate every run file and build the static leaderboard site."""
-    _print_report(_build(runs, site, strict, site_url, docs, file_urls))
+    _print_report(_build(runs, site, strict, site_url, docs, file_urls, engine))
 
 
 @click.command()

@@ -21,6 +21,15 @@ if [ -z "${INFERBOARD_NO_RAY:-}" ]; then
   rm -f "$ray_log"
 fi
 
+# Zensical for `inferboard build --engine zensical` (the `zensical` extra); when it cannot install, the test
+# that builds the site with both engines skips its Zensical half, saying why.
+zensical_log=$(mktemp)
+if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,zensical]' >"$zensical_log" 2>&1; then
+  tail -n 3 "$zensical_log" >&2
+  echo "notice: the zensical extra did not install (above): the Zensical build test will be skipped" >&2
+fi
+rm -f "$zensical_log"
+
 # The second real engine (Hugging Face transformers serve on CPU PyTorch) and the GGUF -> HF conversion when a
 # CPU torch wheel is available
 # without a download of CUDA builds (a local wheel in pip's find-links); otherwise their tests skip, saying why.

@@ -1,4 +1,4 @@
-"""`inferboard build`: validate runs -> tidy frames -> Markdown pages -> MkDocs (Material) -> site/.
+"""`inferboard build`: validate runs -> tidy frames -> Markdown pages -> MkDocs or Zensical -> site/.
 
 The site is built into a temporary folder beside the target and swapped in only when the build
 succeeded, so a failed build never leaves a half-written site.
@@ -6,7 +6,6 @@ succeeded, so a failed build never leaves a half-written site.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
@@ -20,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from mkdocs.plugins import BasePlugin
 
 from collector.schema import InferboardError
 from generator.analysis.agreement import diverging_slugs, with_divergence_badge
+from generator.build.engines import EngineError, EngineJob, expand_fragments, run_engine
 from generator.build.jsbundle import write_bundle
 from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.build.stages import stage
@@ -32,7 +31,6 @@ from generator.data.tables import level_frame, run_frame
 from generator.pages.common import SiteContext
 from generator.pages.quality import write_quality_pages
 from generator.pages.write import write_pages
-from generator.render.templates import FragmentStore
 
 ASSETS = Path(__file__).parents[1] / "assets"
 GENERATED_MARK = ".inferboard-generated"
@@ -113,37 +111,6 @@ def copy_assets(docs: Path) -> None:
         raise BuildError(f"{ASSETS}: plotly-basic.min.js is missing from the package; reinstall inferboard")
 
 
-class FragmentPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
-    """Puts the HTML fragments the page templates set aside back into each page, after Markdown."""
-
-    def __init__(self, store: FragmentStore) -> None:
-        super().__init__()
-        self.store = store
-
-    def on_page_content(self, html: str, /, **_: Any) -> str:
-        return self.store.expand(html)
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextmanager
-def _collect_mkdocs_warnings() -> Iterator[_WarningCollector]:
-    handler = _WarningCollector()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-
-
 def _check_site_dir(site: Path, runs: Path, config_dir: Path) -> None:
     resolved = site.resolve()
     forbidden = {Path("/").resolve(), Path.home().resolve(), config_dir.resolve(), runs.resolve()}
@@ -160,39 +127,6 @@ def _swap_in(built: Path, site: Path) -> None:
     built.rename(site)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
-
-
-def run_mkdocs(
-    config_file: Path,
-    docs: Path,
-    site: Path,
-    nav: list[Any],
-    fragments: FragmentStore,
-    site_url: str | None = None,
-    dir_urls: bool = True,
-) -> list[str]:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    with _collect_mkdocs_warnings() as collected:
-        overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
-        overrides["use_directory_urls"] = dir_urls
-        # Run pages are reached from tables, not the sidebar (thousands of entries would bury the nav).
-        config = load_config(
-            config_file=str(config_file),
-            docs_dir=str(docs),
-            site_dir=str(site),
-            nav=nav,
-            not_in_nav="/runs/*.md\n/history/*.md\n/configs/*.md\n/backends/*.md\n",
-            **overrides,
-        )
-        config.plugins["inferboard-fragments"] = FragmentPlugin(fragments)
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            build(config)
-        finally:
-            config.plugins.on_shutdown()
-    return collected.messages
 
 
 def _dir_urls(config_file: Path) -> bool:
@@ -213,11 +147,13 @@ def build_site(
     guide_dir: Path | None = None,
     site_url: str | None = None,
     file_urls: bool = False,
+    engine: str = "mkdocs",
 ) -> BuildReport:
     """Build the static site from every run file in runs_dir. Raises BuildError on a fatal problem, or
     (with strict) when any run file is bad. site_url (else mkdocs.yml's) is where the site will be served:
     Material's instant navigation only engages at that host and port. file_urls links pages as
-    `page.html` instead of `page/`, so the site also works opened from disk (file://)."""
+    `page.html` instead of `page/`, so the site also works opened from disk (file://). engine: "mkdocs"
+    (MkDocs + Material) or "zensical" (generator/build/engines.py)."""
     started = time.perf_counter()
     # Every path is resolved once, here, against the current folder: MkDocs would resolve a relative one
     # against mkdocs.yml's folder, and the site would land there while an empty folder was left where asked.
@@ -234,9 +170,9 @@ def build_site(
         with build_lock(site_dir):
             check_replaceable(site_dir)
             return _build_unlocked(
-                runs_dir, site_dir, strict, config, docs_dir, guide_dir, site_url, file_urls, started
+                runs_dir, site_dir, strict, config, docs_dir, guide_dir, site_url, file_urls, started, engine
             )
-    except SiteDirError as exc:
+    except (SiteDirError, EngineError) as exc:
         raise BuildError(str(exc)) from None
     except OSError as exc:  # a full or read-only disk: the previous site is still in place
         where = f" ({exc.filename})" if exc.filename else ""
@@ -272,6 +208,7 @@ def _build_unlocked(
     site_url: str | None,
     file_urls: bool,
     started: float,
+    engine: str = "mkdocs",
 ) -> BuildReport:
     with stage("load+validate"):
         loaded = load_runs(runs_dir)
@@ -285,7 +222,7 @@ def _build_unlocked(
         raise BuildError(f"{len(loaded.problems)} bad run file(s):\n" + "\n".join(loaded.problems))
 
     with _docs_folder(docs_dir) as docs:
-        _build_in(report, loaded, docs, site_dir, config, guide_dir, site_url, file_urls)
+        _build_in(report, loaded, docs, site_dir, config, guide_dir, site_url, file_urls, engine)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -299,6 +236,7 @@ def _build_in(
     guide_dir: Path | None,
     site_url: str | None,
     file_urls: bool,
+    engine: str = "mkdocs",
 ) -> None:
     dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
@@ -326,8 +264,10 @@ def _build_in(
 
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
-        with stage("mkdocs"):
-            report.mkdocs_warnings = run_mkdocs(config, docs, staging, nav, ctx.fragments, site_url, dir_urls)
+        with stage(engine):
+            job = EngineJob(config, docs, staging, nav, site_url, dir_urls)
+            report.mkdocs_warnings = run_engine(engine, job)
+            expand_fragments(staging, ctx.fragments)
         with stage("swap-in"):
             mark(staging)
             _swap_in(staging, site_dir)

@@ -22,6 +22,7 @@ from generator.pages.runsummary import (
     merged_level_rows,
     public_command,
     server_metrics_matrix,
+    subtitle,
     summary_items,
 )
 from generator.pages.workload import workload_context, workload_figures
@@ -167,6 +168,7 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
         "record": r,
         "title": human_title(r),
         "summary": summary_items(rows, r),
+        "subtitle": subtitle(r),
         "merged_rows": merged_level_rows(rows),
         "launch_line": public_command(r.launch.argv),
         "launch_note": launch_note(r),

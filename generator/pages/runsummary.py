@@ -15,7 +15,7 @@ from typing import Any
 from collector.schema import RunRecord
 from generator.data.capacity import capacity_text
 from generator.data.columns import BY_KEY
-from generator.data.tables import as_utc, hardware_text, level_text, short_backend
+from generator.data.tables import as_utc, gpu_count, hardware_text, level_text, short_backend, workload_text
 from generator.render.safe import clean_text
 
 # guidellm-style statistics shown as columns of the imported figures table, in this order.
@@ -33,7 +33,59 @@ def human_title(record: RunRecord) -> str:
     model = clean_text(record.model.name).rsplit("/", 1)[-1] or clean_text(record.model.name)
     hardware = "CPU" if record.hardware.accelerator == "cpu" else hardware_text(record)
     parts = [backend, model, hardware, as_utc(record.created_at).strftime("%Y-%m-%d")]
+    if not _hardware_known(record):  # an import that recorded none: no '0× GPU' in the title
+        parts.remove(hardware)
     return plain_title(parts)
+
+
+def subtitle(record: RunRecord) -> dict[str, Any]:
+    """The run page's one-line description: model, backend, hardware, quantization and workload, each only
+    when the record knows it; what it does not know (typically an imported run's) is said once, as
+    'not recorded: ...', instead of 'unknown' and '?' scattered through the line."""
+    missing: list[str] = []
+    version = clean_text(record.backend.version or "")
+    if not version:
+        missing.append("backend version")
+    details: list[str] = []
+    if _hardware_known(record):
+        details.append(hardware_text(record))
+    else:
+        missing.append("hardware")
+    q = record.quantization
+    if q.format or q.weights_dtype:
+        details.append(clean_text(q.format or q.weights_dtype or ""))
+    else:
+        missing.append("quantization")
+    details.append(_workload_known(record, missing))
+    return {
+        "model": clean_text(record.model.name),
+        "backend": f"{clean_text(record.backend.name)} {version}".strip(),
+        "details": details,
+        "missing": missing,
+    }
+
+
+def _hardware_known(record: RunRecord) -> bool:
+    hw = record.hardware
+    return bool(hw.label or hw.accelerator == "cpu" or gpu_count(record) > 0 or hw.gpus)
+
+
+def _workload_known(record: RunRecord, missing: list[str]) -> str:
+    """The workload's short text without '?': a fixed-length workload whose token counts were not recorded
+    shows the lengths it knows and adds the others to `missing`."""
+    w = record.workload
+    fixed = w.dataset is None and w.kind not in ("shared-prefix", "multi-turn", "trace")
+    if not fixed or (w.input_tokens and w.output_tokens):
+        return workload_text(record)
+    known = [f"{w.input_tokens} tokens in"] if w.input_tokens else []
+    known += [f"{w.output_tokens} tokens out"] if w.output_tokens else []
+    missing += [
+        name for name, n in (("input length", w.input_tokens), ("output length", w.output_tokens)) if not n
+    ]
+    text = " ".join([w.api, ", ".join(known)]).strip()
+    if w.preset:
+        text += f" ({w.preset} preset)"
+    return clean_text(text + (" (rate)" if w.mode == "rate" else ""))
 
 
 def plain_title(parts: list[str]) -> str:

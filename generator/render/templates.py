@@ -60,9 +60,9 @@ FRAGMENT = re.compile(r"<!--ib-fragment:(\d+)-->")
 
 class FragmentStore:
     """Large HTML blocks kept out of the Markdown: a template wraps them in
-    `{% call fragments.wrap() %}...{% endcall %}`, which leaves a comment placeholder; the MkDocs plugin in
-    build.site puts the HTML back after Markdown ran. Markdown's raw-HTML parser is the slowest step of
-    a build otherwise, and run strings inside fragments are never seen by Markdown at all."""
+    `{% call fragments.wrap() %}...{% endcall %}`, which leaves a comment placeholder; build.engines puts the
+    HTML back into the written pages after the engine (MkDocs or Zensical) ran. Markdown's raw-HTML parser
+    is the slowest step of a build otherwise, and run strings inside fragments are never seen by Markdown."""
 
     def __init__(self) -> None:
         self._html: dict[str, str] = {}
