@@ -26,6 +26,7 @@ import http.server
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import threading
@@ -136,12 +137,18 @@ def visit(browser: Any, url: str, viewport: tuple[int, int], shot: Path) -> dict
         context.close()
 
 
-def measure(n: int, chromium: Path, shots: Path) -> dict[str, Any]:
+def measure(
+    n: int, chromium: Path, shots: Path, from_runs: Path | None = None, prefix: str = "site"
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="ib-site-visit-") as tmp:
         work = Path(tmp)
-        make_runs(work / "runs", n)
+        if from_runs is None:
+            make_runs(work / "runs", n)
+        else:  # a copy: the build never writes next to the runs it reads, but a benchmark touches no data
+            shutil.copytree(from_runs, work / "runs")
+            n = len(list((work / "runs").glob("*.json")))
         first_run = sorted((work / "runs").glob("*.json"))[0].stem
         with served(work / "site") as (server, url):
             started = time.perf_counter()
@@ -153,7 +160,7 @@ def measure(n: int, chromium: Path, shots: Path) -> dict[str, Any]:
                 browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
                 for name, path in PAGES:
                     for viewport in VIEWPORTS:
-                        shot = shots / f"site-{name}-{viewport[0]}.png"
+                        shot = shots / f"{prefix}-{name}-{viewport[0]}.png"
                         row = visit(browser, url + path.format(first_run=first_run), viewport, shot)
                         visits.append(
                             {"page": name, "viewport": list(viewport), "screenshot": shot.name, **row}
@@ -163,6 +170,7 @@ def measure(n: int, chromium: Path, shots: Path) -> dict[str, Any]:
                 browser.close()
     return {
         "runs": n,
+        "source": "synthetic" if from_runs is None else str(from_runs),
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{cpu_model()}, {os.cpu_count()} logical CPUs",
         "python": platform.python_version(),
@@ -177,15 +185,28 @@ def _kib(value: float) -> str:
     return f"{value / 1024:,.0f}"
 
 
+def _source_lines(result: dict[str, Any]) -> list[str]:
+    if result.get("source", "synthetic") == "synthetic":
+        return [
+            f"site of {result['runs']:,} synthetic runs (fixtures of `benchmarks/build_speed.py`, 8 load",
+            "levels each, generated in a temporary folder). Produced by `python benchmarks/site_visit.py`;",
+            "raw figures in `benchmarks/results/site_visit.json`.",
+        ]
+    return [
+        f"site built from the {result['runs']:,} run files of `{result['source']}` (a copy). Produced by",
+        f"`python benchmarks/site_visit.py --from-runs {result['source']}`; raw figures beside this page's",
+        "name in `benchmarks/results/`.",
+    ]
+
+
 def report(result: dict[str, Any]) -> str:
     """docs/benchmarks-site.md from the JSON: every figure comes from `result`."""
     lines = [
         "# Benchmark: first visits to the site",
         "",
         "What a reader's first visit to each main page fetches and how soon its first chart is drawn, on a",
-        f"site of {result['runs']:,} synthetic runs (fixtures of `benchmarks/build_speed.py`, 8 load",
-        "levels each, generated in a temporary folder). Produced by `python benchmarks/site_visit.py`; raw",
-        "figures in `benchmarks/results/site_visit.json`. Each visit is cold (a new browser context: empty",
+        *_source_lines(result),
+        "Each visit is cold (a new browser context: empty",
         "cache) in headless Chromium, counted until the network is idle. Bytes are the response bodies as",
         "served by Python's file server on the loopback (uncompressed: a compressing web server sends less).",
         "Time to first chart runs from the start of navigation to the first Plotly plot element in the page.",
@@ -224,16 +245,20 @@ def main() -> None:
     parser.add_argument(
         "--chromium", type=Path, default=Path(os.environ.get("INFERBOARD_CHROMIUM", "/usr/bin/chromium"))
     )
+    parser.add_argument(
+        "--from-runs", type=Path, help="build from a copy of this runs folder instead of synthetic runs"
+    )
     parser.add_argument("--json", type=Path, default=JSON_OUT, help="raw figures (written)")
     parser.add_argument("--report", type=Path, default=REPORT, help="Markdown page (written)")
     parser.add_argument("--shots", type=Path, default=SHOTS, help="folder of the screenshots (written)")
+    parser.add_argument("--shot-prefix", default="site", help="screenshot names: PREFIX-<page>-<width>.png")
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from an existing --json")
     args = parser.parse_args()
     if args.report_only:
         result = json.loads(args.json.read_text(encoding="utf-8"))
     else:
         args.shots.mkdir(parents=True, exist_ok=True)
-        result = measure(args.runs, args.chromium, args.shots)
+        result = measure(args.runs, args.chromium, args.shots, args.from_runs, args.shot_prefix)
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     args.report.write_text(report(result), encoding="utf-8")
