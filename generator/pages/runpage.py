@@ -13,7 +13,8 @@ from generator.analysis.history import config_key
 from generator.data.columns import HEADINGS, level_values
 from generator.data.load import LoadedRun
 from generator.data.tables import level_text, run_info
-from generator.figures.charts import Series, run_figures
+from generator.figures.charts import Series
+from generator.figures.runfigures import run_figures
 from generator.pages.common import SiteContext
 from generator.pages.runsummary import (
     foreign_matrix,

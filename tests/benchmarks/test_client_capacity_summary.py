@@ -66,7 +66,7 @@ def test_a_failed_level_ends_the_ceiling() -> None:
 
 
 def test_targets_name_each_missed_figure() -> None:
-    from client_capacity import target_checks, targets_section
+    from client_capacity_report import target_checks, targets_section
 
     results = [
         _res("floor", 512, 151.0, 12.10, 32000.0),

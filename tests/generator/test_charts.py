@@ -17,12 +17,12 @@ from generator.figures.charts import (
     by_peak_throughput,
     cost_per_mtok,
     pareto_frontier,
-    run_figures,
     run_series,
     scope_figures,
     shade,
 )
 from generator.figures.history import bunched
+from generator.figures.runfigures import run_figures
 from generator.pages.leaderboard import config_series
 from tests.helpers.gen_factories import hostile_run, make_run, standard_runs
 
