@@ -108,10 +108,14 @@ ALL_DRAWN = (
 
 def assert_marks(page: Any) -> dict[str, int]:
     """Wait until every chart is drawn; return marks per chart; fail on a chart with data but no marks."""
-    page.wait_for_function(ALL_DRAWN)
-    marks = page.eval_on_selector_all(
-        ".ib-chart:not(.ib-empty)", f"els => els.map(c => [c.getAttribute('data-fig'), ({MARKS})(c)])"
+    # One snapshot, taken in the same evaluation that saw every chart drawn: a page that redraws (Compare adds
+    # the comparable run after its first draw; Plotly.react empties a chart while it redraws) must not be
+    # read half-way through a redraw on a busy machine.
+    handle = page.wait_for_function(
+        f"() => ({ALL_DRAWN}) && Array.from(document.querySelectorAll('.ib-chart:not(.ib-empty)'))"
+        f".map(c => [c.getAttribute('data-fig'), ({MARKS})(c)])"
     )
+    marks = handle.json_value()
     assert marks and all(n > 0 for _, n in marks), marks
     return {str(k): int(n) for k, n in marks}
 
