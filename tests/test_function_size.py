@@ -38,8 +38,10 @@ def function_sizes() -> dict[str, int]:
     sizes: dict[str, int] = {}
     for source in SOURCES:
         for path in sorted((ROOT / source).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             rel = path.relative_to(ROOT).as_posix()
+            if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                continue  # a local virtualenv such as benchmarks/.venv-peers is not our code
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for name, node in _functions(tree):
                 end = node.end_lineno or node.lineno
                 sizes[f"{rel}::{name}"] = end - node.lineno + 1
