@@ -101,11 +101,16 @@ def test_a_link_that_is_not_a_page_is_followed_normally(
         "() => { const a = document.createElement('a'); a.href = '../data/results.json'; a.id = 'ib-raw';"
         " a.textContent = 'raw'; document.querySelector('.md-content').prepend(a); }"
     )
+    before = len(watched.problems)
     with page.expect_response(re.compile(r".*/data/results\.json$")):
         if scripted:  # before the sitemap is in: held, then followed as a normal load (not a page)
             page.evaluate("document.getElementById('ib-raw').click()")
         else:
             page.click("#ib-raw")
+    page.wait_for_url(re.compile(r".*/data/results\.json$"))
+    # The leaderboard is torn down by this navigation: what its scripts report while they are cut off (a
+    # pending request, on a busy machine) is not something a reader sees; what came before the click counts.
+    del watched.problems[before:]
 
 
 def _scheme(page: Any) -> tuple[str, float]:

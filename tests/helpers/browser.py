@@ -88,7 +88,7 @@ class Watched:
 
     def assert_clean(self) -> None:
         assert self.dialogs == []
-        assert self.problems == []
+        assert self.problems == [], self.problems
         assert self.page.evaluate("window.__pwned === undefined")
         self.context.close()
 
