@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from build_speed import cpu_model, make_runs  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 from generator.build.site import build_site  # noqa: E402
+from generator.render.safe import run_slug  # noqa: E402
 
 VIEWPORTS = ((1400, 900), (390, 844))
 # (name in the report and the screenshot file, path under the site root); the run page is the first run's.
@@ -149,7 +150,8 @@ def measure(
         else:  # a copy: the build never writes next to the runs it reads, but a benchmark touches no data
             shutil.copytree(from_runs, work / "runs")
             n = len(list((work / "runs").glob("*.json")))
-        first_run = sorted((work / "runs").glob("*.json"))[0].stem
+        first_file = sorted((work / "runs").glob("*.json"))[0]
+        first_run = run_slug(json.loads(first_file.read_text(encoding="utf-8"))["run_id"])
         with served(work / "site") as (server, url):
             started = time.perf_counter()
             build_site(work / "runs", work / "site", docs_dir=work / "docs", site_url=url)
@@ -185,6 +187,13 @@ def _kib(value: float) -> str:
     return f"{value / 1024:,.0f}"
 
 
+def _load_note(load: float) -> str:
+    # The build and the browser themselves keep about one core busy; above 2 something else shared the cores.
+    if load > 2:
+        return "above 2: other work shared the cores, so times are upper bounds"
+    return "at most 2: the build and the browser themselves, nothing else ran beside them"
+
+
 def _source_lines(result: dict[str, Any]) -> list[str]:
     if result.get("source", "synthetic") == "synthetic":
         return [
@@ -213,7 +222,7 @@ def report(result: dict[str, Any]) -> str:
         "",
         f"Measured {result['measured']} on {result['machine']}, Python {result['python']}, Chromium",
         f"{result['chromium']}; the build took {result['build_s']:.1f} s; 1-minute load average",
-        f"{result['load_avg']:.1f} (above 2, other work shared the cores: times are upper bounds).",
+        f"{result['load_avg']:.1f} ({_load_note(result['load_avg'])}).",
         "",
         "| page | viewport | total (KiB) | HTML | CSS | JS | plotly.js | data | search+sitemap | other "
         "| requests | first chart (ms) | load (ms) | page height (px) |",
