@@ -428,7 +428,14 @@ def main() -> None:
     parser.add_argument("--kinds", default="synthetic,realistic", help="synthetic and/or realistic runs")
     parser.add_argument("--raw", type=Path, default=None, help="also write one JSON line per size here")
     parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
+    parser.add_argument(
+        "--from-raw", type=Path, default=None, help="measure nothing: report the JSON lines of this file"
+    )
     args = parser.parse_args()
+    if args.from_raw:
+        lines = args.from_raw.read_text(encoding="utf-8").splitlines()
+        _write_report([json.loads(line) for line in lines if line.strip()], args.report)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="ib-build-bench-") as tmp:
         for kind, n in [(k, int(s)) for k in args.kinds.split(",") for s in args.sizes.split(",")]:
@@ -441,11 +448,15 @@ def main() -> None:
                 args.raw.parent.mkdir(parents=True, exist_ok=True)
                 with args.raw.open("a", encoding="utf-8") as raw:
                     raw.write(json.dumps(row) + "\n")
+    _write_report(rows, args.report)
+
+
+def _write_report(rows: list[dict[str, Any]], path: Path | None) -> None:
     text = report(rows)
-    if args.report:
-        tmp_path = args.report.with_suffix(".tmp")
+    if path:
+        tmp_path = path.with_suffix(".tmp")
         tmp_path.write_text(text, encoding="utf-8")
-        tmp_path.replace(args.report)
+        tmp_path.replace(path)
     else:
         print(text)
 
