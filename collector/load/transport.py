@@ -391,6 +391,12 @@ class LeanClient:
             if reused:
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
             raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            # Cancelled (Ctrl-C, a level's deadline) while the request waits for its headers: close the
+            # connection, or the server keeps generating for it (llama.cpp's stop then waits for its 30 s
+            # keep-alive ping on that stream).
+            conn.close()
+            raise
         return _parse_head(self, conn, raw, rest, rest_ns)
 
     async def aclose(self) -> None:

@@ -21,7 +21,7 @@ from collector.schema import LogprobScore, Quality, load_run
 from tests.helpers.scripted_server import Script, ScriptedServer
 
 # Pinned digests: when a test below fails, read its message; do not just paste the new digest.
-MEASURING_DIGEST = "c2b64aa36426a7141abb6a492425e70ca6fc3586dba2be2fa31fa39b122fcd0c"
+MEASURING_DIGEST = "ce38fb57e41f40736bc9e277950120b076103cc289efb3f494bd23aaa97abd0e"
 PROMPTS_DIGEST = "f88eb79e9627e615d6daf81f7ac155f9d3f72e6403d03402e74728c8220579da"
 
 
