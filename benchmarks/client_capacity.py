@@ -15,7 +15,8 @@ client CPU seconds per 1,000 chunks, and the ceiling (highest level up to which 
 and whether inferboard meets issue 24's targets against the floor (TARGETS; a missed one is named).
 The page is rendered by client_capacity_report.py, which also holds TARGETS and the ceiling criteria.
 
-Writes docs/benchmarks-client.md (with --write-docs) and benchmarks/out/client_capacity-<UTC>.json.
+Writes docs/benchmarks-client.md and benchmarks/results/client-capacity/client_capacity-<UTC>.json (with
+--write-docs; without it, the raw JSON goes to benchmarks/out/).
 
   python benchmarks/client_capacity.py                    # full run (about 20-25 minutes here)
   python benchmarks/client_capacity.py --quick            # levels 1,16,128, 1 trial, fewer requests
@@ -54,6 +55,7 @@ from clients import RUNNERS, ClientResult, inferboard_available, peers_ready
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks-client.md"
+RESULTS = REPO / "benchmarks" / "results" / "client-capacity"
 
 
 def requests_for(c: int, rounds: int, minimum: int) -> int:
@@ -403,7 +405,7 @@ def run_meta(
 
 def write_raw(raw: Path, meta: dict[str, Any], summary: dict[str, Any], results: list[ClientResult]) -> None:
     """The run's raw JSON (meta, summary, target checks, every run), written whole or not at all."""
-    OUT.mkdir(parents=True, exist_ok=True)
+    raw.parent.mkdir(parents=True, exist_ok=True)
     tmp = raw.with_suffix(".tmp")
     tmp.write_text(
         json.dumps(
@@ -441,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     summary = summarise(results, baselines, server, plan.levels, plan.clients)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    raw = OUT / f"client_capacity-{stamp}.json"
+    # With --write-docs the raw figures behind the page are kept beside the other benchmarks' results.
+    raw = (RESULTS if args.write_docs else OUT) / f"client_capacity-{stamp}.json"
     meta = run_meta(args, argv, plan, baselines, server_total(results), source_at_start, raw)
     write_raw(raw, meta, summary, results)
     emit(markdown_report(meta, summary), args.write_docs)

@@ -170,7 +170,8 @@ def _server_section(meta: dict[str, Any]) -> list[str]:
         "column; a run whose p99 passes 1 ms is repeated once. Single late chunks (the max) are moments when "
         "other work on this shared machine held the CPU despite the server's real-time priority.",
         "",
-        f"Raw figures: `{meta['raw_json']}` (not committed; re-run the command to reproduce).",
+        f"Raw figures: `{meta['raw_json']}`"
+        + ("." if "results/" in meta["raw_json"] else " (not committed; re-run the command to reproduce)."),
     ]
 
 
