@@ -17,10 +17,8 @@ the data assets (assets/ib/data/*.js) its script loads for the default view.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -36,6 +34,7 @@ from collector.schema import SCHEMA_VERSION, parse_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_replicas import make_replicas
+from build_speed_report import report
 
 LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)
 BACKENDS = [
@@ -221,6 +220,19 @@ def run_build(runs: Path, site: Path, docs: Path) -> tuple[float, float, dict[st
     return seconds, peak_mib, stages
 
 
+def _timed(result: tuple[float, float, dict[str, float]]) -> dict[str, Any]:
+    seconds, peak_mib, stages = result
+    return {"seconds": seconds, "peak_mib": peak_mib, "stages": stages, "load_avg": os.getloadavg()[0]}
+
+
+def _add_one_run(runs: Path) -> None:
+    """A new run lands: a copy of the first run under a new id (its own page, downloads and rows)."""
+    first = min(runs.glob("*.json"))
+    data = json.loads(first.read_text(encoding="utf-8"))
+    data["run_id"] = "added-after-the-first-build"
+    (runs / "zz-added.json").write_text(json.dumps(data), encoding="utf-8")
+
+
 def time_build(n: int, work: Path, kind: str = "synthetic") -> dict[str, Any]:
     runs, site, docs = work / f"runs-{kind}-{n}", work / f"site-{kind}-{n}", work / f"docs-{kind}-{n}"
     if kind == "realistic":
@@ -229,7 +241,11 @@ def time_build(n: int, work: Path, kind: str = "synthetic") -> dict[str, Any]:
         make_runs(runs, n)
     first_run = "real0000000" if kind == "realistic" else "bench0000000"
     try:
-        seconds, peak_mib, stages = run_build(runs, site, docs)
+        seconds, peak_mib, stages = run_build(runs, site, docs)  # cold: the cache beside the site is empty
+        load_1min = os.getloadavg()[0]  # other work on the machine slows the build; say how busy it was
+        again = _timed(run_build(runs, site, docs))  # nothing changed: every run from the cache
+        _add_one_run(runs)
+        added = _timed(run_build(runs, site, docs))  # one run landed: the CI rebuild
     except BuildFailed as failed:
         why = "killed (SIGKILL: out of memory?)" if failed.code == -9 else f"exit code {failed.code}"
         print(f"build of {n} {kind} runs failed, {why}:\n{failed.tail}", file=sys.stderr)
@@ -240,7 +256,6 @@ def time_build(n: int, work: Path, kind: str = "synthetic") -> dict[str, Any]:
             "seconds": failed.seconds,
             "peak_mib": failed.peak_mib,
         }
-    load_1min = os.getloadavg()[0]  # other work on the machine slows the build; say how busy it was
 
     def size(rel: str) -> int:
         return (site / rel).stat().st_size
@@ -265,6 +280,8 @@ def time_build(n: int, work: Path, kind: str = "synthetic") -> dict[str, Any]:
         "kind": kind,
         "runs": n,
         "levels": n * len(LEVELS),
+        "unchanged": again,
+        "one_added": added,
         "peak_mib": peak_mib,
         "stages": stages,
         "load_avg": load_1min,
@@ -294,130 +311,6 @@ def _data_src(site: Path, page: str) -> str:
 def _load_data(site: Path, rel: str) -> Any:
     text = (site / rel).read_text(encoding="ascii")
     return json.loads(text[text.index("] = ") + 4 : text.rstrip().rindex(";")])
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-STAGES = (
-    "load+validate",
-    "agreement",
-    "frames",
-    "pages",
-    "quality-pages",
-    "assets+guides",
-    "mkdocs",
-    "swap-in",
-)
-TARGET_RUNS, TARGET_SECONDS, TARGET_MIB, PAGE_LIMIT_KIB = 10_000, 60.0, 2048.0, 1_500_000 / 1024
-PAGES = ("home_kib", "leaderboard_kib", "charts_kib", "compare_kib", "all_runs_kib", "largest_data_kib")
-
-
-def target_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """Each of issue 24's build targets, met or missed, from the measured rows (never assumed)."""
-    lines = []
-    for kind in sorted({r["kind"] for r in rows}):
-        mine = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["runs"])
-        at = next((r for r in mine if r["runs"] == TARGET_RUNS), None)
-        if at is None:
-            lines.append(f"- {kind}: no {TARGET_RUNS:,}-run build measured; the targets were not checked.")
-        elif "failed" in at:
-            lines.append(f"- {kind}, {TARGET_RUNS:,} runs: **MISSED**, the build failed ({at['failed']}).")
-        else:
-            for label, got, limit, unit in (
-                ("build time", at["seconds"], TARGET_SECONDS, "s"),
-                ("peak memory", at["peak_mib"], TARGET_MIB, "MiB"),
-            ):
-                verdict = "met" if got < limit else "**MISSED**"
-                lines.append(
-                    f"- {kind}, {TARGET_RUNS:,} runs, {label}: {got:.1f} {unit} "
-                    f"(target < {limit:g}): {verdict}"
-                )
-            heavy = [f"{k[:-4]} {at[k]:.0f} KiB" for k in PAGES if at[k] > PAGE_LIMIT_KIB]
-            lines.append(
-                f"- {kind}, {TARGET_RUNS:,} runs, every page under 1.5 MB: "
-                + ("met" if not heavy else "**MISSED** (" + ", ".join(heavy) + ")")
-            )
-        mine = [r for r in mine if "failed" not in r]
-        for small, large in itertools.pairwise(mine):  # each step: fixed costs hide less at scale
-            for label, key in (("time", "seconds"), ("peak memory", "peak_mib")):
-                growth = (large[key] / small[key]) / (large["runs"] / small["runs"])
-                verdict = "linear or better" if growth <= 1.15 else "**faster than linear**"
-                lines.append(
-                    f"- {kind}, {label} from {small['runs']:,} to {large['runs']:,} runs grows "
-                    f"{growth:.2f}x as fast as the run count: {verdict}"
-                )
-    return lines
-
-
-def report(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "# Benchmark: site build speed",
-        "",
-        "How long `inferboard build` takes for N runs with 8 load levels each, how much memory it needs, and",
-        "how large the pages get. Produced by `python benchmarks/build_speed.py`; every figure below is",
-        "measured by that script.",
-        "",
-        "*synthetic* runs are schema-valid benchmark fixtures (numbers from a formula, 32 request records",
-        "per level, 120 telemetry samples); *realistic* runs are replicas of the committed real runs",
-        "(quality answers, server metrics, per-request records, telemetry, repeated trials on one run in",
-        "four, half of them sharing one model's weights, ~40 model names). Both are labelled",
-        "`benchmark-fixture` and generated in a temporary folder, never in `runs/`. Time is wall-clock",
-        "for the whole `inferboard build` process (validation, pandas, pages, MkDocs with Material and",
-        "search); peak memory is the build process's maximum resident set (ru_maxrss). A page's weight is",
-        "its HTML plus the data assets its script loads for the default view. plotly.js and the theme are",
-        "shared, cached assets and are not counted. *All runs* is the first page of the plain HTML list",
-        "of runs.",
-        "",
-        f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}; "
-        f"measured {datetime.now(UTC):%Y-%m-%d}.",
-        "",
-        "| runs | kind | build time (s) | peak memory (MiB) | home (KiB) | leaderboard (KiB) | charts (KiB) "
-        "| compare (KiB) | all runs (KiB) | one run page (KiB) | largest data file (KiB) "
-        "| all data files (KiB) | 1-min load average |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        if "failed" in r:
-            lines.append(
-                f"| {r['runs']} | {r['kind']} | build failed after {r['seconds']:.0f} s: {r['failed']} | "
-                f"{r['peak_mib']:.0f} |" + " — |" * 9
-            )
-            continue
-        lines.append(
-            f"| {r['runs']} | {r['kind']} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['home_kib']:.0f} | "
-            f"{r['leaderboard_kib']:.0f} | {r['charts_kib']:.0f} | {r['compare_kib']:.0f} | "
-            f"{r['all_runs_kib']:.0f} | {r['run_page_kib']:.0f} | {r['largest_data_kib']:.0f} | "
-            f"{r['data_total_kib']:.0f} | {r['load_avg']:.1f} |"
-        )
-    lines += ["", "Seconds per build stage (INFERBOARD_BUILD_PROFILE=1):", ""]
-    lines.append("| runs | kind | " + " | ".join(STAGES) + " |")
-    lines.append("|---:|---|" + "---:|" * len(STAGES))
-    for r in rows:
-        cells = " | ".join(f"{r['stages'][k]:.1f}" if k in r.get("stages", {}) else "—" for k in STAGES)
-        lines.append(f"| {r['runs']} | {r['kind']} | {cells} |")
-    lines += [
-        "",
-        f"plotly-basic.min.js (partial bundle, loaded only by pages with charts, cached): "
-        f"{next((r['plotly_kib'] for r in rows if 'plotly_kib' in r), 0):.0f} KiB.",
-        "",
-        "A load average above 2 means other work shared the two cores, so the build times are upper bounds.",
-        "",
-        "## Targets (issue 24)",
-        "",
-        *target_lines(rows),
-        "",
-        "Raw output: `benchmarks/results/build_speed.jsonl`.",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -41,6 +41,8 @@ def _build(
     docs: Path | None,
     file_urls: bool = False,
     engine: str = "mkdocs",
+    cache: Path | None = None,
+    no_cache: bool = False,
 ) -> BuildReport:
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -48,7 +50,15 @@ def _build(
         previous = None
     try:
         return build_site(
-            runs, site, strict, site_url=site_url, docs_dir=docs, file_urls=file_urls, engine=engine
+            runs,
+            site,
+            strict,
+            site_url=site_url,
+            docs_dir=docs,
+            file_urls=file_urls,
+            engine=engine,
+            cache_dir=cache,
+            use_cache=not no_cache,
         )
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -114,6 +124,15 @@ def _build(
     help="Static-site engine that turns the generated pages into the site: mkdocs (MkDocs + Material) or "
     "zensical (needs the `zensical` extra: pip install 'inferboard[zensical]'). Both build the same pages.",
 )
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the build cache: what each run file yields (its page, downloads, validated record), "
+    "kept by the file's content hash so the next build redoes only new or changed runs "
+    "(default: .<site>.ib-cache beside the site folder).",
+)
+@click.option("--no-cache", is_flag=True, help="Build every run afresh and keep no cache.")
 def build(
     runs: Path,
     site: Path,
@@ -122,9 +141,11 @@ def build(
     docs: Path | None,
     file_urls: bool,
     engine: str,
+    cache: Path | None,
+    no_cache: bool,
 ) -> None:
     """Validate every run file and build the static leaderboard site."""
-    _print_report(_build(runs, site, strict, site_url, docs, file_urls, engine))
+    _print_report(_build(runs, site, strict, site_url, docs, file_urls, engine, cache, no_cache))
 
 
 @click.command()

@@ -67,7 +67,16 @@ from collector.schema.models import (
 )
 from collector.schema.quality import LogprobScore, Quality, QualityAnswer
 from collector.schema.tdist import mean_interval
-from collector.schema.upgrade import UPGRADERS, RunFileError, json_schema, load_run, parse_run, upgrade
+from collector.schema.upgrade import (
+    UPGRADERS,
+    RunFileError,
+    json_schema,
+    load_run,
+    parse_run,
+    read_run_data,
+    upgrade,
+    validate_run,
+)
 from collector.schema.workload_definitions import (
     CAPACITY_DEFINITIONS,
     PRESET_DEFINITIONS,
@@ -170,6 +179,8 @@ __all__ = [
     "mean_interval",
     "parse_run",
     "percentile_supported",
+    "read_run_data",
     "trial_unclean_reasons",
     "upgrade",
+    "validate_run",
 ]

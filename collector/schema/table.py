@@ -13,6 +13,7 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -76,6 +77,7 @@ def _arrow_type(annotation: Any) -> str | None:
     }.get(base)
 
 
+@cache  # the models do not change while the program runs; a site build asks once per run
 def _model_columns(model: type[BaseModel], prefix: str, context: str) -> list[tuple[str, Column]]:
     """(dotted path, column) for every scalar leaf of a model, nested models flattened."""
     out: list[tuple[str, Column]] = []
@@ -92,6 +94,7 @@ def _model_columns(model: type[BaseModel], prefix: str, context: str) -> list[tu
     return out
 
 
+@cache
 def _run_columns() -> list[tuple[str, Column]]:
     found = dict(_model_columns(RunRecord, "", ""))
     return [

@@ -99,20 +99,27 @@ def upgrade(data: dict[str, Any], source: str = "<data>") -> dict[str, Any]:
     return data
 
 
-def parse_run(data: Any, source: str = "<data>") -> RunRecord:
-    """Validate a decoded JSON value as a run record (upgrading older versions)."""
-    if not isinstance(data, dict):
-        raise RunFileError(source, f"expected a JSON object, got {type(data).__name__}")
-    data = upgrade(dict(data), source)
+def validate_run(data: dict[str, Any], source: str = "<data>") -> RunRecord:
+    """Validate an upgraded run dict (what `read_run_data` returns) as a RunRecord, or raise RunFileError."""
     try:
         return RunRecord.model_validate(data)
     except ValidationError as exc:
         field, msg = _first_error_location(exc)
         raise RunFileError(source, msg, field) from None
+    except RecursionError:
+        raise RunFileError(source, "JSON nested too deeply") from None
 
 
-def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
-    """Read and validate one run file. Raises RunFileError naming the file (and field)."""
+def parse_run(data: Any, source: str = "<data>") -> RunRecord:
+    """Validate a decoded JSON value as a run record (upgrading older versions)."""
+    if not isinstance(data, dict):
+        raise RunFileError(source, f"expected a JSON object, got {type(data).__name__}")
+    return validate_run(upgrade(dict(data), source), source)
+
+
+def read_run_data(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> tuple[bytes, dict[str, Any]]:
+    """One run file's bytes and its decoded, upgraded dict (not yet validated: `validate_run` does that).
+    A reader that rewrites the dict before validating (the site's public paths) validates once, not twice."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -123,8 +130,8 @@ def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
     if size > max_bytes:
         raise RunFileError(str(p), f"file is {size} bytes, over the {max_bytes}-byte limit for run files")
     try:
-        text = p.read_bytes().decode("utf-8")
-        data = json.loads(text)
+        raw = p.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise RunFileError(str(p), "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -135,10 +142,15 @@ def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
         raise RunFileError(str(p), f"cannot read: {exc.strerror or exc}") from None
     except RecursionError:
         raise RunFileError(str(p), "JSON nested too deeply") from None
-    try:
-        return parse_run(data, str(p))
-    except RecursionError:
-        raise RunFileError(str(p), "JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise RunFileError(str(p), f"expected a JSON object, got {type(data).__name__}")
+    return raw, upgrade(data, str(p))
+
+
+def load_run(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> RunRecord:
+    """Read and validate one run file. Raises RunFileError naming the file (and field)."""
+    _, data = read_run_data(path, max_bytes)
+    return validate_run(data, str(path))
 
 
 def json_schema() -> dict[str, Any]:

@@ -24,13 +24,24 @@ from collector.schema import InferboardError
 from generator.analysis.agreement import diverging_slugs, with_divergence_badge
 from generator.build.engines import EngineError, EngineJob, expand_fragments, run_engine
 from generator.build.jsbundle import write_bundle
+from generator.build.prefill import prefill
+from generator.build.runcache import RunCache, code_digest
+from generator.build.runpages import (
+    SHELL_PAGE,
+    MarkdownToHtml,
+    RunPageAssembler,
+    RunReader,
+    place_run_files,
+    shell_page,
+)
 from generator.build.sitedir import SiteDirError, build_lock, check_replaceable, mark
 from generator.build.stages import stage
 from generator.data.load import LoadResult, load_runs
 from generator.data.tables import level_frame, run_frame
-from generator.pages.common import SiteContext
+from generator.pages.common import SiteContext, write_page
 from generator.pages.quality import write_quality_pages
 from generator.pages.write import write_pages
+from generator.render.templates import TEMPLATES
 
 ASSETS = Path(__file__).parents[1] / "assets"
 GENERATED_MARK = ".inferboard-generated"
@@ -148,12 +159,16 @@ def build_site(
     site_url: str | None = None,
     file_urls: bool = False,
     engine: str = "mkdocs",
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
 ) -> BuildReport:
     """Build the static site from every run file in runs_dir. Raises BuildError on a fatal problem, or
     (with strict) when any run file is bad. site_url (else mkdocs.yml's) is where the site will be served:
     Material's instant navigation only engages at that host and port. file_urls links pages as
     `page.html` instead of `page/`, so the site also works opened from disk (file://). engine: "mkdocs"
-    (MkDocs + Material) or "zensical" (generator/build/engines.py)."""
+    (MkDocs + Material) or "zensical" (generator/build/engines.py). cache_dir: where each run's products are
+    kept between builds (default `.<site>.ib-cache` beside the site; build/runcache.py); use_cache=False
+    builds everything afresh and keeps nothing."""
     started = time.perf_counter()
     # Every path is resolved once, here, against the current folder: MkDocs would resolve a relative one
     # against mkdocs.yml's folder, and the site would land there while an empty folder was left where asked.
@@ -169,9 +184,9 @@ def build_site(
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         with build_lock(site_dir):
             check_replaceable(site_dir)
-            return _build_unlocked(
-                runs_dir, site_dir, strict, config, docs_dir, guide_dir, site_url, file_urls, started, engine
-            )
+            options = _Options(strict, config, docs_dir, guide_dir, site_url, file_urls, engine)
+            with _run_cache(site_dir, cache_dir, use_cache) as cache_root:
+                return _build_unlocked(runs_dir, site_dir, options, cache_root, started)
     except (SiteDirError, EngineError) as exc:
         raise BuildError(str(exc)) from None
     except OSError as exc:  # a full or read-only disk: the previous site is still in place
@@ -198,31 +213,57 @@ def _docs_folder(given: Path | None) -> Iterator[Path]:
         shutil.rmtree(docs, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class _Options:
+    strict: bool
+    config: Path
+    docs_dir: Path | None
+    guide_dir: Path | None
+    site_url: str | None
+    file_urls: bool
+    engine: str
+
+
+@contextmanager
+def _run_cache(site_dir: Path, given: Path | None, use_cache: bool) -> Iterator[Path]:
+    """The build cache's folder: the one given, else `.<site>.ib-cache` beside the site (the build lock
+    keeps two builds of one site from sharing it); without the cache, a scratch folder removed afterwards
+    (beside the site too, so cached files are hard-linked into the site, not copied)."""
+    if use_cache:
+        yield _absolute(given) if given is not None else site_dir.parent / f".{site_dir.name}.ib-cache"
+        return
+    scratch = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.scratch-cache-", dir=site_dir.parent))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _build_unlocked(
-    runs_dir: Path,
-    site_dir: Path,
-    strict: bool,
-    config: Path,
-    docs_dir: Path | None,
-    guide_dir: Path | None,
-    site_url: str | None,
-    file_urls: bool,
-    started: float,
-    engine: str = "mkdocs",
+    runs_dir: Path, site_dir: Path, options: _Options, cache_root: Path, started: float
 ) -> BuildReport:
+    dir_urls = False if options.file_urls else _dir_urls(options.config)
+    to_html = MarkdownToHtml(options.config)
+    cache = RunCache(cache_root, code_digest(f"{to_html.settings}\ndir_urls={dir_urls}"))
+    reader = RunReader(cache, to_html, dir_urls)
+    with stage("prefill"):
+        prefill(runs_dir, cache, options.config, dir_urls)
     with stage("load+validate"):
-        loaded = load_runs(runs_dir)
+        loaded = load_runs(runs_dir, reader)
+        reader.flush()
     report = BuildReport(
         site_dir=site_dir,
         runs_loaded=len(loaded.runs),
         files_seen=loaded.files_seen,
         problems=list(loaded.problems),
     )
-    if strict and loaded.problems:
+    if options.strict and loaded.problems:
         raise BuildError(f"{len(loaded.problems)} bad run file(s):\n" + "\n".join(loaded.problems))
 
-    with _docs_folder(docs_dir) as docs:
-        _build_in(report, loaded, docs, site_dir, config, guide_dir, site_url, file_urls, engine)
+    with _docs_folder(options.docs_dir) as docs:
+        _build_in(report, loaded, reader, docs, site_dir, options, dir_urls)
+    with stage("cache-sweep"):
+        cache.sweep()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -230,15 +271,12 @@ def _build_unlocked(
 def _build_in(
     report: BuildReport,
     loaded: LoadResult,
+    reader: RunReader,
     docs: Path,
     site_dir: Path,
-    config: Path,
-    guide_dir: Path | None,
-    site_url: str | None,
-    file_urls: bool,
-    engine: str = "mkdocs",
+    options: _Options,
+    dir_urls: bool,
 ) -> None:
-    dir_urls = False if file_urls else _dir_urls(config)
     shown_problems = [re.sub(r"^.*?([^/\\]+\.json)", r"\1", p) for p in loaded.problems]
     with stage("agreement"):
         diverging = diverging_slugs(loaded.runs)
@@ -250,24 +288,28 @@ def _build_in(
             problems=shown_problems,
             dir_urls=dir_urls,
             built_at=datetime.now(UTC),
+            table_rows=reader.table_rows,
         )
     with stage("pages"):
         generated = write_pages(ctx, docs)
+        write_page(docs, SHELL_PAGE, shell_page((TEMPLATES / "run.md.j2").read_text(encoding="utf-8")))
     with stage("quality-pages"):
         generated += [(title, path) for path, title in write_quality_pages(ctx, docs)]
     with stage("assets+guides"):
         copy_assets(docs)
-        guides = copy_guides(guide_dir or config.parent / "docs", docs)
+        guides = copy_guides(options.guide_dir or options.config.parent / "docs", docs)
     nav: list[Any] = [{title: path} for title, path in generated]
     if guides:
         nav.append({"Guides": [{title: path} for title, path in guides]})
 
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
-        with stage(engine):
-            job = EngineJob(config, docs, staging, nav, site_url, dir_urls)
-            report.mkdocs_warnings = run_engine(engine, job)
+        with stage(options.engine):
+            job = EngineJob(options.config, docs, staging, nav, options.site_url, dir_urls)
+            report.mkdocs_warnings = run_engine(options.engine, job)
             expand_fragments(staging, ctx.fragments)
+        with stage("run-pages"):
+            _place_runs(staging, reader, ctx, dir_urls)
         with stage("swap-in"):
             mark(staging)
             _swap_in(staging, site_dir)
@@ -275,3 +317,13 @@ def _build_in(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report.pages = len(generated) + len(guides) + len(loaded.runs)
+
+
+def _place_runs(staging: Path, reader: RunReader, ctx: SiteContext, dir_urls: bool) -> None:
+    """Every run page (the engine's frame around each cached body) and each run's downloads."""
+    badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True)) if ctx.runs else {}
+    assembler = RunPageAssembler(staging, dir_urls)
+    for page in reader.pages:
+        assembler.write(page, list(badges.get(page.slug, [])))
+    assembler.finish([page.slug for page in reader.pages])
+    place_run_files(staging, reader.pages)

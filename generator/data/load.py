@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from collector.schema import RunFileError, RunRecord, load_run
-from generator.data.publicpaths import public_run
+from collector.schema import RunFileError, RunRecord, read_run_data, validate_run
+from generator.data.publicpaths import public_data
 from generator.render.safe import clean_text, run_slug
 
 
@@ -20,6 +21,26 @@ class LoadedRun:
     slug: str  # page and data file name; unique within a build
 
 
+class RunReader(Protocol):
+    """How `load_runs` turns a file into a run: `read` (may raise RunFileError), then, for a run the site
+    keeps (not a duplicate id), `loaded` with its slug, which returns what the build holds of it."""
+
+    def read(self, path: Path) -> RunRecord: ...
+
+    def loaded(self, run: LoadedRun) -> LoadedRun: ...
+
+
+class PlainReader:
+    """Every file parsed and validated; the whole record kept."""
+
+    def read(self, path: Path) -> RunRecord:
+        raw, data = read_run_data(path)
+        return validate_run(public_data(data, raw), str(path))
+
+    def loaded(self, run: LoadedRun) -> LoadedRun:
+        return run
+
+
 @dataclass
 class LoadResult:
     runs: list[LoadedRun] = field(default_factory=list)
@@ -27,9 +48,10 @@ class LoadResult:
     files_seen: int = 0
 
 
-def _read_one(path: Path) -> RunRecord:
+def _read_one(reader: RunReader, path: Path) -> RunRecord:
+    """One run file as the site may publish it (local paths rewritten), validated once."""
     try:
-        return load_run(path)
+        return reader.read(path)
     except RunFileError:
         raise
     except RecursionError:
@@ -52,13 +74,21 @@ def _unique_slug(run_id: str, taken: set[str]) -> str:
     return slug
 
 
+def settle(record: RunRecord) -> None:
+    """What loading does to every record before the site uses it."""
+    if record.capacity is not None and record.capacity.interrupted and not record.capacity.probes:
+        # Older runs: a search stopped before its first probe finished found no capacity (not "0").
+        record.capacity = None
+
+
 def run_files(runs_dir: Path) -> list[Path]:
     """Run files in a folder, in a stable order (name order; the first of duplicate ids wins)."""
     return sorted(p for p in runs_dir.glob("*.json") if not p.name.startswith("."))
 
 
-def load_runs(runs_dir: Path) -> LoadResult:
+def load_runs(runs_dir: Path, reader: RunReader | None = None) -> LoadResult:
     """Load every `*.json` in runs_dir. Bad files and duplicate run ids become one-line problems."""
+    reader = reader or PlainReader()
     result = LoadResult()
     seen_ids: dict[str, Path] = {}
     slugs: set[str] = set()
@@ -73,7 +103,7 @@ def load_runs(runs_dir: Path) -> LoadResult:
             result.problems.append(f"{path}: not a regular file")
             continue
         try:
-            record = public_run(_read_one(path), str(path))
+            record = _read_one(reader, path)
         except RunFileError as exc:
             result.problems.append(clean_text(str(exc)))
             continue
@@ -84,8 +114,6 @@ def load_runs(runs_dir: Path) -> LoadResult:
             )
             continue
         seen_ids[record.run_id] = path
-        if record.capacity is not None and record.capacity.interrupted and not record.capacity.probes:
-            # Older runs: a search stopped before its first probe finished found no capacity (not "0").
-            record.capacity = None
-        result.runs.append(LoadedRun(record, path, _unique_slug(record.run_id, slugs)))
+        settle(record)
+        result.runs.append(reader.loaded(LoadedRun(record, path, _unique_slug(record.run_id, slugs))))
     return result

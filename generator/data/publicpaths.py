@@ -6,12 +6,9 @@ folder or a user name: a home folder becomes `~`, inferboard's model cache `<mod
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
-
-from pydantic import ValidationError
-
-from collector.schema import RunFileError, RunRecord
 
 _POSIX_HOME = re.compile(
     r"(?<![\w.~/-])(?:/home/[^/\s\"'<>,;:)\]]+|/Users/[^/\s\"'<>,;:)\]]+|/root)(?=/|$|[\s\"'<>,;:)\]])"
@@ -48,27 +45,45 @@ def public_command(argv: list[str]) -> list[str]:
 
 
 def _public_tree(value: Any) -> Any:
+    """`value` with every string made public. A list or mapping whose JSON holds none of the markers below
+    is returned as it is, unwalked: json.dumps runs in C; walking thousands of request figures does not."""
     if isinstance(value, str):
         return public_text(value)
-    if isinstance(value, dict):
-        return {k: _public_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, dict | list):
+        if not _has_marker(json.dumps(value, ensure_ascii=False).lower().encode("utf-8", "replace")):
+            return value
+        if isinstance(value, dict):
+            return {k: _public_tree(v) for k, v in value.items()}
         return [_public_tree(v) for v in value]
     return value
 
 
-def public_run(record: RunRecord, source: str = "<run>") -> RunRecord:
-    """The run as the site may publish it (validated again: the rewrite keeps every field's type)."""
-    data = record.model_dump(mode="json")
-    quality = data.get("quality")
-    # The model's own answers are what it said (a path in an answer is not this machine's): kept verbatim.
-    answers = quality.pop("answers", None) if isinstance(quality, dict) else None
-    data = _public_tree(data)
-    if answers is not None:
-        data["quality"]["answers"] = answers
+def _has_marker(lowered: bytes) -> bool:
+    return any(m in lowered for m in _MARKERS)
+
+
+# Every match of the patterns above contains one of these ASCII words as written (lower-cased here, as the
+# Windows pattern ignores case); in a file's bytes they appear the same unless JSON escaped one of their
+# characters (`\/`, or `\u00XX` for an ASCII one), so a file with none of them has nothing to rewrite and is
+# not walked (walking every per-request figure of a run took longer than validating it).
+_MARKERS = (b"/home/", b"users", b"/root", b".cache", b"\\/")
+_ASCII_ESCAPE = re.compile(rb"\\u00[0-7][0-9a-fA-F]")
+
+
+def _may_hold_paths(raw: bytes) -> bool:
+    return _has_marker(raw.lower()) or _ASCII_ESCAPE.search(raw) is not None
+
+
+def public_data(data: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """The decoded, upgraded run dict as the site may publish it (before it is validated, so a run is
+    validated once). raw: the file's bytes, which say cheaply whether any string needs rewriting."""
+    if _may_hold_paths(raw):
+        quality = data.get("quality")
+        # The model's own answers are what it said (a path in an answer is not this machine's): verbatim.
+        answers = quality.pop("answers", None) if isinstance(quality, dict) else None
+        data = _public_tree(data)
+        if answers is not None:
+            data["quality"]["answers"] = answers
     if isinstance(data.get("command"), list):
         data["command"] = public_command(data["command"])
-    try:
-        return RunRecord.model_validate(data)
-    except ValidationError as exc:  # not seen: every rewrite keeps a string a string
-        raise RunFileError(source, f"cannot be published: {exc.errors()[0]['msg']}") from None
+    return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup, escape
@@ -35,6 +36,9 @@ class SiteContext:
     dir_urls: bool
     built_at: datetime
     fragments: FragmentStore = field(default_factory=FragmentStore)
+    # levels.parquet's rows (`collector.schema.table.level_table_rows` of each run), when the build has them
+    # from its cache; None: computed from `runs`.
+    table_rows: list[dict[str, Any]] | None = None
 
 
 def trusted(text: str) -> Markup:

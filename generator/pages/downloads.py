@@ -1,5 +1,8 @@
 """Typed and standard downloads of the Data page: the level table as Parquet, each run's llm-d reports.
 
+Each run's own files (raw JSON, llm-d zip) are made as the run is read (build/runpages.py) and put into
+the site from the build cache; this module says what they hold and where they go.
+
 Both come from `collector.schema` (the only collector package the generator may import): the table's
 columns and rows from `collector.schema.table`, the reports from `collector.schema.llmd`, so the site and
 `inferboard export` publish the same files.
@@ -16,14 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from collector.schema import SCHEMA_VERSION, json_schema
+from collector.schema import SCHEMA_VERSION, RunRecord, json_schema
 from collector.schema.llmd import FORMAT, run_reports
 from collector.schema.table import Column, level_table_columns, level_table_rows
 from generator.data.columns import LEVEL_METRICS
-from generator.data.load import LoadedRun
 from generator.pages.common import SiteContext, write_page
 from generator.render.safe import csv_cell, json_text
-from generator.render.templates import template
+from generator.render.templates import relative_url, template
 
 PARQUET = "data/levels.parquet"
 LLMD_DIR = "data/llmd"
@@ -39,15 +41,14 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 DATA_PAGE_RUN_ROWS = 1000
 
 
-def level_table(runs: list[LoadedRun]) -> pd.DataFrame:
-    """One typed row per run x level x trial, columns in the order `level_table_columns()` gives."""
+def level_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One typed row per run x level x trial (`level_table_rows` of each run), in the columns' order."""
     columns = level_table_columns()
-    rows = [row for run in runs for row in level_table_rows(run.record)]
     frame = pd.DataFrame(rows, columns=[c.name for c in columns])
     return frame.astype({c.name: _PANDAS_DTYPES[c.type] for c in columns})
 
 
-def write_level_parquet(runs: list[LoadedRun], docs: Path) -> str | None:
+def write_level_parquet(rows: list[dict[str, Any]], docs: Path) -> str | None:
     """Write data/levels.parquet; returns why not when pyarrow (the Parquet engine) is missing."""
     try:
         import pyarrow  # noqa: F401  (pandas' Parquet engine)
@@ -55,30 +56,35 @@ def write_level_parquet(runs: list[LoadedRun], docs: Path) -> str | None:
         return "pyarrow is not installed where the site was built, so levels.parquet was not written"
     target = docs / PARQUET
     target.parent.mkdir(parents=True, exist_ok=True)
-    level_table(runs).to_parquet(target, engine="pyarrow", index=False)
+    level_table(rows).to_parquet(target, engine="pyarrow", index=False)
     return None
 
 
-def llmd_zip_name(run: LoadedRun) -> str:
-    return f"{LLMD_DIR}/{run.slug}.{FORMAT}.zip"
+def llmd_file_name(slug: str) -> str:
+    return f"{LLMD_DIR}/{slug}.{FORMAT}.zip"
 
 
-def llmd_zip(run: LoadedRun) -> bytes:
+def raw_run_file(slug: str) -> str:
+    return f"data/runs/{slug}.json"
+
+
+def llmd_zip_bytes(record: RunRecord) -> bytes:
     """The run's llm-d Benchmark Reports (one JSON file per level and trial) in one zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, report in sorted(run_reports(run.record)):
+        for name, report in sorted(run_reports(record)):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-            archive.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
+            # Level 1: a tenth of the default level's time on thousands of runs, for a few % more bytes.
+            archive.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return buffer.getvalue()
 
 
-def write_llmd_reports(runs: list[LoadedRun], docs: Path) -> None:
-    for run in runs:
-        target = docs / llmd_zip_name(run)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(llmd_zip(run))
+def raw_run_bytes(record: RunRecord) -> bytes:
+    """The run as loaded (local paths made public, generator/data/publicpaths.py), not the file's bytes."""
+    # Pydantic's own JSON (compact, UTF-8, NaN and infinities as null, as json_text writes them): a tenth
+    # of the time of dumping to Python objects and encoding those.
+    return record.model_dump_json().encode("utf-8")
 
 
 def column_rows(columns: list[Column] | None = None) -> list[dict[str, Any]]:
@@ -133,13 +139,10 @@ def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
         docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows})
     )
     write_page(docs, "data/run-schema.json", json_text(json_schema()))
-    raw = docs / "data" / "runs"
-    raw.mkdir(parents=True, exist_ok=True)
-    for run in ctx.runs:
-        # The run as loaded (local paths made public, generator/publicpaths.py), not the file's bytes.
-        (raw / f"{run.slug}.json").write_text(json_text(run.record.model_dump(mode="json")), encoding="utf-8")
-    write_llmd_reports(ctx.runs, docs)
-    return write_level_parquet(ctx.runs, docs)
+    rows = ctx.table_rows
+    if rows is None:
+        rows = [row for run in ctx.runs for row in level_table_rows(run.record)]
+    return write_level_parquet(rows, docs)
 
 
 def data_page(ctx: SiteContext, docs: Path) -> str:
@@ -158,7 +161,11 @@ def data_page(ctx: SiteContext, docs: Path) -> str:
         parquet_problem=parquet_problem,
         columns=column_rows(),
         downloads=[
-            {"slug": run.slug, "run": f"data/runs/{run.slug}.json", "llmd": llmd_zip_name(run)}
+            {
+                "slug": run.slug,
+                "run": relative_url("data.md", raw_run_file(run.slug), ctx.dir_urls),
+                "llmd": relative_url("data.md", llmd_file_name(run.slug), ctx.dir_urls),
+            }
             for run in (ctx.runs if len(ctx.runs) <= DATA_PAGE_RUN_ROWS else [])
         ],
         run_count=len(ctx.runs),

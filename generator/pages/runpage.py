@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from collector.schema import RunRecord, configuration_key, percentile_supported
@@ -15,7 +16,6 @@ from generator.data.load import LoadedRun
 from generator.data.tables import level_text, run_info
 from generator.figures.charts import Series
 from generator.figures.runfigures import run_figures
-from generator.pages.common import SiteContext
 from generator.pages.runsummary import (
     foreign_matrix,
     human_title,
@@ -28,7 +28,7 @@ from generator.pages.runsummary import (
 )
 from generator.pages.workload import workload_context, workload_figures
 from generator.render.safe import clean_text, safe_url
-from generator.render.templates import relative_url, template
+from generator.render.templates import FragmentStore, relative_url, template
 
 Row = tuple[str, Any]
 MAX_ERROR_SAMPLES = 20
@@ -199,19 +199,19 @@ def run_context(loaded: LoadedRun, series: Series | None) -> dict[str, Any]:
     }
 
 
-def run_pages(ctx: SiteContext, series_by_slug: dict[str, Series]) -> Iterator[tuple[str, str]]:
-    """(runs/<slug>.md, its text) for every run, one at a time (a large site never holds them all)."""
-    run_template = template("run.md.j2")
-    # Badges that depend on other runs (e.g. "answers diverge") live in the frame, not the record.
-    frame_badges = dict(zip(ctx.runs_frame["slug"], ctx.runs_frame["badges"], strict=True))
-    for run in ctx.runs:
-        page = f"runs/{run.slug}.md"
-        context = run_context(run, series_by_slug.get(run.slug))
-        context["raw_json_link"] = f"../data/runs/{run.slug}.json"
-        context["compare_href"] = relative_url(page, "compare.md", ctx.dir_urls) + f"?runs={run.slug}"
-        context["run"]["badges"] = frame_badges.get(run.slug, context["run"]["badges"])
-        context["config_href"] = relative_url(
-            page, f"configs/{configuration_key(run.record)}.md", ctx.dir_urls
-        )
-        context["history_href"] = relative_url(page, f"history/{config_key(run.record)}.md", ctx.dir_urls)
-        yield page, run_template.render(fragments=ctx.fragments, **context)
+# Where the badges of a run page go: some depend on other runs ("answers diverge"), which are known only
+# when every run has been read, while the page is written as each run is read (build/runpages.py).
+BADGES_MARK = "<!--ib-run-badges-->"
+
+
+def run_page(loaded: LoadedRun, series: Series | None, dir_urls: bool, fragments: FragmentStore) -> str:
+    """The Markdown of one run's page (runs/<slug>.md), its large HTML blocks in `fragments`."""
+    run = loaded
+    page = f"runs/{run.slug}.md"
+    context = run_context(run, series)
+    context["raw_json_link"] = relative_url(page, f"data/runs/{run.slug}.json", dir_urls)
+    context["compare_href"] = relative_url(page, "compare.md", dir_urls) + f"?runs={run.slug}"
+    context["badges_html"] = Markup(BADGES_MARK)
+    context["config_href"] = relative_url(page, f"configs/{configuration_key(run.record)}.md", dir_urls)
+    context["history_href"] = relative_url(page, f"history/{config_key(run.record)}.md", dir_urls)
+    return template("run.md.j2").render(fragments=fragments, **context)

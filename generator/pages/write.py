@@ -1,4 +1,5 @@
-"""Every generated page, written in one pass (the one call build/site.py makes for the main pages)."""
+"""Every generated page but the run pages (build/runpages.py makes those as the runs are read), written in
+one pass: the one call build/site.py makes for the main pages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from generator.pages.downloads import data_page
 from generator.pages.home import home_page
 from generator.pages.leaderboard import leaderboard_page
 from generator.pages.methodology import methodology_page
-from generator.pages.runpage import run_pages
 from generator.pages.runsindex import runs_index_pages
 from generator.pages.sidebyside import PAGE as COMPARISON_PAGE
 from generator.pages.sidebyside import comparison_page
@@ -40,7 +40,6 @@ def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
         config_pages(ctx.runs, ctx.fragments, ctx.dir_urls).items(),
         backend_pages(ctx).items(),
         [(COMPARISON_PAGE, comparison_page(ctx))],
-        run_pages(ctx, series_by_slug),
     )
     for name, text in pages:
         write_page(docs, name, text)

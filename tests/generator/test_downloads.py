@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from collector.schema.table import level_table_columns
+from generator.build.site import build_site
 from generator.data.load import load_runs
 from generator.data.tables import level_frame, run_frame
 from generator.pages.common import SiteContext
-from generator.pages.downloads import PARQUET, level_table, llmd_zip_name, write_data_files
+from generator.pages.downloads import PARQUET, level_table, llmd_file_name, raw_run_file, write_data_files
 
 pytest.importorskip("pyarrow")
 
@@ -64,11 +65,15 @@ def test_parquet_matches_results_csv(built: tuple[SiteContext, Path]) -> None:
     assert len(keys) == len(rows) == len(levels.drop_duplicates(["run_id", "concurrency", "request_rate"]))
 
 
-def test_each_run_has_its_llmd_reports_beside_its_run_file(built: tuple[SiteContext, Path]) -> None:
-    ctx, docs = built
+def test_each_run_has_its_llmd_reports_beside_its_run_file(
+    built: tuple[SiteContext, Path], tmp_path: Path
+) -> None:
+    ctx, _ = built
+    site = tmp_path / "site"
+    build_site(ROOT / "runs", site)
     for run in ctx.runs:
-        assert (docs / "data" / "runs" / f"{run.slug}.json").is_file()
-        with zipfile.ZipFile(docs / llmd_zip_name(run)) as archive:
+        assert json.loads((site / raw_run_file(run.slug)).read_text())["run_id"] == run.record.run_id
+        with zipfile.ZipFile(site / llmd_file_name(run.slug)) as archive:
             names = archive.namelist()
             assert len(names) == len(run.record.results)
             report = json.loads(archive.read(names[0]))
@@ -76,7 +81,7 @@ def test_each_run_has_its_llmd_reports_beside_its_run_file(built: tuple[SiteCont
 
 
 def test_empty_site_has_a_typed_empty_table() -> None:
-    frame = level_table([])
+    frame = level_table([])  # rows of no run
     assert frame.empty and list(frame.columns) == [c.name for c in level_table_columns()]
 
 
@@ -89,8 +94,8 @@ def test_data_page_shows_the_reads_the_columns_and_each_runs_reports(tmp_path: P
     page = (tmp_path / "data.md").read_text()
     assert "(data/levels.parquet)" in page
     assert 'pd.read_parquet("levels.parquet")' in page and "pl.read_parquet" in page and "duckdb.sql" in page
-    for run in runs:
-        assert f"(data/runs/{run.slug}.json)" in page and f"({llmd_zip_name(run)})" in page
+    for run in runs:  # links from data/ (directory URLs)
+        assert f'href="runs/{run.slug}.json"' in page and f'href="llmd/{run.slug}.' in page
     for column in level_table_columns():
         assert f"| {column.name.replace('_', '&#95;')} |" in page or f"| {column.name} |" in page
 
@@ -106,6 +111,5 @@ def test_data_page_gives_file_patterns_instead_of_a_row_per_run_beyond_the_cap(
     ctx = SiteContext(runs, run_frame(runs), level_frame(runs), [], True, datetime(2026, 12, 7, tzinfo=UTC))
     write_pages(ctx, tmp_path)
     page = (tmp_path / "data.md").read_text()
-    assert "| Run | Run file |" not in page and f"({llmd_zip_name(runs[0])})" not in page
+    assert "| Run | Run file |" not in page and f'href="llmd/{runs[0].slug}.' not in page
     assert "`data/runs/<run>.json`" in page and "`data/llmd/<run>." in page
-    assert (tmp_path / "data" / "runs" / f"{runs[0].slug}.json").is_file()  # still written, only not listed

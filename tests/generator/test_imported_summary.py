@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 from collector.importers import ImportOptions, import_files
 from generator.data.load import LoadedRun
-from generator.data.tables import level_frame, run_frame
-from generator.pages.common import SiteContext
-from generator.pages.runpage import run_pages
+from generator.pages.runpage import run_page
 from generator.pages.runsummary import subtitle
+from generator.render.templates import FragmentStore
 from tests.helpers.gen_factories import make_run
 
 IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
@@ -20,17 +18,9 @@ IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
 def _header(record_path: Path, kind: str, options: ImportOptions) -> str:
     record = import_files(kind, [record_path], options)
-    runs = [LoadedRun(record, Path("imported.json"), "imported")]
-    ctx = SiteContext(
-        runs=runs,
-        runs_frame=run_frame(runs),
-        levels=level_frame(runs),
-        problems=[],
-        dir_urls=True,
-        built_at=datetime.now(UTC),
-    )
-    ((_, text),) = list(run_pages(ctx, {}))
-    html = ctx.fragments.expand(text)
+    fragments = FragmentStore()
+    text = run_page(LoadedRun(record, Path("imported.json"), "imported"), None, True, fragments)
+    html = fragments.expand(text)
     (line,) = re.findall(r'<p class="ib-subtitle">(.*?)</p>', html)
     return re.sub(r"<[^>]+>", "", line)
 

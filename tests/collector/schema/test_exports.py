@@ -89,8 +89,10 @@ EXPECTED = [
     "mean_interval",
     "parse_run",
     "percentile_supported",
+    "read_run_data",
     "trial_unclean_reasons",
     "upgrade",
+    "validate_run",
 ]
 
 
