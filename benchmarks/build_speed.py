@@ -216,8 +216,10 @@ def run_build(runs: Path, site: Path, docs: Path) -> tuple[float, float, dict[st
         # Reported, not fatal: a 30,000-run build may be killed for memory; the smaller sizes still count.
         raise BuildFailed(child.returncode, seconds, peak_mib_of(usage), text[-3000:])
     peak_mib = peak_mib_of(usage)
-    stages = {m[1]: float(m[2]) for m in re.finditer(r"^inferboard-build-stage (\S+) ([\d.]+)$", text, re.M)}
-    return seconds, peak_mib, stages
+    found = list(re.finditer(r"^inferboard-build-stage (\S+) ([\d.]+)(?: (\d+))?$", text, re.M))
+    stages = {m[1]: float(m[2]) for m in found}
+    stage_peaks = {m[1]: float(m[3]) for m in found if m[3]}
+    return seconds, peak_mib, {**stages, **{f"peak:{k}": v for k, v in stage_peaks.items()}}
 
 
 def _timed(result: tuple[float, float, dict[str, float]]) -> dict[str, Any]:

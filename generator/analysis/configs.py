@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from collector.schema import (
@@ -71,6 +72,12 @@ class Estimate:
     high: float | None
 
 
+@lru_cache(maxsize=65_536)  # many pages ask for the same level's interval; the t quantile is not cheap
+def _estimate(values: tuple[float, ...]) -> Estimate:
+    value, low, high = mean_interval(list(values))
+    return Estimate(value, low, high)
+
+
 @dataclass
 class PooledLevel:
     """One load level of a configuration, over the complete trials of all its runs."""
@@ -99,8 +106,7 @@ class PooledLevel:
         values = self.values.get(metric)
         if not values:
             return None
-        value, low, high = mean_interval(values)
-        return Estimate(value, low, high)
+        return _estimate(tuple(values))
 
     def supported(self, metric: str) -> bool:
         """Whether a percentile metric (e.g. ttft_p99) rests on enough requests per trial to be shown."""
@@ -172,29 +178,44 @@ def configurations(runs: Sequence[LoadedRun]) -> list[Configuration]:
     members: dict[str, list[LoadedRun]] = {}
     for run in runs:
         members.setdefault(configuration_key(run.record), []).append(run)
-    out = []
-    for key, group in members.items():
-        record = group[0].record
-        by_level: dict[LevelKey, list[Trial]] = {}
-        for run in group:
-            units = devices(run.record)
-            for level in run.record.results:
-                by_level.setdefault(_level_key(level), []).append((level, units))
-        out.append(
-            Configuration(
-                key=key,
-                label=config_label(record),
-                klass=run_class(record),
-                model=clean_text(record.model.name),
-                hardware=hardware_text(record),
-                workload=workload_text(record),
-                by_name=keyed_by_name(record),
-                slugs=[run.slug for run in group],
-                levels=pool_levels(by_level),
-                backend=clean_text(record.backend.name),
-                backend_version=clean_text(record.backend.version or "unknown"),
-                quant=quant_text(record),
-                devices=devices(record),
-            )
-        )
-    return out
+    return [_configuration(key, group) for key, group in members.items()]
+
+
+# Several pages ask for the configurations of the same runs (home, leaderboard, configuration pages,
+# backends, side by side): a group of runs is pooled once. Keyed by the runs' identities; the entry holds
+# the runs, so an identity is never reused while it is cached, and the cache is emptied when it grows past
+# a few builds' worth.
+_POOLED: dict[tuple[int, ...], tuple[tuple[LoadedRun, ...], Configuration]] = {}
+_POOLED_LIMIT = 50_000
+
+
+def _configuration(key: str, group: list[LoadedRun]) -> Configuration:
+    ids = tuple(id(run) for run in group)
+    cached = _POOLED.get(ids)
+    if cached is not None:
+        return cached[1]
+    if len(_POOLED) >= _POOLED_LIMIT:
+        _POOLED.clear()
+    record = group[0].record
+    by_level: dict[LevelKey, list[Trial]] = {}
+    for run in group:
+        units = devices(run.record)
+        for level in run.record.results:
+            by_level.setdefault(_level_key(level), []).append((level, units))
+    config = Configuration(
+        key=key,
+        label=config_label(record),
+        klass=run_class(record),
+        model=clean_text(record.model.name),
+        hardware=hardware_text(record),
+        workload=workload_text(record),
+        by_name=keyed_by_name(record),
+        slugs=[run.slug for run in group],
+        levels=pool_levels(by_level),
+        backend=clean_text(record.backend.name),
+        backend_version=clean_text(record.backend.version or "unknown"),
+        quant=quant_text(record),
+        devices=devices(record),
+    )
+    _POOLED[ids] = (tuple(group), config)
+    return config

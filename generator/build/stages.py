@@ -7,6 +7,7 @@ Markdown pages, MkDocs) without a profiler; benchmarks/build_speed.py reads the 
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -18,10 +19,12 @@ PREFIX = "inferboard-build-stage"
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Time one stage; with INFERBOARD_BUILD_PROFILE set, print `inferboard-build-stage <name> <s>`."""
+    """Time one stage; with INFERBOARD_BUILD_PROFILE set, print `inferboard-build-stage <name> <s> <MiB>`
+    (seconds it took; the process's peak resident memory so far, which says which stage raised it)."""
     started = time.perf_counter()
     try:
         yield
     finally:
         if os.environ.get(PROFILE_ENV):
-            print(f"{PREFIX} {name} {time.perf_counter() - started:.3f}", file=sys.stderr, flush=True)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+            print(f"{PREFIX} {name} {time.perf_counter() - started:.3f} {peak:.0f}", file=sys.stderr, flush=True)

@@ -37,7 +37,7 @@ def test_stage_prints_its_seconds_only_when_asked(
     monkeypatch.setenv(PROFILE_ENV, "1")
     with stage("load+validate"):
         pass
-    assert re.fullmatch(r"inferboard-build-stage load\+validate \d+\.\d{3}\n", capsys.readouterr().err)
+    assert re.fullmatch(r"inferboard-build-stage load\+validate \d+\.\d{3} \d+\n", capsys.readouterr().err)
 
 
 def test_replicas_are_valid_labelled_realistic_and_share_one_models_weights(tmp_path: Path) -> None:
