@@ -57,7 +57,6 @@ def _fill_some(paths: list[Path]) -> int:
             pass  # the ordered pass reads it again and reports it
     reader.flush()
     reader.pages.clear()
-    reader.table_rows.clear()
     return len(paths)
 
 

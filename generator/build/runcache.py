@@ -25,8 +25,9 @@ from collector.schema import RunRecord
 GENERATOR_ROOT = Path(__file__).parents[1]
 SCHEMA_ROOT = Path(__file__).parents[2] / "collector" / "schema"
 # Raised whenever what is stored in an entry changes shape (the code digest covers the code itself).
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 RECORD_FILE = "record.pickle"
+ROWS_FILE = "rows.pickle"
 RAW_FILE = "run.json"
 LLMD_FILE = "llmd.zip"
 
@@ -43,9 +44,10 @@ def code_digest(settings: str) -> str:
 
 
 def trimmed(record: RunRecord) -> RunRecord:
-    """The record without what only its own page and downloads read (each request, telemetry samples):
-    the build keeps every run in memory for the pooled pages, and these are most of a run's weight."""
-    results = [level.model_copy(update={"requests": []}) for level in record.results]
+    """The record without what only its own page and downloads read (each request, the ITL quantiles,
+    telemetry samples): the build keeps every run in memory for the pooled pages, and these are most of a
+    run's weight."""
+    results = [level.model_copy(update={"requests": [], "itl_quantiles_ms": []}) for level in record.results]
     update: dict[str, Any] = {"results": results}
     if record.telemetry is not None and record.telemetry.samples:
         update["telemetry"] = record.telemetry.model_copy(update={"samples": []})
@@ -57,8 +59,13 @@ class CachedRun:
     """What the pooled pages need of one run, and where its own files are."""
 
     record: RunRecord  # trimmed
-    table_rows: list[dict[str, Any]]
     entry: Path
+
+
+def cached_rows(entry: Path) -> list[dict[str, Any]]:
+    """The run's rows of levels.parquet, read when the table is written (not held with the record)."""
+    rows: list[dict[str, Any]] = pickle.loads((entry / ROWS_FILE).read_bytes())
+    return rows
 
 
 class RunCache:
@@ -77,18 +84,23 @@ class RunCache:
     def get(self, content_hash: str) -> CachedRun | None:
         entry = self.entry(content_hash)
         try:
-            record, rows = pickle.loads((entry / RECORD_FILE).read_bytes())
+            record = pickle.loads((entry / RECORD_FILE).read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None  # absent or damaged: computed again
+        if not isinstance(record, RunRecord) or not (entry / ROWS_FILE).is_file():
+            return None
         self.used.add(entry)
-        return CachedRun(record, rows, entry)
+        return CachedRun(record, entry)
 
-    def put(self, content_hash: str, run: CachedRun, raw_json: bytes, llmd: bytes) -> CachedRun:
+    def put(
+        self, content_hash: str, record: RunRecord, rows: list[dict[str, Any]], raw_json: bytes, llmd: bytes
+    ) -> CachedRun:
         entry = self.entry(content_hash)
         entry.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".new-", dir=entry.parent))
         try:
-            (scratch / RECORD_FILE).write_bytes(pickle.dumps((run.record, run.table_rows), protocol=5))
+            (scratch / RECORD_FILE).write_bytes(pickle.dumps(record, protocol=5))
+            (scratch / ROWS_FILE).write_bytes(pickle.dumps(rows, protocol=5))
             (scratch / RAW_FILE).write_bytes(raw_json)
             (scratch / LLMD_FILE).write_bytes(llmd)
             if entry.exists():  # a damaged entry
@@ -103,7 +115,7 @@ class RunCache:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         self.used.add(entry)
-        return CachedRun(run.record, run.table_rows, entry)
+        return CachedRun(record, entry)
 
     def sweep(self) -> int:
         """Remove every entry this build did not use; returns how many."""

@@ -18,7 +18,7 @@ import hashlib
 import html
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from generator.build.runcache import (
     CachedRun,
     RunCache,
     body_file,
+    cached_rows,
     link_or_copy,
     trimmed,
     write_atomically,
@@ -103,7 +104,6 @@ class RunReader:
         self.to_html = to_html
         self.dir_urls = dir_urls
         self.pages: list[RunPage] = []
-        self.table_rows: list[dict[str, Any]] = []
         self._pending: tuple[str, CachedRun | None, RunRecord | None] | None = None
         self._unrendered: list[tuple[LoadedRun, Path]] = []
 
@@ -133,8 +133,13 @@ class RunReader:
         self._pending = None
         if hit is None:
             assert whole is not None
-            products = CachedRun(trimmed(whole), level_table_rows(whole), Path())
-            hit = self.cache.put(content_hash, products, raw_run_bytes(whole), llmd_zip_bytes(whole))
+            hit = self.cache.put(
+                content_hash,
+                trimmed(whole),
+                level_table_rows(whole),
+                raw_run_bytes(whole),
+                llmd_zip_bytes(whole),
+            )
         body = body_file(hit.entry, run.slug)
         if not body.is_file():
             full = whole if whole is not None else self._reread(run.path)
@@ -142,8 +147,14 @@ class RunReader:
             if len(self._unrendered) >= BODY_BATCH:
                 self.flush()
         self.pages.append(RunPage(run.slug, hit.entry))
-        self.table_rows.extend(hit.table_rows)
         return LoadedRun(hit.record, run.path, run.slug)
+
+    def table_batches(self, runs_per_batch: int = 200) -> Iterator[list[dict[str, Any]]]:
+        """levels.parquet's rows, a batch of runs at a time, from the cache (never all in memory)."""
+        for start in range(0, len(self.pages), runs_per_batch):
+            yield [
+                row for page in self.pages[start : start + runs_per_batch] for row in cached_rows(page.entry)
+            ]
 
     def flush(self) -> None:
         """Render the page bodies still owed (in batches: one pandas frame for many runs costs about what

@@ -288,7 +288,7 @@ def _build_in(
             problems=shown_problems,
             dir_urls=dir_urls,
             built_at=datetime.now(UTC),
-            table_rows=reader.table_rows,
+            table_batches=reader.table_batches,
         )
     with stage("pages"):
         generated = write_pages(ctx, docs)

@@ -27,4 +27,6 @@ def stage(name: str) -> Iterator[None]:
     finally:
         if os.environ.get(PROFILE_ENV):
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-            print(f"{PREFIX} {name} {time.perf_counter() - started:.3f} {peak:.0f}", file=sys.stderr, flush=True)
+            print(
+                f"{PREFIX} {name} {time.perf_counter() - started:.3f} {peak:.0f}", file=sys.stderr, flush=True
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,9 @@ class SiteContext:
     dir_urls: bool
     built_at: datetime
     fragments: FragmentStore = field(default_factory=FragmentStore)
-    # levels.parquet's rows (`collector.schema.table.level_table_rows` of each run), when the build has them
-    # from its cache; None: computed from `runs`.
-    table_rows: list[dict[str, Any]] | None = None
+    # levels.parquet's rows (`collector.schema.table.level_table_rows` of each run) in batches, when the
+    # build has them in its cache; None: computed from `runs`.
+    table_batches: Callable[[], Iterable[list[dict[str, Any]]]] | None = None
 
 
 def trusted(text: str) -> Markup:

@@ -10,7 +10,7 @@ from generator.data.tables import (
     short_backend,
     short_id,
 )
-from generator.figures.charts import Series, backend_color, num
+from generator.figures.charts import Series, backend_color, num, run_series
 from generator.pages.common import SiteContext
 from generator.pages.runpage import model_rows, shell_line
 from generator.render.assets_data import DATA_DIR, DataAssets, data_ref
@@ -103,7 +103,13 @@ def compare_payload(
     }
 
 
-def compare_page(ctx: SiteContext, series_by_slug: dict[str, Series], assets: DataAssets) -> str:
+def compare_page(ctx: SiteContext, assets: DataAssets) -> str:
+    # Every run's rows as plain lists, made here and dropped with this page (a large site's whole level
+    # frame as Python objects is not kept beside the other pages' data).
+    wanted = ["slug", "load", "devices", "unclean", *NUMBER_COLUMNS]
+    wanted += [f"{c}_{e}" for c in NUMBER_COLUMNS for e in ("lo", "hi")]
+    columns = [c for c in wanted if c in ctx.levels.columns]
+    series_by_slug = {s["slug"][0]: s for s in run_series(ctx.levels[columns])} if columns else {}
     return template("compare.md.j2").render(
         fragments=ctx.fragments,
         data=data_ref("compare", assets.write("compare", compare_payload(ctx, series_by_slug, assets))),

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,28 @@ def level_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype({c.name: _PANDAS_DTYPES[c.type] for c in columns})
 
 
-def write_level_parquet(rows: list[dict[str, Any]], docs: Path) -> str | None:
-    """Write data/levels.parquet; returns why not when pyarrow (the Parquet engine) is missing."""
+def write_level_parquet(batches: Iterable[list[dict[str, Any]]], docs: Path) -> str | None:
+    """Write data/levels.parquet, one row group per batch of rows (a large site's rows are never all in
+    memory); returns why not when pyarrow (the Parquet engine) is missing."""
     try:
-        import pyarrow  # noqa: F401  (pandas' Parquet engine)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
     except ImportError:
         return "pyarrow is not installed where the site was built, so levels.parquet was not written"
     target = docs / PARQUET
     target.parent.mkdir(parents=True, exist_ok=True)
-    level_table(rows).to_parquet(target, engine="pyarrow", index=False)
+    # The typed empty table gives the schema (with pandas' metadata, so pandas reads the nullable types
+    # back); each batch is converted to it by Arrow directly, without a pandas frame per batch.
+    schema = pa.Table.from_pandas(level_table([]), preserve_index=False).schema
+    with pq.ParquetWriter(target, schema) as writer:
+        for rows in batches:
+            if not rows:
+                continue
+            try:
+                table = pa.Table.from_pylist(rows, schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value Arrow will not cast (3.0 for an int)
+                table = pa.Table.from_pandas(level_table(rows), schema=schema, preserve_index=False)
+            writer.write_table(table)
     return None
 
 
@@ -95,54 +109,72 @@ def column_rows(columns: list[Column] | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def results_csv(levels: pd.DataFrame) -> str:
-    columns = [
-        "run_id",
-        "model",
-        "backend",
-        "backend_version",
-        "hardware",
-        "quant",
-        "workload",
-        "klass",
-        "level",
-        "concurrency",
-        "request_rate",
-        "trials",
-        "status",
-        "saturated",
-        *LEVEL_METRICS,
-        "completed",
-        "failed",
-        "created",
-    ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    if not levels.empty:
-        frame = (
-            levels.reindex(columns=columns)
-            .astype(object)
-            .where(levels.reindex(columns=columns).notna(), None)
-        )
-        for values in frame.itertuples(index=False):
-            writer.writerow([csv_cell(v) for v in values])
-    return buffer.getvalue()
+CSV_COLUMNS = [
+    "run_id",
+    "model",
+    "backend",
+    "backend_version",
+    "hardware",
+    "quant",
+    "workload",
+    "klass",
+    "level",
+    "concurrency",
+    "request_rate",
+    "trials",
+    "status",
+    "saturated",
+    *LEVEL_METRICS,
+    "completed",
+    "failed",
+    "created",
+]
+# Rows converted to Python objects at a time: the whole level table of a large site as dicts would be
+# gigabytes.
+_ROWS_AT_A_TIME = 5000
+
+
+def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), _ROWS_AT_A_TIME):
+        yield frame.iloc[start : start + _ROWS_AT_A_TIME]
+
+
+def write_results_csv(levels: pd.DataFrame, target: Path) -> None:
+    """data/results.csv: one row per run and level, written a slice of the frame at a time."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", errors="replace", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for part in _chunks(levels.reindex(columns=CSV_COLUMNS)):
+            frame = part.astype(object).where(part.notna(), None)
+            for values in frame.itertuples(index=False):
+                writer.writerow([csv_cell(v) for v in values])
+
+
+def write_results_json(ctx: SiteContext, target: Path) -> None:
+    """data/results.json, {"schema_version", "runs", "levels"}, the levels a slice at a time (the same
+    bytes as encoding the whole object at once)."""
+    runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", errors="replace") as out:
+        out.write(f'{{"schema_version":{json_text(SCHEMA_VERSION)},"runs":{json_text(runs)},"levels":[')
+        first = True
+        levels = ctx.levels.drop(columns=["badges"]) if not ctx.levels.empty else ctx.levels
+        for part in _chunks(levels):
+            for row in part.to_dict("records"):
+                out.write(("" if first else ",") + json_text(row))
+                first = False
+        out.write("]}")
 
 
 def write_data_files(ctx: SiteContext, docs: Path) -> str | None:
     """Every download of the Data page; returns why levels.parquet is missing, when it is."""
-    write_page(docs, "data/results.csv", results_csv(ctx.levels))
-    runs = ctx.runs_frame.drop(columns=["created_ts"]).to_dict("records")
-    rows = [] if ctx.levels.empty else ctx.levels.drop(columns=["badges"]).to_dict("records")
-    write_page(
-        docs, "data/results.json", json_text({"schema_version": SCHEMA_VERSION, "runs": runs, "levels": rows})
-    )
+    write_results_csv(ctx.levels, docs / "data" / "results.csv")
+    write_results_json(ctx, docs / "data" / "results.json")
     write_page(docs, "data/run-schema.json", json_text(json_schema()))
-    rows = ctx.table_rows
-    if rows is None:
-        rows = [row for run in ctx.runs for row in level_table_rows(run.record)]
-    return write_level_parquet(rows, docs)
+    if ctx.table_batches is not None:
+        return write_level_parquet(ctx.table_batches(), docs)
+    return write_level_parquet([[row for run in ctx.runs for row in level_table_rows(run.record)]], docs)
 
 
 def data_page(ctx: SiteContext, docs: Path) -> str:

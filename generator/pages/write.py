@@ -6,7 +6,6 @@ from __future__ import annotations
 from itertools import chain
 from pathlib import Path
 
-from generator.figures.charts import run_series
 from generator.pages.backends import backend_pages
 from generator.pages.chartspage import charts_page
 from generator.pages.common import GENERATED_NAV, SiteContext, write_page
@@ -25,12 +24,11 @@ from generator.render.assets_data import DataAssets
 def write_pages(ctx: SiteContext, docs: Path) -> list[tuple[str, str]]:
     """Write every generated page; returns the generated nav as (title, file) pairs."""
     assets = DataAssets(docs)
-    series_by_slug = {s["slug"][0]: s for s in run_series(ctx.levels)}
     fixed = {
         "index.md": home_page(ctx, assets),
         "leaderboard.md": leaderboard_page(ctx, assets),
         "charts.md": charts_page(ctx, assets),
-        "compare.md": compare_page(ctx, series_by_slug, assets),
+        "compare.md": compare_page(ctx, assets),
         "methodology.md": methodology_page(ctx),
         "data.md": data_page(ctx, docs),
     }
