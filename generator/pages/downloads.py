@@ -158,12 +158,10 @@ def write_results_json(ctx: SiteContext, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8", errors="replace") as out:
         out.write(f'{{"schema_version":{json_text(SCHEMA_VERSION)},"runs":{json_text(runs)},"levels":[')
-        first = True
         levels = ctx.levels.drop(columns=["badges"]) if not ctx.levels.empty else ctx.levels
-        for part in _chunks(levels):
-            for row in part.to_dict("records"):
-                out.write(("" if first else ",") + json_text(row))
-                first = False
+        for n, part in enumerate(_chunks(levels)):
+            # A slice's list without its brackets: the same bytes as the whole list's, encoded at once.
+            out.write(("," if n else "") + json_text(part.to_dict("records"))[1:-1])
         out.write("]}")
 
 
