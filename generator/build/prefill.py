@@ -9,6 +9,7 @@ file is skipped here and reported by that pass, in its usual one line.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ def _uncached(runs_dir: Path, cache: RunCache) -> list[Path]:
 def _start_worker(cache_root: Path, code: str, config_file: Path, dir_urls: bool) -> None:
     global _worker
     _worker = RunReader(RunCache(cache_root, code), MarkdownToHtml(config_file), dir_urls)
+    gc.freeze()  # what the worker inherited and made at start lives until it ends: never walk it
 
 
 def _fill_some(paths: list[Path]) -> int:
