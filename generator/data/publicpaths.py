@@ -84,6 +84,7 @@ def public_data(data: dict[str, Any], raw: bytes) -> dict[str, Any]:
         data = _public_tree(data)
         if answers is not None:
             data["quality"]["answers"] = answers
-    if isinstance(data.get("command"), list):
-        data["command"] = public_command(data["command"])
+    command = data.get("command")
+    if isinstance(command, list) and all(isinstance(arg, str) for arg in command):  # else: invalid anyway
+        data["command"] = public_command(command)
     return data
