@@ -27,6 +27,11 @@ def _print_report(report: BuildReport) -> None:
     )
 
 
+def _progress_line(done: int, of: int) -> None:
+    """One line, rewritten in place, while a first build makes runs on every core (terminals only)."""
+    click.echo(f"\rmaking run pages and downloads: {done:,} of {of:,} runs", err=True, nl=done >= of)
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM during a build: stopped like Ctrl-C (staging removed), not killed half-way."""
 
@@ -61,6 +66,7 @@ def _build(
             engine=engine,
             cache_dir=cache,
             use_cache=not no_cache,
+            progress=_progress_line if sys.stderr.isatty() else None,
         )
     except BuildError as exc:
         click.echo(f"error: {exc}", err=True)

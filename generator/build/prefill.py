@@ -13,6 +13,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def _uncached(runs_dir: Path, cache: RunCache) -> list[Path]:
 
 def _start_worker(cache_root: Path, code: str, config_file: Path, dir_urls: bool) -> None:
     global _worker
+    # Ctrl-C is the build's to handle: it stops the pool (SIGTERM to each worker, which then just ends)
+    # instead of every worker printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker = RunReader(RunCache(cache_root, code), MarkdownToHtml(config_file), dir_urls)
     gc.freeze()  # what the worker inherited and made at start lives until it ends: never walk it
 

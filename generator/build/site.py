@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -162,6 +162,7 @@ def build_site(
     engine: str = "mkdocs",
     cache_dir: Path | None = None,
     use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Build the static site from every run file in runs_dir. Raises BuildError on a fatal problem, or
     (with strict) when any run file is bad. site_url (else mkdocs.yml's) is where the site will be served:
@@ -169,7 +170,8 @@ def build_site(
     `page.html` instead of `page/`, so the site also works opened from disk (file://). engine: "mkdocs"
     (MkDocs + Material) or "zensical" (generator/build/engines.py). cache_dir: where each run's products are
     kept between builds (default `.<site>.ib-cache` beside the site; build/runcache.py); use_cache=False
-    builds everything afresh and keeps nothing."""
+    builds everything afresh and keeps nothing. progress(done, of) is called as worker processes make the
+    runs not yet cached."""
     started = time.perf_counter()
     # Every path is resolved once, here, against the current folder: MkDocs would resolve a relative one
     # against mkdocs.yml's folder, and the site would land there while an empty folder was left where asked.
@@ -185,7 +187,7 @@ def build_site(
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         with build_lock(site_dir):
             check_replaceable(site_dir)
-            options = _Options(strict, config, docs_dir, guide_dir, site_url, file_urls, engine)
+            options = _Options(strict, config, docs_dir, guide_dir, site_url, file_urls, engine, progress)
             with _run_cache(site_dir, cache_dir, use_cache) as cache_root, _collector_spared():
                 return _build_unlocked(runs_dir, site_dir, options, cache_root, started)
     except (SiteDirError, EngineError) as exc:
@@ -223,6 +225,7 @@ class _Options:
     site_url: str | None
     file_urls: bool
     engine: str
+    progress: Callable[[int, int], None] | None = None  # (runs done, of) while workers fill the cache
 
 
 @contextmanager
@@ -262,7 +265,7 @@ def _build_unlocked(
     cache = RunCache(cache_root, code_digest(f"{to_html.settings}\ndir_urls={dir_urls}"))
     reader = RunReader(cache, to_html, dir_urls)
     with stage("prefill"):
-        prefill(runs_dir, cache, options.config, dir_urls)
+        prefill(runs_dir, cache, options.config, dir_urls, progress=options.progress)
     with stage("load+validate"):
         gc.disable()  # loading makes millions of objects and no cycles: nothing for the collector to find
         try:

@@ -154,8 +154,10 @@ def test_worker_processes_fill_the_cache_and_build_the_same_site(
     monkeypatch.setattr(prefill, "MIN_RUNS_FOR_WORKERS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     counter = _Counter(monkeypatch)  # counts this process only: the workers did the parsing
-    build_site(runs, tmp_path / "pooled", use_cache=False)
+    seen: list[tuple[int, int]] = []
+    build_site(runs, tmp_path / "pooled", use_cache=False, progress=lambda done, of: seen.append((done, of)))
     assert (counter.validated, counter.rendered) == (0, 0)
+    assert seen and seen[-1] == (3, 3)
     alone, pooled = _site_files(tmp_path / "alone"), _site_files(tmp_path / "pooled")
     assert sorted(alone) == sorted(pooled)
     assert [name for name in alone if alone[name] != pooled[name]] == []
