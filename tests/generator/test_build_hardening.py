@@ -28,8 +28,8 @@ def inferboard(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
     )
 
 
-def spawn_build(runs: Path, site: Path, docs: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-c", ENTRY, "build", "--runs", str(runs), "--site", str(site)]
+def spawn_build(runs: Path, site: Path, docs: Path, *extra: str) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-c", ENTRY, "build", "--runs", str(runs), "--site", str(site), *extra]
     return subprocess.Popen(
         [*cmd, "--docs-dir", str(docs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -85,9 +85,13 @@ def test_concurrent_build_is_refused_and_ctrl_c_keeps_the_previous_site(tmp_path
     assert first.returncode == 0, first.stderr
     before = (site / "index.html").read_bytes()
 
-    proc = spawn_build(runs, site, tmp_path / "d2")
+    # Without the cache the build makes a scratch one right after taking the site's lock: once it is there,
+    # the build is stopped (SIGSTOP), so it is still under way, whatever the machine's speed, while a second
+    # build is refused and Ctrl-C arrives; it goes on (SIGCONT) with SIGINT pending.
+    proc = spawn_build(runs, site, tmp_path / "d2", "--no-cache")
     try:
-        wait_for(lambda: any(tmp_path.glob(".site.building-*")), proc)
+        wait_for(lambda: any(tmp_path.glob(".site.scratch-cache-*")), proc)
+        proc.send_signal(signal.SIGSTOP)
         second = inferboard(
             "build", "--runs", str(runs), "--site", str(site), "--docs-dir", str(tmp_path / "d3")
         )
@@ -95,6 +99,7 @@ def test_concurrent_build_is_refused_and_ctrl_c_keeps_the_previous_site(tmp_path
         assert "another `inferboard build` is writing this site" in second.stderr
         assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
         proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGCONT)
         _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -103,7 +108,7 @@ def test_concurrent_build_is_refused_and_ctrl_c_keeps_the_previous_site(tmp_path
     assert proc.returncode == 130, err
     assert err.strip().startswith("error: interrupted by SIGINT") and err.strip().count("\n") == 0, err
     assert (site / "index.html").read_bytes() == before
-    assert not list(tmp_path.glob(".site.building-*"))
+    assert not list(tmp_path.glob(".site.building-*")) and not list(tmp_path.glob(".site.scratch-cache-*"))
 
 
 @contextlib.contextmanager
