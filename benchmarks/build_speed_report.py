@@ -121,14 +121,15 @@ def report(rows: list[dict[str, Any]]) -> str:
         "for the whole `inferboard build` process and its worker processes (validation, pandas, pages,",
         "MkDocs with Material and search); peak memory is the largest resident set (ru_maxrss) of the",
         "build process or of any one of its workers (they run while the build process waits on them, each",
-        "holding one run at a time). A page's weight is its HTML plus the data assets its script loads",
-        "for the default view. plotly.js and the theme are shared, cached assets and are not counted. ",
+        "holding one batch of 64 runs at a time). A page's weight is its HTML plus the data assets its",
+        "script loads for the default view. plotly.js and the theme are shared, cached assets and are not",
+        "counted. The first table is each size's first build, with an empty build cache.",
         "*All runs* is the first page of the plain HTML list of runs.",
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}; "
         f"measured {datetime.now(UTC):%Y-%m-%d}.",
         "",
-        "| runs | kind | build time (s) | peak memory (MiB) | home (KiB) | leaderboard (KiB) | charts (KiB) "
+        "| runs | kind | first build (s) | peak memory (MiB) | home (KiB) | leaderboard (KiB) | charts (KiB) "
         "| compare (KiB) | all runs (KiB) | one run page (KiB) | largest data file (KiB) "
         "| all data files (KiB) | 1-min load average |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
