@@ -105,26 +105,31 @@ def _incremental_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+INTRO = [
+    "How long `inferboard build` takes for N runs with 8 load levels each, how much memory it needs, and",
+    "how large the pages get. Produced by `python benchmarks/build_speed.py`; every figure below is",
+    "measured by that script.",
+    "",
+    "*synthetic* runs are schema-valid benchmark fixtures (numbers from a formula, 32 request records",
+    "per level, 120 telemetry samples); *realistic* runs are replicas of the committed real runs",
+    "(quality answers, server metrics, per-request records, telemetry, repeated trials on one run in",
+    "four, half of them sharing one model's weights, ~40 model names). Both are labelled",
+    "`benchmark-fixture` and generated in a temporary folder, never in `runs/`. Time is wall-clock",
+    "for the whole `inferboard build` process and its worker processes (validation, pandas, pages,",
+    "MkDocs with Material and search); peak memory is the largest resident set (ru_maxrss) of the",
+    "build process or of any one of its workers (they run while the build process waits on them, each",
+    "holding one batch of 64 runs at a time). A page's weight is its HTML plus the data assets its",
+    "script loads for the default view. plotly.js and the theme are shared, cached assets and are not",
+    "counted. The first table is each size's first build, with an empty build cache.",
+    "*All runs* is the first page of the plain HTML list of runs.",
+]
+
+
 def report(rows: list[dict[str, Any]]) -> str:
     lines = [
         "# Benchmark: site build speed",
         "",
-        "How long `inferboard build` takes for N runs with 8 load levels each, how much memory it needs, and",
-        "how large the pages get. Produced by `python benchmarks/build_speed.py`; every figure below is",
-        "measured by that script.",
-        "",
-        "*synthetic* runs are schema-valid benchmark fixtures (numbers from a formula, 32 request records",
-        "per level, 120 telemetry samples); *realistic* runs are replicas of the committed real runs",
-        "(quality answers, server metrics, per-request records, telemetry, repeated trials on one run in",
-        "four, half of them sharing one model's weights, ~40 model names). Both are labelled",
-        "`benchmark-fixture` and generated in a temporary folder, never in `runs/`. Time is wall-clock",
-        "for the whole `inferboard build` process and its worker processes (validation, pandas, pages,",
-        "MkDocs with Material and search); peak memory is the largest resident set (ru_maxrss) of the",
-        "build process or of any one of its workers (they run while the build process waits on them, each",
-        "holding one batch of 64 runs at a time). A page's weight is its HTML plus the data assets its",
-        "script loads for the default view. plotly.js and the theme are shared, cached assets and are not",
-        "counted. The first table is each size's first build, with an empty build cache.",
-        "*All runs* is the first page of the plain HTML list of runs.",
+        *INTRO,
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}; "
         f"measured {datetime.now(UTC):%Y-%m-%d}.",
