@@ -157,15 +157,11 @@ def build(
     _spare_final_collection()
 
 
+@functools.cache  # registered once, however many builds one process runs
 def _spare_final_collection() -> None:
     """The process ends after a build: Python's final full garbage collection would walk every object the
     build left (seconds at 10,000 runs) only for the process to free them all anyway."""
-    if gc.freeze not in _AT_EXIT:
-        _AT_EXIT.append(gc.freeze)
-        atexit.register(gc.freeze)
-
-
-_AT_EXIT: list[object] = []
+    atexit.register(gc.freeze)
 
 
 @click.command()

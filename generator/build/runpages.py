@@ -25,7 +25,7 @@ from typing import Any
 
 import markdown
 
-from collector.schema import RunFileError, RunRecord, read_run_data, validate_run
+from collector.schema import RunFileError, RunRecord, read_run_data
 from collector.schema.table import level_table_rows
 from generator.build.runcache import (
     LLMD_FILE,
@@ -38,8 +38,7 @@ from generator.build.runcache import (
     trimmed,
     write_atomically,
 )
-from generator.data.load import LoadedRun, settle
-from generator.data.publicpaths import public_data
+from generator.data.load import LoadedRun, read_public_run, settle
 from generator.data.tables import level_frame
 from generator.figures.charts import run_series
 from generator.pages.downloads import llmd_file_name, llmd_zip_bytes, raw_run_bytes, raw_run_file
@@ -120,8 +119,7 @@ class RunReader:
         if hit is not None:
             self._pending = (content_hash, hit, None)
             return hit.record
-        _, data = read_run_data(path, MAX_RUN_BYTES)
-        record = validate_run(public_data(data, raw), str(path))
+        record = read_public_run(path)
         self._pending = (content_hash, None, record)
         return record
 
@@ -170,9 +168,7 @@ class RunReader:
 
     def _reread(self, path: Path) -> RunRecord:
         """The whole record of a cached run whose page is wanted under another name (a slug clash)."""
-        raw = path.read_bytes()
-        _, data = read_run_data(path, MAX_RUN_BYTES)
-        record = validate_run(public_data(data, raw), str(path))
+        record = read_public_run(path)
         settle(record)
         return record
 

@@ -30,12 +30,17 @@ class RunReader(Protocol):
     def loaded(self, run: LoadedRun) -> LoadedRun: ...
 
 
+def read_public_run(path: Path) -> RunRecord:
+    """One run file as the site may publish it (local paths made public before the one validation)."""
+    raw, data = read_run_data(path)
+    return validate_run(public_data(data, raw), str(path))
+
+
 class PlainReader:
     """Every file parsed and validated; the whole record kept."""
 
     def read(self, path: Path) -> RunRecord:
-        raw, data = read_run_data(path)
-        return validate_run(public_data(data, raw), str(path))
+        return read_public_run(path)
 
     def loaded(self, run: LoadedRun) -> LoadedRun:
         return run

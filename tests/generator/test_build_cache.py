@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import generator.build.runpages as runpages
+import generator.data.load as loading
 from generator.build.runcache import RECORD_FILE
 from generator.build.site import build_site
 
@@ -54,7 +55,7 @@ class _Counter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.validated = 0
         self.rendered = 0
-        validate, render = getattr(runpages, "validate_run"), getattr(runpages, "run_page")  # noqa: B009
+        validate, render = getattr(loading, "validate_run"), getattr(runpages, "run_page")  # noqa: B009
 
         def counted_validate(*args: Any, **kwargs: Any) -> Any:
             self.validated += 1
@@ -64,7 +65,7 @@ class _Counter:
             self.rendered += 1
             return render(*args, **kwargs)
 
-        monkeypatch.setattr(runpages, "validate_run", counted_validate)
+        monkeypatch.setattr(loading, "validate_run", counted_validate)
         monkeypatch.setattr(runpages, "run_page", counted_render)
 
 
